@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Table-driven parser of postern.conf. Each option is one row: its key, how to parse it,
+ * where it goes and its bounds; defaults live in config_defaults(). Control threads only.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+enum opt_type { OPT_PATH, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ADDR_OUTPUT };
+
+struct opt {
+	const char *key;
+	enum opt_type type;
+	size_t offset;
+	uint64_t min;
+	uint64_t max;
+};
+
+#define OFF(f) offsetof(struct postern_config, f)
+
+static const struct opt options[] = {
+	{ "control_socket", OPT_PATH, OFF(control_socket), 0, 0 },
+	{ "alert_socket", OPT_PATH, OFF(alert_socket), 0, 0 },
+	{ "cli_socket", OPT_PATH, OFF(cli_socket), 0, 0 },
+	{ "eve_file", OPT_PATH, OFF(eve_file), 0, 0 },
+	{ "rules", OPT_PATH, OFF(rules), 0, 0 },
+	{ "suppress_db", OPT_PATH, OFF(suppress_db), 0, 0 },
+	{ "inspect_ports", OPT_PORTS, OFF(inspect_ports), 1, 65535 },
+	{ "workers", OPT_U32, OFF(workers), 1, 64 },
+	{ "flows_per_worker", OPT_U32, OFF(flows_per_worker), 64, 16u << 20 },
+	{ "sessions_per_worker", OPT_U32, OFF(sessions_per_worker), 16, 1u << 20 },
+	{ "event_ring_size", OPT_U32, OFF(event_ring_size), 64, 1u << 20 },
+	{ "flow_idle_timeout", OPT_U32, OFF(flow_idle_timeout), 1, 86400 },
+	{ "suppress_map_size", OPT_U64, OFF(suppress_map_size), 1u << 20, UINT64_C(1) << 40 },
+	{ "address_output", OPT_ADDR_OUTPUT, OFF(address_output), 0, 0 },
+	{ "eve_smtp_events", OPT_BOOL, OFF(eve_smtp_events), 0, 0 },
+};
+
+void
+config_defaults(struct postern_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->control_socket, sizeof(c->control_socket), "/run/postern/dataplane.sock");
+	snprintf(c->alert_socket, sizeof(c->alert_socket), "/run/postern/alerts.sock");
+	snprintf(c->cli_socket, sizeof(c->cli_socket), "/run/postern/control.sock");
+	snprintf(c->rules, sizeof(c->rules), "/etc/postern/postern.rules");
+	snprintf(c->suppress_db, sizeof(c->suppress_db), "/var/lib/postern/suppress");
+	c->inspect_ports[0] = 25;
+	c->inspect_ports[1] = 587;
+	c->n_inspect_ports = 2;
+	c->workers = 1;
+	c->flows_per_worker = 65536;
+	c->sessions_per_worker = 4096;
+	c->event_ring_size = 4096;
+	c->flow_idle_timeout = 300;
+	c->suppress_map_size = UINT64_C(1) << 32;
+	c->address_output = CONFIG_ADDR_PLAIN;
+	c->eve_smtp_events = false;
+}
+
+static int
+parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	if (*v == '\0' || *v == '-')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	if (n < min || n > max)
+		return -ERANGE;
+	*out = n;
+	return 0;
+}
+
+static int
+parse_ports(struct postern_config *c, const char *v, char *err, size_t errlen)
+{
+	char buf[256];
+	char *save = NULL;
+	uint32_t n = 0;
+
+	if (strlen(v) >= sizeof(buf)) {
+		snprintf(err, errlen, "port list too long");
+		return -1;
+	}
+	strcpy(buf, v);
+	for (char *tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		uint64_t p;
+
+		if (n == CONFIG_MAX_PORTS) {
+			snprintf(err, errlen, "more than %d ports", CONFIG_MAX_PORTS);
+			return -1;
+		}
+		if (parse_u64(tok, 1, 65535, &p) < 0) {
+			snprintf(err, errlen, "'%s' is not a port (1-65535)", tok);
+			return -1;
+		}
+		c->inspect_ports[n++] = (uint16_t)p;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "empty port list");
+		return -1;
+	}
+	c->n_inspect_ports = n;
+	return 0;
+}
+
+int
+config_set(struct postern_config *c, const char *key, const char *value, char *err,
+	   size_t errlen)
+{
+	const struct opt *o = NULL;
+
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strcmp(options[i].key, key) == 0)
+			o = &options[i];
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown option '%s'", key);
+		return -1;
+	}
+
+	void *place = (uint8_t *)c + o->offset;
+	uint64_t n;
+	int rc;
+
+	switch (o->type) {
+	case OPT_PATH:
+		if (strlen(value) >= CONFIG_PATH_MAX) {
+			snprintf(err, errlen, "%s: path longer than %d bytes", key, CONFIG_PATH_MAX - 1);
+			return -1;
+		}
+		strcpy(place, value);
+		return 0;
+	case OPT_U32:
+	case OPT_U64:
+		rc = parse_u64(value, o->min, o->max, &n);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: '%s' is not a number in %llu..%llu", key, value,
+				 (unsigned long long)o->min, (unsigned long long)o->max);
+			return -1;
+		}
+		if (o->type == OPT_U32)
+			*(uint32_t *)place = (uint32_t)n;
+		else
+			*(uint64_t *)place = n;
+		return 0;
+	case OPT_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+			*(bool *)place = true;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+			*(bool *)place = false;
+		else {
+			snprintf(err, errlen, "%s: '%s' is not yes/no", key, value);
+			return -1;
+		}
+		return 0;
+	case OPT_PORTS:
+		if (parse_ports(c, value, err, errlen) < 0)
+			return -1;
+		return 0;
+	case OPT_ADDR_OUTPUT:
+		if (strcmp(value, "plain") == 0)
+			c->address_output = CONFIG_ADDR_PLAIN;
+		else if (strcmp(value, "hash") == 0)
+			c->address_output = CONFIG_ADDR_HASH;
+		else if (strcmp(value, "redact") == 0)
+			c->address_output = CONFIG_ADDR_REDACT;
+		else {
+			snprintf(err, errlen, "%s: '%s' is not plain, hash or redact", key, value);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+int
+config_load(struct postern_config *c, const char *path, char *err, size_t errlen)
+{
+	struct postern_config next = *c;
+	char line[1024];
+	char why[256];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line longer than %zu bytes", path, lineno,
+				 sizeof(line) - 2);
+			goto fail;
+		}
+		char *hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		char *s = trim(line);
+		if (*s == '\0')
+			continue;
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		if (config_set(&next, trim(s), trim(eq + 1), why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+			goto fail;
+		}
+	}
+	fclose(f);
+	*c = next;
+	return 0;
+fail:
+	fclose(f);
+	return -1;
+}
+
+bool
+config_is_inspected_port(const struct postern_config *c, uint16_t p)
+{
+	for (uint32_t i = 0; i < c->n_inspect_ports; i++)
+		if (c->inspect_ports[i] == p)
+			return true;
+	return false;
+}

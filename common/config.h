@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * postern.conf: `key = value` lines, `#` comments, one table of options (key, type, place,
+ * bounds, default) shared by posternd, postern-dataplane and posternctl, so that the three
+ * agree on every path and limit. Unknown keys, bad values and out-of-range numbers are errors
+ * reported as file:line. A new config is parsed into a fresh struct and only used when the
+ * whole file is valid. Start-up and control threads only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_PATH_MAX 256
+#define CONFIG_MAX_PORTS 16
+
+enum config_address_output {
+	CONFIG_ADDR_PLAIN = 0,
+	CONFIG_ADDR_HASH,    /* SHA-256 hex of the normalized address */
+	CONFIG_ADDR_REDACT,  /* local part replaced by "***" */
+};
+
+struct postern_config {
+	/* paths */
+	char control_socket[CONFIG_PATH_MAX];  /* posternd <-> dataplane, SOCK_SEQPACKET */
+	char alert_socket[CONFIG_PATH_MAX];    /* NDJSON alerts to subscribers */
+	char cli_socket[CONFIG_PATH_MAX];      /* posternctl <-> posternd */
+	char eve_file[CONFIG_PATH_MAX];        /* empty: no file output */
+	char rules[CONFIG_PATH_MAX];           /* rule pack */
+	char suppress_db[CONFIG_PATH_MAX];     /* LMDB environment directory */
+	/* dataplane */
+	uint16_t inspect_ports[CONFIG_MAX_PORTS];
+	uint32_t n_inspect_ports;
+	uint32_t workers;
+	uint32_t flows_per_worker;
+	uint32_t sessions_per_worker;
+	uint32_t event_ring_size;
+	uint32_t flow_idle_timeout;            /* seconds */
+	uint64_t suppress_map_size;            /* bytes LMDB may map */
+	/* output */
+	enum config_address_output address_output;
+	bool eve_smtp_events;                  /* also one "smtp" event per transaction */
+};
+
+/* Defaults for every option. */
+void config_defaults(struct postern_config *c);
+
+/*
+ * Parse a file into *c (start from config_defaults). Returns 0, or -1 with a message
+ * "FILE:LINE: reason" in err.
+ */
+int config_load(struct postern_config *c, const char *path, char *err, size_t errlen);
+
+/* Parse one `key = value` assignment (command-line overrides use this). */
+int config_set(struct postern_config *c, const char *key, const char *value, char *err,
+	       size_t errlen);
+
+/* True when tcp port p is one the dataplane inspects. */
+bool config_is_inspected_port(const struct postern_config *c, uint16_t p);

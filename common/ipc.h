@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Records on the control link between postern-dataplane and posternd: a SOCK_SEQPACKET Unix
+ * socket, one record per datagram, so the kernel keeps the framing. This header is the only
+ * one both processes include; every record starts with struct ipc_hdr and is versioned.
+ *
+ *   dataplane -> posternd  IPC_HELLO      (after connect)
+ *   posternd -> dataplane  IPC_RULES      a rule generation: a memfd passed with SCM_RIGHTS
+ *   dataplane -> posternd  IPC_RULES_ACK  the generation is live, or why it was refused
+ *   dataplane -> posternd  IPC_TX         one SMTP transaction: envelope, headers, verdicts
+ *   dataplane -> posternd  IPC_STATS      counters, once a second and at exit
+ *   dataplane -> posternd  IPC_BYE        the dataplane has flushed everything and stops
+ *
+ * A transaction record is a fixed part (struct ipc_tx) followed by fields: struct ipc_field
+ * and its value, each padded to 8 bytes. Fields are bounded (IPC_FIELD_MAX) and the whole
+ * record is at most IPC_TX_MAX bytes; what does not fit is cut and flagged, never overrun.
+ *
+ * Builders run on worker lcores (no allocation: they fill a caller's buffer); ipc_tx_check()
+ * runs in posternd on every record received, before any field is read.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slice.h"
+
+#define IPC_MAGIC 0x4e525450u /* "PTRN" */
+#define IPC_VERSION 1u
+#define IPC_TX_MAX 8192u
+#define IPC_FIELD_MAX 1024u
+#define IPC_RECORD_MAX 65536u
+
+enum ipc_type {
+	IPC_HELLO = 1,
+	IPC_RULES = 2,
+	IPC_RULES_ACK = 3,
+	IPC_TX = 4,
+	IPC_STATS = 5,
+	IPC_BYE = 6,
+};
+
+struct ipc_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;  /* enum ipc_type */
+	uint32_t len;   /* whole record, header included */
+	uint32_t seq;   /* per-sender sequence number: gaps are dropped records */
+};
+
+struct ipc_hello {
+	struct ipc_hdr hdr;
+	uint32_t pid;
+	uint16_t n_workers;
+	uint16_t reserved;
+};
+
+struct ipc_rules {
+	struct ipc_hdr hdr;  /* the generation's memfd travels as SCM_RIGHTS */
+	uint64_t gen_id;
+	uint64_t blob_len;
+};
+
+struct ipc_rules_ack {
+	struct ipc_hdr hdr;
+	uint64_t gen_id;
+	int32_t error;       /* 0, or the negative errno that refused the generation */
+	uint32_t reserved;
+};
+
+/* Counters the dataplane reports; summed over workers by the main lcore. Append only. */
+enum ipc_counter {
+	IPC_C_RX_PACKETS,
+	IPC_C_RX_BYTES,
+	IPC_C_DECODE_ERRORS,
+	IPC_C_NOT_INSPECTED,
+	IPC_C_FLOWS_CREATED,
+	IPC_C_FLOWS_ACTIVE,
+	IPC_C_FLOW_POOL_FULL,
+	IPC_C_SESSION_POOL_FULL,
+	IPC_C_TCP_OUT_OF_ORDER,
+	IPC_C_TCP_RETRANSMIT,
+	IPC_C_SMTP_TRANSACTIONS,
+	IPC_C_SMTP_PARSE_ERRORS,
+	IPC_C_SMTP_LINE_TOO_LONG,
+	IPC_C_SMTP_STARTTLS,
+	IPC_C_RULE_MATCHES,
+	IPC_C_SUPPRESS_LOOKUPS,
+	IPC_C_SUPPRESS_HITS,
+	IPC_C_EVENTS_SENT,
+	IPC_C_EVENTS_DROPPED,
+	IPC_C_FIELDS_TRUNCATED,
+	IPC_C_DISPATCH_DROPPED,
+	IPC_C_SCAN_ERRORS,
+	IPC_C__COUNT
+};
+
+/* Name of a counter as posternctl stats and the EVE stats event print it. */
+const char *ipc_counter_name(enum ipc_counter c);
+
+struct ipc_stats {
+	struct ipc_hdr hdr;
+	uint64_t gen_id;
+	uint16_t n_workers;
+	uint16_t n_counters;  /* IPC_C__COUNT of the sender */
+	uint32_t reserved;
+	uint64_t counters[IPC_C__COUNT];
+};
+
+enum ipc_tx_status {
+	IPC_TX_DELIVERED = 0,  /* the server accepted the message (2xx after end of data) */
+	IPC_TX_REJECTED = 1,   /* the server refused it */
+	IPC_TX_ABORTED = 2,    /* RSET, QUIT or close before the message was complete */
+	IPC_TX_UNKNOWN = 3,    /* message complete, the server's answer was not seen */
+};
+
+enum ipc_tx_flag {
+	IPC_TXF_TRUNCATED = 1u << 0,   /* a field or the record was cut at its bound */
+	IPC_TXF_STARTTLS = 1u << 1,    /* the session went opaque after this transaction */
+	IPC_TXF_HAS_DATA = 1u << 2,    /* a message (DATA/BDAT) was seen */
+};
+
+struct ipc_tx {
+	struct ipc_hdr hdr;
+	uint64_t ts_us;        /* time of the transaction's end, microseconds since the epoch */
+	uint64_t flow_id;      /* stable per flow: EVE flow_id */
+	uint64_t gen_id;       /* rule generation that scanned the message */
+	uint8_t src_ip[16];    /* client; IPv4 as ::ffff:a.b.c.d */
+	uint8_t dst_ip[16];    /* server */
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint8_t ip_version;    /* 4 or 6 */
+	uint8_t status;        /* enum ipc_tx_status */
+	uint16_t flags;        /* enum ipc_tx_flag */
+	uint16_t worker;
+	uint16_t tx_seq;       /* transaction number within the session, from 0 */
+	uint16_t reply_code;   /* server's reply to the end of data, 0 if unseen */
+	uint16_t n_fields;
+	uint32_t n_rcpt;       /* recipients seen, including those cut from the record */
+	uint64_t body_bytes;   /* message bytes after dot-unstuffing */
+};
+
+enum ipc_field_type {
+	IPC_F_HELO = 1,
+	IPC_F_MAIL_FROM = 2,
+	IPC_F_RCPT = 3,        /* struct ipc_rcpt, then the address */
+	IPC_F_EMAIL_FROM = 4,
+	IPC_F_EMAIL_TO = 5,
+	IPC_F_EMAIL_CC = 6,
+	IPC_F_SUBJECT = 7,
+	IPC_F_MESSAGE_ID = 8,
+	IPC_F_DATE = 9,
+	IPC_F_X_MAILER = 10,
+	IPC_F_ALERT = 11,      /* struct ipc_alert */
+};
+
+struct ipc_field {
+	uint16_t type;         /* enum ipc_field_type */
+	uint16_t len;          /* value bytes, without padding */
+	uint32_t reserved;     /* keeps values 8-byte aligned, as struct ipc_rcpt needs */
+};
+
+enum ipc_suppress_verdict {
+	IPC_SUPPRESS_NONE = 0,       /* not on the list, or consent given after the opt-out */
+	IPC_SUPPRESS_GRACE = 1,      /* opted out, still inside the 10 business day window */
+	IPC_SUPPRESS_VIOLATION = 2,  /* opted out and the window has passed */
+};
+
+struct ipc_rcpt {
+	uint16_t reply_code;   /* server's reply to this RCPT, 0 if unseen */
+	uint8_t verdict;       /* enum ipc_suppress_verdict */
+	uint8_t scope;         /* enum suppress_scope of the matching entry */
+	uint32_t reserved;
+	int64_t optout_time;   /* seconds since the epoch, 0 if not suppressed */
+	int64_t grace_end;     /* seconds since the epoch, 0 if not suppressed */
+};
+
+struct ipc_alert {
+	uint32_t sid;
+	uint32_t rev;
+	uint32_t gid;
+	uint8_t action;        /* enum gen_action */
+	uint8_t reserved[3];
+};
+
+/* Fill the header of a record of `type` and length `len`. Any thread. */
+void ipc_hdr_init(struct ipc_hdr *h, enum ipc_type type, uint32_t len, uint32_t seq);
+
+/* Check magic, version, type and that hdr->len equals the datagram's length. */
+int ipc_hdr_check(const void *buf, size_t len);
+
+/*
+ * Start a transaction record in buf (cap bytes, at least sizeof(struct ipc_tx)). The caller
+ * fills the fixed fields; hdr.len tracks the bytes used. Worker lcore; no allocation.
+ */
+void ipc_tx_init(struct ipc_tx *tx, size_t cap);
+
+/*
+ * Append a field. A value longer than IPC_FIELD_MAX is cut and the record flagged truncated.
+ * Returns the value's place in the record (valid while the record is) so that fixed parts
+ * such as struct ipc_rcpt can be updated later, or NULL when the record is full (flagged).
+ */
+void *ipc_tx_add(struct ipc_tx *tx, size_t cap, enum ipc_field_type type, const void *val,
+		 size_t len);
+
+/* Append a field whose value is a fixed struct followed by bytes (IPC_F_RCPT). */
+void *ipc_tx_add2(struct ipc_tx *tx, size_t cap, enum ipc_field_type type, const void *head,
+		  size_t head_len, const void *tail, size_t tail_len);
+
+/*
+ * Validate a received transaction record: header, every field inside the record and within
+ * its bound, n_fields exact, fixed-size fields of the right size. Returns 0 or -EINVAL.
+ * posternd; pure.
+ */
+int ipc_tx_check(const void *buf, size_t len);
+
+/* Iterate the fields of a checked record: pass NULL to get the first; NULL at the end. */
+const struct ipc_field *ipc_tx_next(const struct ipc_tx *tx, const struct ipc_field *prev);
+
+static inline const uint8_t *
+ipc_field_value(const struct ipc_field *f)
+{
+	return (const uint8_t *)(f + 1);
+}
+
+_Static_assert(sizeof(struct ipc_tx) % 8 == 0, "fields must start 8-byte aligned");
+_Static_assert(sizeof(struct ipc_field) == 8, "field header is 8 bytes");
+_Static_assert(sizeof(struct ipc_rcpt) % 8 == 0, "rcpt head keeps the address aligned");

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane's end of the control link to posternd (a SOCK_SEQPACKET Unix socket, records
+ * from common/ipc.h). Connects and reconnects on its own, says hello, receives rule
+ * generations as memfds, and sends records without ever blocking. Main lcore only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ctl_link;
+
+/*
+ * Called for each rule generation received; the blob is borrowed for the call. Returns 0 if
+ * the generation went live, or a negative errno reported back to posternd.
+ */
+typedef int (*ctl_rules_fn)(void *ctx, const void *blob, size_t len, uint64_t gen_id);
+
+struct ctl_link *ctl_link_create(const char *path, uint16_t n_workers, ctl_rules_fn on_rules,
+				 void *ctx);
+void ctl_link_destroy(struct ctl_link *l);
+
+/* Connect if due, read what posternd sent. Never blocks. */
+void ctl_link_poll(struct ctl_link *l);
+
+bool ctl_link_is_up(const struct ctl_link *l);
+
+/*
+ * Send one record (its header's seq is set here). 0, -EAGAIN when the socket is full (try
+ * again later), -ENOTCONN when posternd is not there.
+ */
+int ctl_link_send(struct ctl_link *l, void *rec, size_t len);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane process's shared state: configuration, ports, workers, the live rule
+ * generation and the RCU state that retires old ones. Written by the main lcore at start-up;
+ * after start workers only read it, except through the atomics named here.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "config.h"
+
+#define DP_MAX_WORKERS 64
+#define DP_MAX_PORTS 8
+#define DP_BURST 32
+
+struct worker;
+struct scan_gen;
+struct suppress_db;
+struct rte_mempool;
+struct rte_rcu_qsbr;
+
+struct dp {
+	struct postern_config cfg;
+	unsigned n_workers;
+	struct worker *workers[DP_MAX_WORKERS];
+	uint16_t ports[DP_MAX_PORTS];
+	unsigned n_ports;
+	bool rss;                         /* every port spreads flows over n_workers queues */
+	bool offline;                     /* reading captures: lossless, stop when input ends */
+	struct rte_mempool *pkt_pool;
+	struct rte_mempool *tx_pool;      /* transaction record buffers (IPC_TX_MAX) */
+	struct suppress_db *supp;
+	struct rte_rcu_qsbr *rcu;
+	int ts_offset;                    /* mbuf dynfield of RX timestamps, -1 if none */
+	uint64_t ts_flag;
+	_Atomic(struct scan_gen *) live_gen;
+	atomic_bool started;              /* workers may receive */
+	atomic_bool stopping;             /* workers finish their flows and return */
+	_Atomic uint64_t wall_us;         /* realtime clock, refreshed by the main lcore */
+};

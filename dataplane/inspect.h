@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inspection of one SMTP session: follows it with the SMTP parser (smtp.h) and, in the
+ * parser's hooks, scans every field and the body with the live rule generation (scan.h),
+ * looks every recipient up in the suppression set (suppress_db.h), and builds one
+ * transaction record (ipc.h) that it hands to the worker's event output when the
+ * transaction ends.
+ *
+ * Pure C, no DPDK: the worker adapter supplies records and takes them through the three
+ * functions of struct inspect_env, so tests and fuzzers drive whole sessions without EAL.
+ * A session and its env belong to one worker lcore. No allocation except Hyperscan's stream
+ * state (see scan.h).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipc.h"
+#include "scan.h"
+#include "smtp.h"
+#include "suppress_db.h"
+
+#define INSPECT_RCPT_MAX 64     /* recipients whose verdicts a record carries */
+#define INSPECT_HELO_MAX 255
+
+struct inspect_env {
+	struct scan_gen *gen;             /* live generation, read once per burst; may be NULL */
+	struct suppress_reader *supp;     /* NULL: no suppression set */
+	unsigned worker;
+	uint64_t now_us;                  /* time of the packet being inspected */
+	/* record output: alloc may return NULL (counted); emit takes ownership */
+	struct ipc_tx *(*tx_alloc)(void *io);
+	void (*tx_emit)(void *io, struct ipc_tx *tx);
+	void *io;
+	uint64_t counters[IPC_C__COUNT];
+};
+
+struct inspect_flow_meta {
+	uint64_t flow_id;
+	uint8_t client_ip[16];
+	uint8_t server_ip[16];
+	uint16_t client_port;
+	uint16_t server_port;
+	uint8_t ip_version;
+};
+
+struct inspect_session {
+	struct smtp_session smtp;
+	struct inspect_env *env;
+	struct inspect_flow_meta meta;
+	struct scan_gen *gen;             /* pinned for the open transaction */
+	struct ipc_tx *tx;                /* record being built; NULL outside a transaction */
+	struct hs_stream *body;
+	struct ipc_rcpt *rcpt[INSPECT_RCPT_MAX];
+	uint32_t n_rcpt_slots;
+	uint16_t tx_seq;
+	uint16_t helo_len;
+	uint8_t helo[INSPECT_HELO_MAX];
+	struct scan_matches matches;
+};
+
+void inspect_session_init(struct inspect_session *s, struct inspect_env *env,
+			  const struct inspect_flow_meta *meta);
+
+/* Reassembled bytes of one direction (to_server: from the client). */
+void inspect_session_data(struct inspect_session *s, bool to_server, const uint8_t *data,
+			  size_t len);
+
+/* The connection is gone: ends any open transaction and releases what it holds. */
+void inspect_session_close(struct inspect_session *s);
+
+bool inspect_session_is_opaque(const struct inspect_session *s);

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * postern-dataplane: EAL and port start-up, worker launch, and the main lcore's loop: the
+ * control link to posternd, moving transaction records from the workers' rings to it, stats
+ * once a second, publishing rule generations and retiring old ones after an RCU grace period
+ * and their last pin. Start-up errors exit with a message; after start nothing here exits on
+ * bad input.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "ctl_link.h"
+#include "dp.h"
+#include "flow_table.h"
+#include "ipc.h"
+#include "log.h"
+#include "port.h"
+#include "scan.h"
+#include "suppress_db.h"
+#include "worker.h"
+
+#define MAX_EAL_ARGS 64
+#define MAX_RETIRED 16
+
+static volatile sig_atomic_t got_signal;
+
+struct retired_gen {
+	struct scan_gen *gen;
+	uint64_t token;
+};
+
+struct main_state {
+	struct dp *dp;
+	struct ctl_link *link;
+	struct retired_gen retired[MAX_RETIRED];
+	unsigned n_retired;
+	struct ipc_tx *pending;          /* a record the socket could not take yet */
+	unsigned pending_worker;
+	uint64_t n_sent;
+	uint64_t n_link_dropped;
+	uint32_t exit_idle_ms;
+	uint32_t wait_rules_ms;
+};
+
+struct options {
+	const char *config;
+	char *vdevs[DP_MAX_PORTS];
+	unsigned n_vdevs;
+	bool offline;
+	uint32_t exit_idle_ms;
+	uint32_t wait_rules_ms;
+	int eal_argc;
+	char **eal_argv;
+};
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static uint64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: postern-dataplane [-c CONFIG] [--pcap FILE]... [--iface IF]...\n"
+		"                         [--exit-idle MS] [--wait-rules MS] [-- EAL-ARGS...]\n"
+		"\n"
+		"  -c, --config FILE   postern.conf (default /etc/postern/postern.conf)\n"
+		"      --pcap FILE     read a capture (pcap vdev); implies --exit-idle 500\n"
+		"      --iface IF      inspect a live interface (af_packet vdev)\n"
+		"      --exit-idle MS  stop once no packet arrived for MS milliseconds\n"
+		"      --wait-rules MS wait up to MS for posternd's first rule generation before\n"
+		"                      receiving (default: 10000 with --pcap, 0 otherwise)\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"EAL arguments after -- are added to the defaults: --no-pci --no-huge -m 512\n"
+		"--no-shconf, and -l 0-N for N workers unless -l or --lcores is given.\n");
+}
+
+static int
+parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* A vdev argument "DRIVER<n>,KEY=ARG[,EXTRA]" for the n-th input. */
+static void
+add_vdev(struct options *o, const char *driver, const char *key, const char *arg,
+	 const char *extra)
+{
+	char buf[512];
+
+	if (o->n_vdevs == DP_MAX_PORTS) {
+		fprintf(stderr, "postern-dataplane: at most %d inputs\n", DP_MAX_PORTS);
+		exit(2);
+	}
+	snprintf(buf, sizeof(buf), "%s%u,%s=%s%s%s", driver, o->n_vdevs, key, arg,
+		 extra[0] != '\0' ? "," : "", extra);
+	o->vdevs[o->n_vdevs++] = strdup(buf);
+}
+
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "exit-idle", required_argument, NULL, 'x' },
+		{ "wait-rules", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool wait_given = false;
+	int c;
+
+	o->config = "/etc/postern/postern.conf";
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'p':
+			if (access(optarg, R_OK) != 0) {
+				fprintf(stderr, "postern-dataplane: %s: %s\n", optarg, strerror(errno));
+				exit(2);
+			}
+			add_vdev(o, "net_pcap", "rx_pcap", optarg, "");
+			o->offline = true;
+			if (o->exit_idle_ms == 0)
+				o->exit_idle_ms = 500;
+			break;
+		case 'i':
+			add_vdev(o, "net_af_packet", "iface", optarg, "framecnt=8192");
+			break;
+		case 'x':
+		case 'w':
+			if (parse_u32(optarg, c == 'x' ? &o->exit_idle_ms : &o->wait_rules_ms) < 0) {
+				fprintf(stderr, "postern-dataplane: --%s: '%s' is not a number\n",
+					c == 'x' ? "exit-idle" : "wait-rules", optarg);
+				exit(2);
+			}
+			wait_given |= c == 'w';
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (!wait_given)
+		o->wait_rules_ms = o->offline ? 10000 : 0;
+	o->eal_argc = argc - optind;
+	o->eal_argv = argv + optind;
+}
+
+/* The project's EAL defaults, our inputs, then whatever the user added after --. */
+static int
+build_eal_args(const struct options *o, unsigned n_workers, char *prog, char **out)
+{
+	static char lcores[64];
+	bool has_lcores = false;
+	int n = 0;
+
+	out[n++] = prog;
+	out[n++] = "--no-pci";
+	out[n++] = "--no-huge";
+	out[n++] = "-m";
+	out[n++] = "512";
+	out[n++] = "--no-shconf";
+	out[n++] = "--log-level=lib.eal:warning";
+	for (unsigned i = 0; i < o->n_vdevs; i++) {
+		out[n++] = "--vdev";
+		out[n++] = o->vdevs[i];
+	}
+	for (int i = 0; i < o->eal_argc && n < MAX_EAL_ARGS - 2; i++) {
+		const char *a = o->eal_argv[i];
+
+		has_lcores |= strcmp(a, "-l") == 0 || strncmp(a, "--lcores", 8) == 0 ||
+			      strncmp(a, "-l", 2) == 0 || strcmp(a, "-c") == 0;
+		out[n++] = o->eal_argv[i];
+	}
+	if (!has_lcores) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		/* More lcores than CPUs (a small machine): let them share the CPUs there are. */
+		if (cpus > 0 && (long)n_workers + 1 > cpus)
+			snprintf(lcores, sizeof(lcores), "--lcores=(0-%u)@(0-%ld)", n_workers, cpus - 1);
+		else
+			snprintf(lcores, sizeof(lcores), "-l0-%u", n_workers);
+		out[n++] = lcores;
+	}
+	out[n] = NULL;
+	return n;
+}
+
+static int
+install_rules(void *ctx, const void *blob, size_t len, uint64_t gen_id)
+{
+	struct main_state *ms = ctx;
+	struct dp *dp = ms->dp;
+	char err[256];
+
+	if (ms->n_retired == MAX_RETIRED) {
+		log_warn("rule generation %llu refused: %u old generations still in use",
+			 (unsigned long long)gen_id, MAX_RETIRED);
+		return -EBUSY;
+	}
+
+	struct scan_gen *g = scan_gen_load(blob, len, dp->n_workers, err, sizeof(err));
+	if (g == NULL) {
+		log_err("rule generation %llu refused: %s", (unsigned long long)gen_id, err);
+		return -EINVAL;
+	}
+
+	struct scan_gen *old = atomic_exchange_explicit(&dp->live_gen, g, memory_order_acq_rel);
+	if (old != NULL) {
+		ms->retired[ms->n_retired].gen = old;
+		ms->retired[ms->n_retired].token = rte_rcu_qsbr_start(dp->rcu);
+		ms->n_retired++;
+	}
+	log_info("rule generation %llu live: %u rules", (unsigned long long)gen_id,
+		 scan_gen_n_rules(g));
+	return 0;
+}
+
+/* Free generations no worker can still see (RCU) and no transaction still pins. */
+static void
+retire_generations(struct main_state *ms)
+{
+	for (unsigned i = 0; i < ms->n_retired;) {
+		struct retired_gen *r = &ms->retired[i];
+
+		if (rte_rcu_qsbr_check(ms->dp->rcu, r->token, false) == 1 &&
+		    !scan_gen_is_pinned(r->gen)) {
+			scan_gen_destroy(r->gen);
+			ms->retired[i] = ms->retired[--ms->n_retired];
+		} else {
+			i++;
+		}
+	}
+}
+
+/*
+ * Send the waiting record if the link takes it. Offline (reading captures) nothing is
+ * dropped, so it waits for posternd; live, a missing posternd costs counted records.
+ */
+static void
+retry_pending(struct main_state *ms)
+{
+	if (ms->pending == NULL)
+		return;
+	int rc = ctl_link_send(ms->link, ms->pending, ms->pending->hdr.len);
+	if (rc == -EAGAIN || (rc == -ENOTCONN && ms->dp->offline))
+		return;
+	if (rc == 0)
+		ms->n_sent++;
+	else
+		ms->n_link_dropped++;
+	rte_mempool_put(ms->dp->tx_pool, ms->pending);
+	ms->pending = NULL;
+}
+
+/* Move records from the workers' rings to posternd, one waiting at most. Returns how many. */
+static unsigned
+forward_events(struct main_state *ms)
+{
+	struct dp *dp = ms->dp;
+	unsigned moved = 0;
+
+	retry_pending(ms);
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		for (unsigned i = 0; i < 4 * DP_BURST && ms->pending == NULL; i++) {
+			void *rec;
+
+			if (rte_ring_sc_dequeue(dp->workers[w]->events, &rec) != 0)
+				break;
+			ms->pending = rec;
+			retry_pending(ms);
+			moved++;
+		}
+	}
+	return moved;
+}
+
+static void
+send_stats(struct main_state *ms)
+{
+	struct dp *dp = ms->dp;
+	struct ipc_stats st = { .n_workers = (uint16_t)dp->n_workers, .n_counters = IPC_C__COUNT };
+	struct scan_gen *g = atomic_load(&dp->live_gen);
+
+	ipc_hdr_init(&st.hdr, IPC_STATS, sizeof(st), 0);
+	st.gen_id = g != NULL ? scan_gen_id(g) : 0;
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		for (int c = 0; c < IPC_C__COUNT; c++)
+			st.counters[c] += dp->workers[w]->env.counters[c];
+	st.counters[IPC_C_EVENTS_SENT] = ms->n_sent;
+	st.counters[IPC_C_EVENTS_DROPPED] += ms->n_link_dropped;
+	ctl_link_send(ms->link, &st, sizeof(st));
+}
+
+static bool
+input_idle(struct main_state *ms, uint64_t now)
+{
+	struct dp *dp = ms->dp;
+
+	if (ms->exit_idle_ms == 0 || !atomic_load(&dp->started))
+		return false;
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		struct worker *wk = dp->workers[w];
+
+		if (now - atomic_load(&wk->last_rx_us) < (uint64_t)ms->exit_idle_ms * 1000 ||
+		    rte_ring_count(wk->dispatch) > 0)
+			return false;
+	}
+	return true;
+}
+
+static bool
+workers_done(const struct dp *dp)
+{
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		if (!atomic_load(&dp->workers[w]->done))
+			return false;
+	return true;
+}
+
+static void
+main_loop(struct main_state *ms)
+{
+	struct dp *dp = ms->dp;
+	uint64_t start = wall_us();
+	uint64_t next_stats = start + 1000000;
+
+	while (!workers_done(dp)) {
+		uint64_t now = wall_us();
+
+		atomic_store_explicit(&dp->wall_us, now, memory_order_relaxed);
+		ctl_link_poll(ms->link);
+		if (!atomic_load(&dp->started) &&
+		    (atomic_load(&dp->live_gen) != NULL ||
+		     now - start >= (uint64_t)ms->wait_rules_ms * 1000)) {
+			if (atomic_load(&dp->live_gen) == NULL && ms->wait_rules_ms > 0)
+				log_warn("no rule generation from posternd after %u ms; inspecting "
+					 "without rules", ms->wait_rules_ms);
+			for (unsigned w = 0; w < dp->n_workers; w++)
+				atomic_store(&dp->workers[w]->last_rx_us, now);
+			atomic_store_explicit(&dp->started, true, memory_order_release);
+			log_info("ready: %u worker(s), %u port(s)%s", dp->n_workers, dp->n_ports,
+				 dp->rss ? ", RSS" : ", software dispatch");
+		}
+		unsigned moved = forward_events(ms);
+		retire_generations(ms);
+		if (now >= next_stats) {
+			send_stats(ms);
+			next_stats = now + 1000000;
+		}
+		if (!atomic_load(&dp->stopping) && (got_signal != 0 || input_idle(ms, now))) {
+			log_info(got_signal != 0 ? "signal %d: stopping" : "input idle: stopping",
+				 (int)got_signal);
+			atomic_store_explicit(&dp->stopping, true, memory_order_release);
+		}
+		if (moved == 0)
+			usleep(200);
+	}
+	/* The workers have flushed their flows: deliver every last record. */
+	for (int tries = 0; tries < 5000; tries++) {
+		ctl_link_poll(ms->link);
+		forward_events(ms);
+		bool empty = ms->pending == NULL;
+		for (unsigned w = 0; w < dp->n_workers; w++)
+			empty &= rte_ring_count(dp->workers[w]->events) == 0;
+		if (empty || (!ctl_link_is_up(ms->link) && tries > 10))
+			break;
+		usleep(1000);
+	}
+	send_stats(ms);
+
+	struct ipc_hdr bye;
+	ipc_hdr_init(&bye, IPC_BYE, sizeof(bye), 0);
+	ctl_link_send(ms->link, &bye, sizeof(bye));
+}
+
+static void
+setup_workers(struct dp *dp)
+{
+	unsigned lcore, idx = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (idx == dp->n_workers)
+			break;
+		dp->workers[idx] = worker_create(dp, idx, lcore);
+		if (dp->workers[idx] == NULL)
+			rte_exit(EXIT_FAILURE, "worker %u: cannot allocate its tables: %s\n", idx,
+				 rte_strerror(rte_errno));
+		idx++;
+	}
+	/* Queue q of every port goes to worker q; without RSS worker 0 polls and dispatches. */
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		unsigned n_queues = dp->rss ? dp->n_workers : 1;
+
+		for (unsigned q = 0; q < n_queues; q++) {
+			struct worker *w = dp->workers[q];
+
+			w->rxq[w->n_rxq].port = dp->ports[p];
+			w->rxq[w->n_rxq].queue = (uint16_t)q;
+			w->n_rxq++;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct dp dp;
+	struct options o = { 0 };
+	struct main_state ms = { .dp = &dp };
+	char *eal_argv[MAX_EAL_ARGS + 1];
+	char err[512];
+
+	log_init("postern-dataplane", LOG_LVL_INFO);
+	parse_options(argc, argv, &o);
+	config_defaults(&dp.cfg);
+	if (config_load(&dp.cfg, o.config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postern-dataplane: %s\n", err);
+		return 2;
+	}
+	if (o.n_vdevs == 0 && o.eal_argc == 0) {
+		fprintf(stderr, "postern-dataplane: no input: give --pcap, --iface or EAL --vdev\n");
+		return 2;
+	}
+	dp.n_workers = dp.cfg.workers;
+	dp.offline = o.offline;
+	ms.exit_idle_ms = o.exit_idle_ms;
+	ms.wait_rules_ms = o.wait_rules_ms;
+
+	int eal_argc = build_eal_args(&o, dp.n_workers, argv[0], eal_argv);
+	if (rte_eal_init(eal_argc, eal_argv) < 0)
+		rte_exit(EXIT_FAILURE, "EAL start-up failed: %s\n", rte_strerror(rte_errno));
+	if (rte_lcore_count() < dp.n_workers + 1)
+		rte_exit(EXIT_FAILURE, "%u worker(s) need %u lcores, EAL has %u\n", dp.n_workers,
+			 dp.n_workers + 1, rte_lcore_count());
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	if (port_setup_all(&dp) < 0)
+		rte_exit(EXIT_FAILURE, "port set-up failed\n");
+
+	size_t rcu_size = rte_rcu_qsbr_get_memsize(dp.n_workers);
+	dp.rcu = rte_zmalloc("rcu", rcu_size, RTE_CACHE_LINE_SIZE);
+	if (dp.rcu == NULL || rte_rcu_qsbr_init(dp.rcu, dp.n_workers) != 0)
+		rte_exit(EXIT_FAILURE, "RCU state: %s\n", rte_strerror(rte_errno));
+	dp.tx_pool = rte_mempool_create("tx_records", dp.cfg.event_ring_size * dp.n_workers * 2 - 1,
+					IPC_TX_MAX, 64, 0, NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
+	if (dp.tx_pool == NULL)
+		rte_exit(EXIT_FAILURE, "record pool: %s\n", rte_strerror(rte_errno));
+
+	dp.supp = suppress_db_open(dp.cfg.suppress_db, true);
+	if (dp.supp == NULL)
+		log_warn("suppression set %s not available (%s): recipients are not checked",
+			 dp.cfg.suppress_db, strerror(errno));
+	setup_workers(&dp);
+
+	ms.link = ctl_link_create(dp.cfg.control_socket, (uint16_t)dp.n_workers, install_rules, &ms);
+	if (ms.link == NULL)
+		rte_exit(EXIT_FAILURE, "control socket path %s: %s\n", dp.cfg.control_socket,
+			 strerror(errno));
+
+	for (unsigned w = 0; w < dp.n_workers; w++)
+		rte_eal_remote_launch(worker_run, dp.workers[w], dp.workers[w]->lcore);
+	main_loop(&ms);
+	rte_eal_mp_wait_lcore();
+
+	port_stop_all(&dp);
+	for (unsigned w = 0; w < dp.n_workers; w++)
+		worker_destroy(dp.workers[w]);
+	scan_gen_destroy(atomic_load(&dp.live_gen));
+	for (unsigned i = 0; i < ms.n_retired; i++)
+		scan_gen_destroy(ms.retired[i].gen);
+	ctl_link_destroy(ms.link);
+	suppress_db_close(dp.supp);
+	rte_mempool_free(dp.tx_pool);
+	rte_free(dp.rcu);
+	log_info("stopped: %llu records sent, %llu dropped on the link",
+		 (unsigned long long)ms.n_sent, (unsigned long long)ms.n_link_dropped);
+	for (unsigned i = 0; i < o.n_vdevs; i++)
+		free(o.vdevs[i]);
+	rte_eal_cleanup();
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Rule generations on the dataplane side: a validated gen blob from posternd, its Hyperscan
+ * databases deserialized, one scratch per worker, and the rule tables that decide which rules
+ * fired from the set of contents that matched in a transaction.
+ *
+ * Matching is two-step, as in Suricata's MPM + detect: Hyperscan callbacks only record content
+ * ids (struct scan_matches); scan_eval() then runs the rule logic (all positive contents
+ * present, no negated one) once per transaction, only for rules that can fire.
+ *
+ * Threads: scan_gen_load/destroy on the main lcore; everything else on the worker lcore whose
+ * index is passed in. A generation is pinned by every transaction that scans with it
+ * (scan_gen_pin/unpin) so the main lcore frees it only after the last one let go.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buffer_id.h"
+#include "gen_format.h"
+
+#define SCAN_MATCH_MAX 256   /* distinct contents recorded per transaction */
+
+struct scan_gen;
+struct hs_stream;
+
+struct scan_matches {
+	uint32_t n;
+	bool overflow;           /* more than SCAN_MATCH_MAX distinct contents matched */
+	uint32_t ids[SCAN_MATCH_MAX];
+};
+
+/*
+ * Load a generation from a blob (copied; the caller keeps its buffer) for n_workers workers.
+ * Returns NULL with a message in err on any inconsistency or Hyperscan error.
+ */
+struct scan_gen *scan_gen_load(const void *blob, size_t len, unsigned n_workers, char *err,
+			       size_t errlen);
+void scan_gen_destroy(struct scan_gen *g);
+
+uint64_t scan_gen_id(const struct scan_gen *g);
+uint32_t scan_gen_n_rules(const struct scan_gen *g);
+
+/* Pins are taken by workers at transaction start and dropped at its end. */
+void scan_gen_pin(struct scan_gen *g);
+void scan_gen_unpin(struct scan_gen *g);
+bool scan_gen_is_pinned(const struct scan_gen *g);
+
+static inline void
+scan_matches_reset(struct scan_matches *m)
+{
+	m->n = 0;
+	m->overflow = false;
+}
+
+/* Scan one whole buffer value (a header, an envelope address). Returns 0 or -EIO. */
+int scan_block(const struct scan_gen *g, unsigned worker, enum buffer_id buf, const uint8_t *data,
+	       size_t len, struct scan_matches *m);
+
+/* Streaming scan of a body: open (NULL when the buffer has no database), write, close. */
+struct hs_stream *scan_stream_open(const struct scan_gen *g, enum buffer_id buf);
+int scan_stream_write(const struct scan_gen *g, unsigned worker, struct hs_stream *st,
+		      const uint8_t *data, size_t len, struct scan_matches *m);
+int scan_stream_close(const struct scan_gen *g, unsigned worker, struct hs_stream *st,
+		      struct scan_matches *m);
+
+typedef void (*scan_fired_fn)(void *ctx, const struct gen_rule *rule);
+
+/* Call fired() once for every rule whose contents are satisfied by m. Returns the count. */
+unsigned scan_eval(const struct scan_gen *g, const struct scan_matches *m, scan_fired_fn fired,
+		   void *ctx);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker lcores: receive (from their RX queues, or from the software dispatch ring when the
+ * port has no RSS), decode, find the flow, reassemble, inspect, and pass transaction records
+ * to the main lcore through an SPSC ring. The worker that polls a queue of a port without RSS
+ * hashes every packet's canonical key and hands other workers their flows. With one worker
+ * the same code runs in one thread.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "dp.h"
+#include "inspect.h"
+
+struct flow_table;
+struct rte_ring;
+struct suppress_reader;
+
+struct worker_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+struct worker {
+	unsigned idx;
+	unsigned lcore;
+	struct dp *dp;
+	struct worker_rxq rxq[DP_MAX_PORTS];
+	unsigned n_rxq;
+	struct rte_ring *dispatch;        /* packets other workers received for our flows */
+	struct rte_ring *events;          /* records to the main lcore (SPSC) */
+	struct flow_table *flows;
+	struct suppress_reader *supp;
+	struct inspect_env env;           /* holds this worker's counters */
+	_Atomic uint64_t last_rx_us;      /* wall time of the last packet received */
+	atomic_bool done;
+} __rte_cache_aligned;
+
+/* Start-up, main lcore: allocate a worker's rings, tables and reader. */
+struct worker *worker_create(struct dp *dp, unsigned idx, unsigned lcore);
+void worker_destroy(struct worker *w);
+
+/* lcore entry point (rte_eal_remote_launch). */
+int worker_run(void *arg);

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * posternctl sub-commands. Each takes argv from its own name on (argv[0] is "suppress",
+ * "alerts", ...), the loaded configuration, and returns the process exit status:
+ * 0 success, 1 the operation failed (bad input rejected, nothing changed), 2 usage or
+ * environment error.
+ */
+#pragma once
+
+#include "config.h"
+
+int cmd_suppress(int argc, char **argv, const struct postern_config *cfg);
+int cmd_alerts(int argc, char **argv, const struct postern_config *cfg);
+int cmd_stats(int argc, char **argv, const struct postern_config *cfg);
+int cmd_reload(int argc, char **argv, const struct postern_config *cfg);
