@@ -29,6 +29,7 @@ static const struct opt options[] = {
 	{ "cli_socket", OPT_PATH, OFF(cli_socket), 0, 0 },
 	{ "eve_file", OPT_PATH, OFF(eve_file), 0, 0 },
 	{ "rules", OPT_PATH, OFF(rules), 0, 0 },
+	{ "classification", OPT_PATH, OFF(classification), 0, 0 },
 	{ "suppress_db", OPT_PATH, OFF(suppress_db), 0, 0 },
 	{ "inspect_ports", OPT_PORTS, OFF(inspect_ports), 1, 65535 },
 	{ "workers", OPT_U32, OFF(workers), 1, 64 },

@@ -28,6 +28,7 @@ struct postern_config {
 	char cli_socket[CONFIG_PATH_MAX];      /* posternctl <-> posternd */
 	char eve_file[CONFIG_PATH_MAX];        /* empty: no file output */
 	char rules[CONFIG_PATH_MAX];           /* rule pack */
+	char classification[CONFIG_PATH_MAX];  /* empty: classification.config beside the rules */
 	char suppress_db[CONFIG_PATH_MAX];     /* LMDB environment directory */
 	/* dataplane */
 	uint16_t inspect_ports[CONFIG_MAX_PORTS];

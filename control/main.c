@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * posternd, the control plane: loads postern.conf and the rule pack, compiles and hands rule
+ * generations to the dataplane, turns the transaction records it sends back into EVE JSON
+ * lines for the alert socket's subscribers and the EVE file, and answers posternctl on the
+ * control socket (stats, reload). One thread, one poll loop; nothing in it blocks on a peer.
+ * SIGHUP reloads the rules and reopens the EVE file; a bad pack keeps the old one running.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "alert_server.h"
+#include "config.h"
+#include "dp_link.h"
+#include "eve.h"
+#include "eve_file.h"
+#include "ipc.h"
+#include "log.h"
+#include "rule_parse.h"
+#include "rulegen.h"
+
+#define MAX_POLLFDS (2 + 1 + DP_LINK_MAX_PEERS + ALERT_SERVER_MAX_SUBSCRIBERS + 2)
+#define ERR_MAX 8192
+
+struct posternd {
+	struct postern_config cfg;
+	const char *config_path;
+	struct rulegen *gen;
+	uint64_t next_gen_id;
+	struct dp_link *link;
+	struct alert_server *alerts;
+	struct eve_file *eve;
+	struct eve_options eve_opt;
+	int cli_fd;
+	int sig_fd;
+	bool stopping;
+	struct ipc_stats dp_stats;        /* latest counters from the dataplane */
+	bool have_dp_stats;
+	uint64_t n_tx;
+	uint64_t n_lines;
+	uint64_t n_reloads;
+	uint64_t n_reload_failures;
+	char last_reload_error[ERR_MAX];
+};
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int
+emit_line(void *ctx, const char *line, size_t len, const char *event_type)
+{
+	struct posternd *d = ctx;
+
+	(void)event_type;
+	d->n_lines++;
+	alert_server_broadcast(d->alerts, line, len);
+	if (d->eve != NULL)
+		eve_file_write(d->eve, line, len);
+	return 0;
+}
+
+static void
+on_hello(void *ctx, int peer, const struct ipc_hello *h)
+{
+	struct posternd *d = ctx;
+
+	log_info("dataplane pid %u connected with %u worker(s); sending rule generation %llu",
+		 h->pid, h->n_workers, (unsigned long long)d->gen->id);
+	dp_link_send_rules(d->link, peer, d->gen->memfd, d->gen->blob_len, d->gen->id);
+}
+
+static void
+on_tx(void *ctx, const struct ipc_tx *tx, size_t len)
+{
+	struct posternd *d = ctx;
+
+	(void)len;
+	d->n_tx++;
+	/* Alerts are described by the generation that is live now; a record scanned by an older
+	 * one whose rule has gone is still written, with empty texts (eve.h). */
+	eve_format_tx(tx, &d->eve_opt, rulegen_lookup, d->gen, emit_line, d);
+}
+
+static void
+on_stats(void *ctx, const struct ipc_stats *st)
+{
+	struct posternd *d = ctx;
+
+	d->dp_stats = *st;
+	d->have_dp_stats = true;
+}
+
+static void
+on_rules_ack(void *ctx, const struct ipc_rules_ack *ack)
+{
+	(void)ctx;
+	if (ack->error != 0)
+		log_err("dataplane refused rule generation %llu: %s",
+			(unsigned long long)ack->gen_id, strerror(-ack->error));
+	else
+		log_info("dataplane runs rule generation %llu", (unsigned long long)ack->gen_id);
+}
+
+static void
+on_bye(void *ctx, int peer)
+{
+	struct posternd *d = ctx;
+
+	(void)peer;
+	log_info("dataplane stopped after sending %llu transaction(s)",
+		 (unsigned long long)d->n_tx);
+	if (d->have_dp_stats)
+		eve_format_stats(&d->dp_stats, now_us(), emit_line, d);
+}
+
+static const struct dp_link_ops link_ops = {
+	.on_hello = on_hello,
+	.on_tx = on_tx,
+	.on_stats = on_stats,
+	.on_rules_ack = on_rules_ack,
+	.on_bye = on_bye,
+};
+
+/* Build a new generation beside the live one; swap only when it is complete. */
+static int
+reload_rules(struct posternd *d)
+{
+	struct postern_config cfg;
+	char *err = d->last_reload_error;
+
+	config_defaults(&cfg);
+	if (config_load(&cfg, d->config_path, err, ERR_MAX) < 0)
+		goto fail;
+	cfg.eve_file[0] = '\0'; /* outputs and sockets keep their start-up settings */
+
+	struct rulegen *g = rulegen_build(&cfg, d->next_gen_id, err, ERR_MAX);
+	if (g == NULL)
+		goto fail;
+	d->next_gen_id++;
+	rulegen_destroy(d->gen);
+	d->gen = g;
+	memcpy(d->cfg.rules, cfg.rules, sizeof(cfg.rules));
+	d->n_reloads++;
+	err[0] = '\0';
+	log_info("rule generation %llu built: %u rules", (unsigned long long)g->id,
+		 g->rules->n_rules);
+	dp_link_send_rules(d->link, -1, g->memfd, g->blob_len, g->id);
+	return 0;
+fail:
+	d->n_reload_failures++;
+	log_err("reload refused, rule generation %llu stays live:\n%s",
+		(unsigned long long)d->gen->id, err);
+	return -1;
+}
+
+static int
+listen_stream(const char *path, mode_t mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
+	    listen(fd, 8) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static json_t *
+stats_json(struct posternd *d)
+{
+	struct alert_server_stats as;
+	struct dp_link_stats ls;
+	json_t *o = json_object();
+	json_t *pd = json_object();
+
+	alert_server_get_stats(d->alerts, &as);
+	dp_link_get_stats(d->link, &ls);
+	json_object_set_new(pd, "rule_generation", json_integer((json_int_t)d->gen->id));
+	json_object_set_new(pd, "rules", json_integer(d->gen->rules->n_rules));
+	json_object_set_new(pd, "reloads", json_integer((json_int_t)d->n_reloads));
+	json_object_set_new(pd, "reload_failures", json_integer((json_int_t)d->n_reload_failures));
+	json_object_set_new(pd, "dataplanes_connected", json_integer(dp_link_n_peers(d->link)));
+	json_object_set_new(pd, "records", json_integer((json_int_t)ls.n_records));
+	json_object_set_new(pd, "records_invalid", json_integer((json_int_t)ls.n_invalid));
+	json_object_set_new(pd, "records_lost", json_integer((json_int_t)ls.n_seq_gaps));
+	json_object_set_new(pd, "transactions", json_integer((json_int_t)d->n_tx));
+	json_object_set_new(pd, "eve_lines", json_integer((json_int_t)d->n_lines));
+	json_object_set_new(pd, "subscribers", json_integer((json_int_t)as.n_subscribers));
+	json_object_set_new(pd, "subscribers_dropped",
+			    json_integer((json_int_t)as.n_dropped_subscribers));
+	json_object_set_new(o, "posternd", pd);
+	if (d->have_dp_stats) {
+		json_t *dp = json_object();
+
+		json_object_set_new(dp, "rule_generation", json_integer((json_int_t)d->dp_stats.gen_id));
+		json_object_set_new(dp, "workers", json_integer(d->dp_stats.n_workers));
+		for (unsigned c = 0; c < d->dp_stats.n_counters && c < IPC_C__COUNT; c++)
+			json_object_set_new(dp, ipc_counter_name(c),
+					    json_integer((json_int_t)d->dp_stats.counters[c]));
+		json_object_set_new(o, "dataplane", dp);
+	}
+	return o;
+}
+
+/*
+ * One posternctl request: a line, a JSON reply, close. posternctl writes its line at once;
+ * a client that does not is cut off after 200 ms rather than holding the loop longer.
+ */
+static void
+serve_cli(struct posternd *d)
+{
+	int fd = accept4(d->cli_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+	char req[64] = { 0 };
+	json_t *reply;
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	ssize_t n = read(fd, req, sizeof(req) - 1);
+	if (n <= 0) {
+		close(fd);
+		return;
+	}
+	if (strncmp(req, "stats", 5) == 0) {
+		reply = stats_json(d);
+	} else if (strncmp(req, "reload", 6) == 0) {
+		int rc = reload_rules(d);
+		reply = json_pack("{s:b, s:s, s:I}", "ok", rc == 0, "message",
+				  rc == 0 ? "rule generation built and sent" : d->last_reload_error,
+				  "rule_generation", (json_int_t)d->gen->id);
+	} else {
+		reply = json_pack("{s:b, s:s}", "ok", 0, "message", "unknown request");
+	}
+
+	char *s = json_dumps(reply, JSON_PRESERVE_ORDER | JSON_COMPACT);
+	if (s != NULL) {
+		size_t len = strlen(s);
+		if (write(fd, s, len) != (ssize_t)len)
+			log_warn("control socket: short reply");
+		free(s);
+	}
+	json_decref(reply);
+	close(fd);
+}
+
+static void
+handle_signal(struct posternd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reloading rules, reopening the EVE file");
+			if (d->eve != NULL && eve_file_reopen(d->eve) < 0)
+				log_err("reopening %s: %s", d->cfg.eve_file, strerror(errno));
+			reload_rules(d);
+		} else {
+			log_info("signal %u: stopping", si.ssi_signo);
+			d->stopping = true;
+		}
+	}
+}
+
+static void
+run(struct posternd *d)
+{
+	struct pollfd fds[MAX_POLLFDS];
+
+	while (!d->stopping) {
+		int n = 0;
+
+		fds[n++] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = d->cli_fd, .events = POLLIN };
+		int link_first = n;
+		n += dp_link_pollfds(d->link, fds + n, MAX_POLLFDS - n);
+		int alerts_first = n;
+		n += alert_server_pollfds(d->alerts, fds + n, MAX_POLLFDS - n);
+
+		if (poll(fds, (nfds_t)n, 1000) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			return;
+		}
+		if (fds[0].revents)
+			handle_signal(d);
+		if (fds[1].revents)
+			serve_cli(d);
+		dp_link_handle(d->link, fds + link_first, alerts_first - link_first);
+		alert_server_handle(d->alerts, fds + alerts_first, n - alerts_first);
+	}
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: posternd [-c CONFIG] [--check]\n\n"
+		     "  -c, --config FILE  postern.conf (default /etc/postern/postern.conf)\n"
+		     "      --check        load the config and compile the rule pack, then exit\n"
+		     "  -h, --help         this text\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct posternd d = { .next_gen_id = 1, .cli_fd = -1, .sig_fd = -1 };
+	static char err[ERR_MAX];
+	bool check_only = false;
+	int c, rc = 1;
+
+	log_init("posternd", LOG_LVL_INFO);
+	d.config_path = "/etc/postern/postern.conf";
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'k':
+			check_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	config_defaults(&d.cfg);
+	if (config_load(&d.cfg, d.config_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "posternd: %s\n", err);
+		return 2;
+	}
+	d.gen = rulegen_build(&d.cfg, d.next_gen_id++, err, sizeof(err));
+	if (d.gen == NULL) {
+		fprintf(stderr, "posternd: rule pack refused:\n%s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: %u rules compiled\n", d.cfg.rules, d.gen->rules->n_rules);
+		rulegen_destroy(d.gen);
+		return 0;
+	}
+	eve_options_from_config(&d.eve_opt, &d.cfg);
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	d.alerts = alert_server_create(d.cfg.alert_socket, 0);
+	if (d.alerts == NULL) {
+		log_err("alert socket %s: %s", d.cfg.alert_socket, strerror(errno));
+		goto out;
+	}
+	if (d.cfg.eve_file[0] != '\0') {
+		d.eve = eve_file_create(d.cfg.eve_file);
+		if (d.eve == NULL) {
+			log_err("EVE file %s: %s", d.cfg.eve_file, strerror(errno));
+			goto out;
+		}
+	}
+	d.cli_fd = listen_stream(d.cfg.cli_socket, 0600);
+	if (d.cli_fd < 0) {
+		log_err("control socket %s: %s", d.cfg.cli_socket, strerror(errno));
+		goto out;
+	}
+	d.link = dp_link_create(d.cfg.control_socket, &link_ops, &d);
+	if (d.link == NULL) {
+		log_err("dataplane socket %s: %s", d.cfg.control_socket, strerror(errno));
+		goto out;
+	}
+	log_info("ready: %u rules, alerts on %s", d.gen->rules->n_rules, d.cfg.alert_socket);
+	run(&d);
+	rc = 0;
+out:
+	dp_link_destroy(d.link);
+	if (d.cli_fd >= 0) {
+		close(d.cli_fd);
+		unlink(d.cfg.cli_socket);
+	}
+	eve_file_destroy(d.eve);
+	alert_server_destroy(d.alerts);
+	rulegen_destroy(d.gen);
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+	return rc;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Unit tests for common/config.c: defaults, every option type, errors as file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char path[] = "/tmp/postern-config-XXXXXX";
+
+static const char *
+write_conf(const char *text)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void
+done(void)
+{
+	unlink(path);
+	strcpy(path, "/tmp/postern-config-XXXXXX");
+}
+
+static void
+test_defaults(void **state)
+{
+	(void)state;
+	struct postern_config c;
+
+	config_defaults(&c);
+	assert_int_equal(c.n_inspect_ports, 2);
+	assert_true(config_is_inspected_port(&c, 25));
+	assert_true(config_is_inspected_port(&c, 587));
+	assert_false(config_is_inspected_port(&c, 465));
+	assert_int_equal(c.workers, 1);
+	assert_int_equal(c.address_output, CONFIG_ADDR_PLAIN);
+}
+
+static void
+test_good_file(void **state)
+{
+	(void)state;
+	struct postern_config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_int_equal(config_load(&c, write_conf("# comment\n"
+						  "\n"
+						  "rules = /x/y.rules   # trailing comment\n"
+						  "inspect_ports = 25, 2525,587\n"
+						  "workers=2\n"
+						  "address_output = hash\n"
+						  "eve_smtp_events = yes\n"
+						  "suppress_map_size = 1048576\n"),
+				     err, sizeof(err)),
+			 0);
+	done();
+	assert_string_equal(c.rules, "/x/y.rules");
+	assert_int_equal(c.n_inspect_ports, 3);
+	assert_int_equal(c.inspect_ports[1], 2525);
+	assert_int_equal(c.workers, 2);
+	assert_int_equal(c.address_output, CONFIG_ADDR_HASH);
+	assert_true(c.eve_smtp_events);
+	assert_int_equal(c.suppress_map_size, 1048576);
+}
+
+static void
+expect_error(const char *text, const char *want)
+{
+	struct postern_config c, before;
+	char err[256], expect[512];
+
+	config_defaults(&c);
+	before = c;
+	assert_int_equal(config_load(&c, write_conf(text), err, sizeof(err)), -1);
+	snprintf(expect, sizeof(expect), "%s:%s", path, want);
+	done();
+	assert_string_equal(err, expect);
+	/* all or nothing: a bad file leaves the config as it was */
+	assert_memory_equal(&c, &before, sizeof(c));
+}
+
+static void
+test_errors_name_the_line(void **state)
+{
+	(void)state;
+	expect_error("workers = 1\nbogus = 3\n", "2: unknown option 'bogus'");
+	expect_error("\n\nworkers = 0\n", "3: workers: '0' is not a number in 1..64");
+	expect_error("workers = 2x\n", "1: workers: '2x' is not a number in 1..64");
+	expect_error("workers = -1\n", "1: workers: '-1' is not a number in 1..64");
+	expect_error("rules /x\n", "1: expected 'key = value'");
+	expect_error("inspect_ports = 25,70000\n", "1: '70000' is not a port (1-65535)");
+	expect_error("inspect_ports = \n", "1: empty port list");
+	expect_error("address_output = maybe\n",
+		     "1: address_output: 'maybe' is not plain, hash or redact");
+	expect_error("eve_smtp_events = 2\n", "1: eve_smtp_events: '2' is not yes/no");
+}
+
+static void
+test_missing_file(void **state)
+{
+	(void)state;
+	struct postern_config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_int_equal(config_load(&c, "/nonexistent/postern.conf", err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/postern.conf: No such file or directory");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

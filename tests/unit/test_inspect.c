@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for dataplane/inspect.c, driving whole SMTP sessions without DPDK through the
+ * real parts around it: a rule pack parsed and compiled by posternd's compiler, loaded as a
+ * generation (Hyperscan), a real LMDB suppression set, and the records a worker would send.
+ * Each session is fed whole, then one byte at a time: the records must be identical.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "builtin_sids.h"
+#include "inspect.h"
+#include "rule_compile.h"
+#include "rule_parse.h"
+#include "suppress_db.h"
+#include "suppress_writer.h"
+
+#define JAN_02_2024 1704153600
+#define JUN_03_2024_US UINT64_C(1717408800000000)
+#define MAX_RECORDS 8
+
+static const char rules_text[] =
+	"alert smtp any any -> any any (msg:\"subject\"; email.subject; content:\"free money\"; "
+	"nocase; sid:1000001; rev:1;)\n"
+	"alert smtp any any -> any any (msg:\"body\"; file.data; content:\"wire transfer fee\"; "
+	"nocase; sid:1000002; rev:3;)\n"
+	"drop smtp any any -> any any (msg:\"outside invoice\"; email.subject; content:\"invoice\"; "
+	"nocase; email.from; content:!\"@corp.example\"; sid:1000005; rev:1;)\n"
+	"alert smtp any any -> any any (msg:\"never\"; email.x_mailer; content:\"MassMailer\"; "
+	"sid:1000003; rev:1;)\n"
+	"alert smtp any any -> any any (msg:\"helo\"; smtp.helo; content:\"bad.example\"; "
+	"sid:1000006; rev:1;)\n";
+
+struct step {
+	bool to_server;
+	const char *text;
+};
+
+/* Two transactions: the first delivered to three recipients, the second refused at DATA's end. */
+static const struct step session[] = {
+	{ false, "220 relay.corp.example ESMTP\r\n" },
+	{ true, "EHLO app7.corp.example\r\n" },
+	{ false, "250-relay.corp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n" },
+	{ true, "MAIL FROM:<news@corp.example> SIZE=900\r\n" },
+	{ false, "250 2.1.0 Ok\r\n" },
+	{ true, "RCPT TO:<optedout@customer.example>\r\nRCPT TO:<Former@Customer.Example>\r\n"
+		"RCPT TO:<late@customer.example>\r\nRCPT TO:<nobody@customer.example>\r\nDATA\r\n" },
+	{ false, "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 No such user\r\n"
+		 "354 End data with <CR><LF>.<CR><LF>\r\n" },
+	{ true, "From: News <news@corp.example>\r\nTo: optedout@customer.example,\r\n"
+		" former@customer.example\r\nSubject: =?utf-8?q?x?= FREE\r\n MONEY inside\r\n"
+		"Message-ID: <1@corp.example>\r\n\r\nPay the wire transfer\r\n"
+		"..fee now\r\nor the wire transfer fee doubles.\r\n.\r\n" },
+	{ false, "250 2.0.0 Ok: queued as ABC\r\n" },
+	{ true, "MAIL FROM:<billing@outside.example>\r\nRCPT TO:<ap@corp.example>\r\nDATA\r\n" },
+	{ false, "250 Ok\r\n250 Ok\r\n354 go ahead\r\n" },
+	{ true, "From: <billing@outside.example>\r\nSubject: Invoice 42\r\n\r\nsee attached\r\n.\r\n" },
+	{ false, "554 5.7.1 Rejected\r\n" },
+	{ true, "QUIT\r\n" },
+	{ false, "221 Bye\r\n" },
+};
+
+struct fixture {
+	char dir[64];
+	struct suppress_db *db;
+	struct suppress_reader *reader;
+	struct scan_gen *gen;
+	struct inspect_env env;
+	struct ipc_tx *records[MAX_RECORDS];
+	unsigned n_records;
+};
+
+static struct ipc_tx *
+test_alloc(void *io)
+{
+	(void)io;
+	return aligned_alloc(8, IPC_TX_MAX);
+}
+
+static void
+test_emit(void *io, struct ipc_tx *tx)
+{
+	struct fixture *fx = io;
+
+	assert_true(fx->n_records < MAX_RECORDS);
+	assert_int_equal(ipc_tx_check(tx, tx->hdr.len), 0);
+	fx->records[fx->n_records++] = tx;
+}
+
+static void
+put(struct suppress_db *db, const char *addr, int64_t optout, int64_t grace_end, int64_t consent)
+{
+	struct suppress_rec rec = {
+		.version = 1,
+		.scope = SUPPRESS_SCOPE_ALL,
+		.optout_time = optout,
+		.grace_end = grace_end,
+		.consent_time = consent,
+	};
+	enum suppress_table t;
+	uint8_t key[SUPPRESS_KEY_LEN];
+
+	assert_int_equal(suppress_db_key(db, slice_from_cstr(addr), &t, key, NULL, 0), 0);
+	assert_int_equal(suppress_write_put(db, t, key, &rec), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[2048];
+	void *blob;
+	size_t len;
+
+	strcpy(fx->dir, "/tmp/postern-inspect-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+
+	struct suppress_db *w = suppress_writer_open(fx->dir, 1 << 24, 0);
+	assert_non_null(w);
+	assert_int_equal(suppress_write_begin(w), 0);
+	put(w, "optedout@customer.example", JAN_02_2024, JAN_02_2024 + 14 * 86400, 0);
+	put(w, "former@customer.example", JAN_02_2024, JAN_02_2024 + 14 * 86400,
+	    JAN_02_2024 + 30 * 86400);
+	/* opted out the day before the message: still inside its grace period */
+	put(w, "late@customer.example", 1717322400, 1717322400 + 14 * 86400, 0);
+	assert_int_equal(suppress_write_commit(w), 0);
+	suppress_db_close(w);
+	fx->db = suppress_db_open(fx->dir, true);
+	assert_non_null(fx->db);
+	fx->reader = suppress_reader_create(fx->db);
+	assert_non_null(fx->reader);
+
+	struct rule_set *rs = rule_set_parse_buffer("inline.rules", rules_text,
+						    sizeof(rules_text) - 1, NULL, err, sizeof(err));
+	if (rs == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(rule_compile(rs, 7, &blob, &len, err, sizeof(err)), 0);
+	fx->gen = scan_gen_load(blob, len, 1, err, sizeof(err));
+	if (fx->gen == NULL)
+		fail_msg("%s", err);
+	free(blob);
+	rule_set_destroy(rs);
+
+	fx->env.gen = fx->gen;
+	fx->env.supp = fx->reader;
+	fx->env.now_us = JUN_03_2024_US;
+	fx->env.tx_alloc = test_alloc;
+	fx->env.tx_emit = test_emit;
+	fx->env.io = fx;
+	*state = fx;
+	return 0;
+}
+
+static void
+clear_records(struct fixture *fx)
+{
+	for (unsigned i = 0; i < fx->n_records; i++)
+		free(fx->records[i]);
+	fx->n_records = 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[128];
+
+	clear_records(fx);
+	scan_gen_destroy(fx->gen);
+	suppress_reader_destroy(fx->reader);
+	suppress_db_close(fx->db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	assert_int_equal(system(cmd), 0);
+	free(fx);
+	return 0;
+}
+
+static void
+run_session(struct fixture *fx, size_t piece)
+{
+	static struct inspect_session s;
+	struct inspect_flow_meta meta = {
+		.flow_id = 42, .client_port = 40000, .server_port = 25, .ip_version = 4,
+	};
+
+	clear_records(fx);
+	meta.client_ip[15] = 7;
+	meta.server_ip[15] = 25;
+	inspect_session_init(&s, &fx->env, &meta);
+	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++) {
+		const uint8_t *p = (const uint8_t *)session[i].text;
+		size_t len = strlen(session[i].text);
+
+		for (size_t off = 0; off < len; off += piece) {
+			size_t n = len - off < piece ? len - off : piece;
+			inspect_session_data(&s, session[i].to_server, p + off, n);
+		}
+	}
+	inspect_session_close(&s);
+	assert_false(scan_gen_is_pinned(fx->gen));
+}
+
+static const struct ipc_field *
+find_field(const struct ipc_tx *tx, uint16_t type, unsigned nth)
+{
+	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f))
+		if (f->type == type && nth-- == 0)
+			return f;
+	return NULL;
+}
+
+static void
+assert_field(const struct ipc_tx *tx, uint16_t type, const char *want)
+{
+	const struct ipc_field *f = find_field(tx, type, 0);
+
+	assert_non_null(f);
+	assert_int_equal(f->len, strlen(want));
+	assert_memory_equal(ipc_field_value(f), want, f->len);
+}
+
+static struct ipc_rcpt
+rcpt(const struct ipc_tx *tx, unsigned nth, const char *addr)
+{
+	const struct ipc_field *f = find_field(tx, IPC_F_RCPT, nth);
+	struct ipc_rcpt r;
+
+	assert_non_null(f);
+	memcpy(&r, ipc_field_value(f), sizeof(r));
+	assert_int_equal(f->len - sizeof(r), strlen(addr));
+	assert_memory_equal(ipc_field_value(f) + sizeof(r), addr, strlen(addr));
+	return r;
+}
+
+static bool
+has_alert(const struct ipc_tx *tx, uint32_t sid, uint8_t action)
+{
+	for (unsigned i = 0;; i++) {
+		const struct ipc_field *f = find_field(tx, IPC_F_ALERT, i);
+		struct ipc_alert a;
+
+		if (f == NULL)
+			return false;
+		memcpy(&a, ipc_field_value(f), sizeof(a));
+		if (a.sid == sid)
+			return a.action == action;
+	}
+}
+
+static unsigned
+n_alerts(const struct ipc_tx *tx)
+{
+	unsigned n = 0;
+
+	while (find_field(tx, IPC_F_ALERT, n) != NULL)
+		n++;
+	return n;
+}
+
+static void
+test_session_records(void **state)
+{
+	struct fixture *fx = *state;
+
+	run_session(fx, SIZE_MAX);
+	assert_int_equal(fx->n_records, 2);
+
+	const struct ipc_tx *t1 = fx->records[0];
+	assert_int_equal(t1->status, IPC_TX_DELIVERED);
+	assert_int_equal(t1->reply_code, 250);
+	assert_int_equal(t1->flow_id, 42);
+	assert_int_equal(t1->gen_id, 7);
+	assert_int_equal(t1->ts_us, JUN_03_2024_US);
+	assert_int_equal(t1->src_port, 40000);
+	assert_int_equal(t1->tx_seq, 0);
+	assert_int_equal(t1->n_rcpt, 4);
+	assert_field(t1, IPC_F_HELO, "app7.corp.example");
+	assert_field(t1, IPC_F_MAIL_FROM, "news@corp.example");
+	assert_field(t1, IPC_F_MESSAGE_ID, "<1@corp.example>");
+
+	struct ipc_rcpt r = rcpt(t1, 0, "optedout@customer.example");
+	assert_int_equal(r.verdict, IPC_SUPPRESS_VIOLATION);
+	assert_int_equal(r.reply_code, 250);
+	assert_int_equal(r.optout_time, JAN_02_2024);
+	r = rcpt(t1, 1, "Former@Customer.Example");
+	assert_int_equal(r.verdict, IPC_SUPPRESS_NONE); /* consent after the opt-out */
+	r = rcpt(t1, 2, "late@customer.example");
+	assert_int_equal(r.verdict, IPC_SUPPRESS_GRACE);
+	r = rcpt(t1, 3, "nobody@customer.example");
+	assert_int_equal(r.verdict, IPC_SUPPRESS_NONE);
+	assert_int_equal(r.reply_code, 550);
+
+	/* the subject is scanned unfolded; the body dot-unstuffed, across its line break */
+	assert_true(has_alert(t1, 1000001, GEN_ACTION_ALERT));
+	assert_true(has_alert(t1, 1000002, GEN_ACTION_ALERT));
+	assert_int_equal(n_alerts(t1), 2);
+	assert_int_equal(t1->body_bytes,
+			 strlen("Pay the wire transfer\r\n.fee now\r\nor the wire transfer fee doubles.\r\n"));
+
+	const struct ipc_tx *t2 = fx->records[1];
+	assert_int_equal(t2->status, IPC_TX_REJECTED);
+	assert_int_equal(t2->reply_code, 554);
+	assert_int_equal(t2->tx_seq, 1);
+	/* the HELO carries over to every transaction of the session */
+	assert_field(t2, IPC_F_HELO, "app7.corp.example");
+	assert_field(t2, IPC_F_SUBJECT, "Invoice 42");
+	/* content and negated content: an invoice not from @corp.example */
+	assert_true(has_alert(t2, 1000005, GEN_ACTION_DROP));
+	assert_int_equal(n_alerts(t2), 1);
+}
+
+static void
+test_byte_at_a_time_is_identical(void **state)
+{
+	struct fixture *fx = *state;
+	struct ipc_tx *whole[2];
+
+	run_session(fx, SIZE_MAX);
+	assert_int_equal(fx->n_records, 2);
+	whole[0] = fx->records[0];
+	whole[1] = fx->records[1];
+	fx->n_records = 0;
+	for (size_t piece = 1; piece <= 7; piece++) {
+		run_session(fx, piece);
+		assert_int_equal(fx->n_records, 2);
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(fx->records[i]->hdr.len, whole[i]->hdr.len);
+			assert_memory_equal(fx->records[i], whole[i], whole[i]->hdr.len);
+		}
+	}
+	free(whole[0]);
+	free(whole[1]);
+}
+
+static void
+test_without_rules_or_set(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->env.gen = NULL;
+	fx->env.supp = NULL;
+	run_session(fx, SIZE_MAX);
+	fx->env.gen = fx->gen;
+	fx->env.supp = fx->reader;
+	assert_int_equal(fx->n_records, 2);
+	assert_int_equal(n_alerts(fx->records[0]), 0);
+	assert_int_equal(rcpt(fx->records[0], 0, "optedout@customer.example").verdict,
+			 IPC_SUPPRESS_NONE);
+	assert_int_equal(fx->records[0]->gen_id, 0);
+}
+
+static struct ipc_tx *
+no_record(void *io)
+{
+	(void)io;
+	return NULL;
+}
+
+static void
+test_record_pool_exhausted_is_counted(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t before = fx->env.counters[IPC_C_EVENTS_DROPPED];
+
+	fx->env.tx_alloc = no_record;
+	run_session(fx, SIZE_MAX);
+	fx->env.tx_alloc = test_alloc;
+	assert_int_equal(fx->n_records, 0);
+	assert_int_equal(fx->env.counters[IPC_C_EVENTS_DROPPED] - before, 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_session_records),
+		cmocka_unit_test(test_byte_at_a_time_is_identical),
+		cmocka_unit_test(test_without_rules_or_set),
+		cmocka_unit_test(test_record_pool_exhausted_is_counted),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
