@@ -1,0 +1,813 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * EVE JSON lines from transaction and stats records, with jansson. The smtp{} and email{}
+ * objects of a transaction are built once and shared (by reference) by every line of it; each
+ * line gets its own head (timestamp, flow, addresses) and its own alert{}. Wire bytes pass
+ * through eve_utf8_sanitize() before they reach jansson, whose json_stringn() refuses invalid
+ * UTF-8: a record never fails to print because of its content. posternd control thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "builtin_sids.h"
+#include "eve.h"
+#include "gen_format.h"
+#include "slice.h"
+#include "suppress_db.h"
+
+#define EVE_DEFAULT_SEVERITY 3  /* Suricata's priority for a rule without classtype */
+#define EVE_META_KEY_MAX 64     /* longer metadata keys are skipped */
+#define EVE_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
+
+static const char suppress_category[] = "CAN-SPAM compliance violation";
+
+void
+eve_options_from_config(struct eve_options *opt, const struct postern_config *cfg)
+{
+	opt->address_output = cfg->address_output;
+	opt->smtp_events = cfg->eve_smtp_events;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (at most n bytes), 0 if the byte at p does
+ * not start one. Ranges from RFC 3629, section 4.
+ */
+static size_t
+utf8_seq_len(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0];
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t need;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 3;
+		if (c == 0xe0)
+			lo = 0xa0;  /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;  /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 4;
+		if (c == 0xf0)
+			lo = 0x90;  /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;  /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < need)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < need; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return need;
+}
+
+size_t
+eve_utf8_sanitize(const uint8_t *src, size_t len, uint8_t *dst)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len(src + i, len - i);
+
+		if (n == 0) {
+			dst[out++] = 0xef;  /* U+FFFD */
+			dst[out++] = 0xbf;
+			dst[out++] = 0xbd;
+			i++;
+			continue;
+		}
+		memcpy(dst + out, src + i, n);
+		out += n;
+		i += n;
+	}
+	return out;
+}
+
+/* A JSON string from untrusted bytes. NULL only when out of memory. */
+static json_t *
+jstr(const void *p, size_t len)
+{
+	uint8_t small[3 * 256];
+	uint8_t *buf = small;
+	json_t *s;
+
+	if (len > sizeof(small) / 3) {
+		buf = malloc(3 * len);
+		if (buf == NULL)
+			return NULL;
+	}
+	s = json_stringn((const char *)buf, eve_utf8_sanitize(p, len, buf));
+	if (buf != small)
+		free(buf);
+	return s;
+}
+
+static json_t *
+jcstr(const char *s)
+{
+	return s == NULL ? json_string("") : jstr(s, strlen(s));
+}
+
+/* Set key to a new value; false when either allocation failed (the value is released). */
+static bool
+put(json_t *obj, const char *key, json_t *val)
+{
+	return val != NULL && json_object_set_new(obj, key, val) == 0;
+}
+
+static bool
+append(json_t *arr, json_t *val)
+{
+	return val != NULL && json_array_append_new(arr, val) == 0;
+}
+
+static json_t *
+juint(uint64_t v)
+{
+	/* json_int_t is signed: clamp rather than print a negative counter. */
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+int
+eve_format_time_us(uint64_t ts_us, char *buf, size_t size)
+{
+	time_t secs = (time_t)(ts_us / 1000000u);
+	unsigned usec = (unsigned)(ts_us % 1000000u);
+	struct tm tm;
+	char date[32];
+
+	if (gmtime_r(&secs, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S",
+						      &tm) == 0)
+		return -ERANGE;
+	int n = snprintf(buf, size, "%s.%06u+0000", date, usec);
+	return n < 0 || (size_t)n >= size ? -ERANGE : 0;
+}
+
+/* ISO-8601 UTC for suppression times; NULL (key left out) for 0 or an absurd value. */
+static json_t *
+iso_time(int64_t t)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (t <= 0 || gmtime_r(&secs, &tm) == NULL || tm.tm_year + 1900 > 9999)
+		return NULL;
+	if (strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	return json_string(buf);
+}
+
+/*
+ * Client and server addresses. IPv4 travels as ::ffff:a.b.c.d; IPv6 is printed the way
+ * Suricata prints it (eight groups of four hex digits, no "::" compression) so that the same
+ * flow looks the same in Postern's and Suricata's logs.
+ */
+static void
+format_ip(const uint8_t ip[16], uint8_t version, char *buf, size_t size)
+{
+	if (version == 4) {
+		snprintf(buf, size, "%u.%u.%u.%u", ip[12], ip[13], ip[14], ip[15]);
+		return;
+	}
+	size_t n = 0;
+
+	for (int g = 0; g < 8 && n < size; g++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%02x%02x", g ? ":" : "", ip[2 * g],
+				      ip[2 * g + 1]);
+}
+
+static json_t *
+addr_hash(const uint8_t *p, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	char out[2 * EVP_MAX_MD_SIZE + 1];
+
+	if (EVP_Digest(p, len, md, &md_len, EVP_sha256(), NULL) != 1)
+		return NULL;
+	for (unsigned i = 0; i < md_len; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[2 * md_len] = '\0';
+	return json_string(out);
+}
+
+/*
+ * "Name <local@domain>" -> "<***@domain>", "local@domain" -> "***@domain". The display name
+ * goes too: it names the person as surely as the local part does. The last '@' separates the
+ * domain because a quoted local part may itself hold one.
+ */
+static json_t *
+addr_redact(const uint8_t *p, size_t len)
+{
+	struct slice t = slice_trim(slice_make(p, len));
+	struct slice a = t;
+	bool bracketed = false;
+	uint8_t buf[IPC_FIELD_MAX + 8];
+	size_t n = 0;
+
+	for (size_t i = t.len; i > 0; i--) {
+		if (t.ptr[i - 1] == '<') {
+			const uint8_t *start = t.ptr + i;
+			const uint8_t *end = memchr(start, '>', t.len - i);
+
+			a = slice_make(start, end != NULL ? (size_t)(end - start) : t.len - i);
+			bracketed = true;
+			break;
+		}
+	}
+	const uint8_t *at = NULL;
+	for (size_t i = a.len; i > 0; i--) {
+		if (a.ptr[i - 1] == '@') {
+			at = a.ptr + i - 1;
+			break;
+		}
+	}
+
+	size_t domain_len = at != NULL ? a.len - (size_t)(at - a.ptr) - 1 : 0;
+
+	/* Bound the domain so that the worst case still fits buf. */
+	if (domain_len > IPC_FIELD_MAX)
+		domain_len = IPC_FIELD_MAX;
+	if (bracketed)
+		buf[n++] = '<';
+	if (a.len > 0) {
+		memcpy(buf + n, "***", 3);
+		n += 3;
+	}
+	if (at != NULL) {
+		buf[n++] = '@';
+		memcpy(buf + n, at + 1, domain_len);
+		n += domain_len;
+	}
+	if (bracketed)
+		buf[n++] = '>';
+	return jstr(buf, n);
+}
+
+static json_t *
+addr_json(const struct eve_options *opt, const uint8_t *p, size_t len)
+{
+	switch (opt->address_output) {
+	case CONFIG_ADDR_HASH:
+		return addr_hash(p, len);
+	case CONFIG_ADDR_REDACT:
+		return addr_redact(p, len);
+	case CONFIG_ADDR_PLAIN:
+	default:
+		return jstr(p, len);
+	}
+}
+
+/*
+ * Append each address of a To/Cc header value: split on commas outside quoted strings,
+ * comments and angle brackets, trimmed, empty elements skipped.
+ */
+static bool
+append_addr_list(json_t *arr, const struct eve_options *opt, const uint8_t *p, size_t len)
+{
+	bool in_quote = false, escaped = false;
+	size_t angle = 0, paren = 0, start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len) {
+			uint8_t c = p[i];
+
+			if (escaped) {
+				escaped = false;
+				continue;
+			}
+			if (c == '\\' && (in_quote || paren > 0)) {
+				escaped = true;
+				continue;
+			}
+			if (in_quote) {
+				in_quote = c != '"';
+				continue;
+			}
+			if (c == '"' && paren == 0)
+				in_quote = true;
+			else if (c == '(')
+				paren++;
+			else if (c == ')' && paren > 0)
+				paren--;
+			else if (c == '<' && paren == 0)
+				angle++;
+			else if (c == '>' && paren == 0 && angle > 0)
+				angle--;
+			if (c != ',' || paren > 0 || angle > 0)
+				continue;
+		}
+		struct slice el = slice_trim(slice_make(p + start, i - start));
+
+		start = i + 1;
+		if (el.len > 0 && !append(arr, addr_json(opt, el.ptr, el.len)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Suricata's metadata: "k v, k2 v2" becomes {"k":["v"],"k2":["v2"]}; a key seen twice
+ * collects both values. Entries without a value are skipped (Suricata refuses such a rule,
+ * so it cannot reach here from a pack it would load). Returns NULL with *ok true when there
+ * is nothing to print.
+ */
+static json_t *
+metadata_json(const char *raw, bool *ok)
+{
+	json_t *obj;
+	struct slice s;
+
+	*ok = true;
+	if (raw == NULL || *raw == '\0')
+		return NULL;
+	obj = json_object();
+	if (obj == NULL)
+		goto nomem;
+	s = slice_from_cstr(raw);
+	while (s.len > 0) {
+		const uint8_t *comma = memchr(s.ptr, ',', s.len);
+		size_t n = comma != NULL ? (size_t)(comma - s.ptr) : s.len;
+		struct slice kv = slice_trim(slice_make(s.ptr, n));
+
+		s = comma != NULL ? slice_make(comma + 1, s.len - n - 1) : slice_make(NULL, 0);
+
+		const uint8_t *sp = memchr(kv.ptr, ' ', kv.len);
+		if (sp == NULL)
+			continue;
+		size_t klen = (size_t)(sp - kv.ptr);
+		struct slice val = slice_trim(slice_make(sp, kv.len - klen));
+		uint8_t key[3 * EVE_META_KEY_MAX + 1];
+
+		if (val.len == 0 || klen > EVE_META_KEY_MAX)
+			continue;
+		/* Keys become object keys, which jansson also wants in UTF-8. */
+		key[eve_utf8_sanitize(kv.ptr, klen, key)] = '\0';
+
+		json_t *arr = json_object_get(obj, (const char *)key);
+		if (arr == NULL) {
+			arr = json_array();
+			if (!put(obj, (const char *)key, arr))
+				goto nomem;
+		}
+		if (!append(arr, jstr(val.ptr, val.len)))
+			goto nomem;
+	}
+	if (json_object_size(obj) == 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+nomem:
+	json_decref(obj);
+	*ok = false;
+	return NULL;
+}
+
+static const char *
+tx_status_name(uint8_t status)
+{
+	switch (status) {
+	case IPC_TX_DELIVERED:
+		return "delivered";
+	case IPC_TX_REJECTED:
+		return "rejected";
+	case IPC_TX_ABORTED:
+		return "aborted";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *
+action_name(uint8_t action)
+{
+	/* Suricata prints what happened to the packet: pass and alert let it through. */
+	return action == GEN_ACTION_DROP || action == GEN_ACTION_REJECT ? "blocked" : "allowed";
+}
+
+/* Everything a transaction's lines share, built once. */
+struct tx_view {
+	const struct ipc_tx *tx;
+	const struct eve_options *opt;
+	json_t *smtp;
+	json_t *email;
+	char ts[EVE_TIME_MAX];
+	char src[48];
+	char dst[48];
+};
+
+/* The first field of a type, or NULL. */
+static const struct ipc_field *
+first_field(const struct ipc_tx *tx, uint16_t type)
+{
+	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f))
+		if (f->type == type)
+			return f;
+	return NULL;
+}
+
+static bool
+put_field_str(json_t *obj, const char *key, const struct ipc_tx *tx, uint16_t type)
+{
+	const struct ipc_field *f = first_field(tx, type);
+
+	return f == NULL || put(obj, key, jstr(ipc_field_value(f), f->len));
+}
+
+static bool
+put_field_addr(json_t *obj, const char *key, const struct tx_view *v, uint16_t type)
+{
+	const struct ipc_field *f = first_field(v->tx, type);
+
+	return f == NULL || put(obj, key, addr_json(v->opt, ipc_field_value(f), f->len));
+}
+
+/* Address lists (rcpt_to, to, cc) from every field of a type; left out when empty. */
+static bool
+put_addr_array(json_t *obj, const char *key, const struct tx_view *v, uint16_t type)
+{
+	json_t *arr = json_array();
+
+	if (arr == NULL)
+		return false;
+	for (const struct ipc_field *f = ipc_tx_next(v->tx, NULL); f != NULL;
+	     f = ipc_tx_next(v->tx, f)) {
+		if (f->type != type)
+			continue;
+		const uint8_t *val = ipc_field_value(f);
+		bool ok;
+
+		if (type == IPC_F_RCPT)
+			ok = append(arr, addr_json(v->opt, val + sizeof(struct ipc_rcpt),
+						   f->len - sizeof(struct ipc_rcpt)));
+		else
+			ok = append_addr_list(arr, v->opt, val, f->len);
+		if (!ok) {
+			json_decref(arr);
+			return false;
+		}
+	}
+	if (json_array_size(arr) == 0) {
+		json_decref(arr);
+		return true;
+	}
+	return put(obj, key, arr);
+}
+
+static int
+tx_view_init(struct tx_view *v, const struct ipc_tx *tx, const struct eve_options *opt)
+{
+	bool ok = true;
+
+	memset(v, 0, sizeof(*v));
+	v->tx = tx;
+	v->opt = opt;
+	if (eve_format_time_us(tx->ts_us, v->ts, sizeof(v->ts)) < 0)
+		snprintf(v->ts, sizeof(v->ts), "1970-01-01T00:00:00.000000+0000");
+	format_ip(tx->src_ip, tx->ip_version, v->src, sizeof(v->src));
+	format_ip(tx->dst_ip, tx->ip_version, v->dst, sizeof(v->dst));
+
+	v->smtp = json_object();
+	v->email = json_object();
+	if (v->smtp == NULL || v->email == NULL)
+		return -ENOMEM;
+	ok = ok && put_field_str(v->smtp, "helo", tx, IPC_F_HELO);
+	ok = ok && put_field_addr(v->smtp, "mail_from", v, IPC_F_MAIL_FROM);
+	ok = ok && put_addr_array(v->smtp, "rcpt_to", v, IPC_F_RCPT);
+
+	ok = ok && put_field_addr(v->email, "from", v, IPC_F_EMAIL_FROM);
+	ok = ok && put_addr_array(v->email, "to", v, IPC_F_EMAIL_TO);
+	ok = ok && put_addr_array(v->email, "cc", v, IPC_F_EMAIL_CC);
+	ok = ok && put_field_str(v->email, "subject", tx, IPC_F_SUBJECT);
+	ok = ok && put_field_str(v->email, "message_id", tx, IPC_F_MESSAGE_ID);
+	ok = ok && put_field_str(v->email, "date", tx, IPC_F_DATE);
+	ok = ok && put_field_str(v->email, "x_mailer", tx, IPC_F_X_MAILER);
+	ok = ok && put(v->email, "status", json_string(tx_status_name(tx->status)));
+	return ok ? 0 : -ENOMEM;
+}
+
+static void
+tx_view_fini(struct tx_view *v)
+{
+	json_decref(v->smtp);
+	json_decref(v->email);
+	v->smtp = NULL;
+	v->email = NULL;
+}
+
+/* A line's common head, up to tx_id; the caller adds its own objects after it. */
+static json_t *
+line_head(const struct tx_view *v, const char *event_type)
+{
+	const struct ipc_tx *tx = v->tx;
+	json_t *o = json_object();
+	bool ok;
+
+	if (o == NULL)
+		return NULL;
+	/* flow_id: a JSON integer is signed 64-bit in jansson, keep it non-negative. */
+	ok = put(o, "timestamp", json_string(v->ts)) &&
+	     put(o, "flow_id", json_integer((json_int_t)(tx->flow_id & INT64_MAX))) &&
+	     put(o, "event_type", json_string(event_type)) &&
+	     put(o, "src_ip", json_string(v->src)) &&
+	     put(o, "src_port", json_integer(tx->src_port)) &&
+	     put(o, "dest_ip", json_string(v->dst)) &&
+	     put(o, "dest_port", json_integer(tx->dst_port)) &&
+	     put(o, "proto", json_string("TCP")) &&
+	     put(o, "app_proto", json_string("smtp")) &&
+	     put(o, "tx_id", json_integer(tx->tx_seq));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Add the shared smtp{} and email{}, print the line and hand it to emit. Takes line. */
+static int
+finish_line(const struct tx_view *v, json_t *line, const char *event_type, eve_line_fn emit,
+	    void *emit_ctx)
+{
+	int rc = -ENOMEM;
+
+	if (json_object_set(line, "smtp", v->smtp) == 0 &&
+	    json_object_set(line, "email", v->email) == 0) {
+		char *s = json_dumps(line, EVE_JSON_FLAGS);
+
+		if (s != NULL) {
+			rc = emit(emit_ctx, s, strlen(s), event_type);
+			free(s);
+		}
+	}
+	json_decref(line);
+	return rc < 0 ? rc : 0;
+}
+
+static json_t *
+alert_obj(const char *action, uint32_t gid, uint32_t sid, uint32_t rev,
+	  const struct eve_rule_info *info)
+{
+	json_t *a = json_object();
+	json_t *meta;
+	bool ok;
+	int sev = info->severity >= 1 && info->severity <= 255 ? info->severity
+							       : EVE_DEFAULT_SEVERITY;
+
+	if (a == NULL)
+		return NULL;
+	ok = put(a, "action", json_string(action)) && put(a, "gid", json_integer(gid)) &&
+	     put(a, "signature_id", json_integer(sid)) && put(a, "rev", json_integer(rev)) &&
+	     put(a, "signature", jcstr(info->msg)) && put(a, "category", jcstr(info->category)) &&
+	     put(a, "severity", json_integer(sev));
+	if (ok) {
+		meta = metadata_json(info->metadata, &ok);
+		if (meta != NULL)
+			ok = put(a, "metadata", meta);
+	}
+	if (!ok) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Texts of the built-in sids, for the suppression alerts and for a lookup that misses them. */
+static bool
+builtin_info(uint32_t gid, uint32_t sid, struct eve_rule_info *out)
+{
+	if (gid != BUILTIN_GID)
+		return false;
+	switch (sid) {
+	case SID_SUPPRESS_GRACE:
+		*out = (struct eve_rule_info){
+			.msg = "POSTERN suppression: recipient opted out, inside the grace period",
+			.category = suppress_category,
+			.severity = 3,
+		};
+		return true;
+	case SID_SUPPRESS_VIOLATION:
+		*out = (struct eve_rule_info){
+			.msg = "POSTERN suppression: mail to a recipient who opted out",
+			.category = suppress_category,
+			.severity = 1,
+		};
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int
+emit_rule_alert(const struct tx_view *v, const struct ipc_field *f, eve_rule_lookup_fn lookup,
+		void *lookup_ctx, eve_line_fn emit, void *emit_ctx)
+{
+	struct ipc_alert al;
+	struct eve_rule_info info = { .severity = EVE_DEFAULT_SEVERITY };
+
+	memcpy(&al, ipc_field_value(f), sizeof(al));
+	if ((lookup == NULL || !lookup(lookup_ctx, al.gid, al.sid, &info)) &&
+	    !builtin_info(al.gid, al.sid, &info))
+		info = (struct eve_rule_info){ .severity = EVE_DEFAULT_SEVERITY };
+
+	json_t *line = line_head(v, "alert");
+	if (line == NULL || !put(line, "alert", alert_obj(action_name(al.action), al.gid, al.sid,
+							  al.rev, &info))) {
+		json_decref(line);
+		return -ENOMEM;
+	}
+	return finish_line(v, line, "alert", emit, emit_ctx);
+}
+
+/* A recipient counts when the server accepted it, or when its answer was not seen. */
+static bool
+rcpt_is_accepted(uint16_t reply_code)
+{
+	return reply_code == 0 || (reply_code >= 200 && reply_code <= 299);
+}
+
+static const char *
+scope_name(uint8_t scope)
+{
+	switch (scope) {
+	case SUPPRESS_SCOPE_ALL:
+		return "all";
+	case SUPPRESS_SCOPE_SENDER:
+		return "sender";
+	default:
+		return "unknown";
+	}
+}
+
+static json_t *
+suppression_obj(const struct tx_view *v, const struct ipc_rcpt *r, const uint8_t *addr,
+		size_t addr_len)
+{
+	json_t *s = json_object();
+	json_t *t;
+	bool ok;
+
+	if (s == NULL)
+		return NULL;
+	ok = put(s, "recipient", addr_json(v->opt, addr, addr_len)) &&
+	     put(s, "verdict",
+		 json_string(r->verdict == IPC_SUPPRESS_GRACE ? "grace" : "violation")) &&
+	     put(s, "scope", json_string(scope_name(r->scope)));
+	if (ok && (t = iso_time(r->optout_time)) != NULL)
+		ok = put(s, "optout_time", t);
+	if (ok && (t = iso_time(r->grace_end)) != NULL)
+		ok = put(s, "grace_end", t);
+	if (!ok) {
+		json_decref(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Returns 1 when a line was emitted, 0 when the recipient needs none, or a negative errno. */
+static int
+emit_suppress_alert(const struct tx_view *v, const struct ipc_field *f, eve_line_fn emit,
+		    void *emit_ctx)
+{
+	struct ipc_rcpt r;
+	struct eve_rule_info info;
+	uint32_t sid;
+
+	memcpy(&r, ipc_field_value(f), sizeof(r));
+	if (r.verdict == IPC_SUPPRESS_GRACE)
+		sid = SID_SUPPRESS_GRACE;
+	else if (r.verdict == IPC_SUPPRESS_VIOLATION)
+		sid = SID_SUPPRESS_VIOLATION;
+	else
+		return 0;
+	if (!rcpt_is_accepted(r.reply_code))
+		return 0;
+	builtin_info(BUILTIN_GID, sid, &info);
+
+	json_t *line = line_head(v, "alert");
+	bool ok = line != NULL &&
+		  put(line, "alert", alert_obj("allowed", BUILTIN_GID, sid, 1, &info)) &&
+		  put(line, "suppression",
+		      suppression_obj(v, &r, ipc_field_value(f) + sizeof(r),
+				      f->len - sizeof(r)));
+	if (!ok) {
+		json_decref(line);
+		return -ENOMEM;
+	}
+	int rc = finish_line(v, line, "alert", emit, emit_ctx);
+	return rc < 0 ? rc : 1;
+}
+
+int
+eve_format_tx(const struct ipc_tx *tx, const struct eve_options *opt,
+	      eve_rule_lookup_fn lookup, void *lookup_ctx, eve_line_fn emit, void *emit_ctx)
+{
+	struct tx_view v;
+	int n = 0;
+	int rc;
+
+	if (tx == NULL || opt == NULL || emit == NULL)
+		return -EINVAL;
+	rc = tx_view_init(&v, tx, opt);
+	if (rc < 0)
+		goto out;
+
+	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f)) {
+		if (f->type != IPC_F_ALERT)
+			continue;
+		rc = emit_rule_alert(&v, f, lookup, lookup_ctx, emit, emit_ctx);
+		if (rc < 0)
+			goto out;
+		n++;
+	}
+	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f)) {
+		if (f->type != IPC_F_RCPT)
+			continue;
+		rc = emit_suppress_alert(&v, f, emit, emit_ctx);
+		if (rc < 0)
+			goto out;
+		n += rc;
+	}
+	if (opt->smtp_events) {
+		json_t *line = line_head(&v, "smtp");
+
+		if (line == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = finish_line(&v, line, "smtp", emit, emit_ctx);
+		if (rc < 0)
+			goto out;
+		n++;
+	}
+	rc = n;
+out:
+	tx_view_fini(&v);
+	return rc;
+}
+
+int
+eve_format_stats(const struct ipc_stats *st, uint64_t ts_us, eve_line_fn emit, void *emit_ctx)
+{
+	char ts[EVE_TIME_MAX];
+	json_t *line, *stats, *counters;
+	unsigned n;
+	bool ok;
+	int rc = -ENOMEM;
+
+	if (st == NULL || emit == NULL)
+		return -EINVAL;
+	if (eve_format_time_us(ts_us, ts, sizeof(ts)) < 0)
+		return -ERANGE;
+	line = json_object();
+	stats = json_object();
+	counters = json_object();
+	ok = line != NULL && stats != NULL && counters != NULL;
+	/* An older sender knows fewer counters; a newer one's extra ones do not fit our struct. */
+	n = st->n_counters < IPC_C__COUNT ? st->n_counters : IPC_C__COUNT;
+	for (unsigned i = 0; ok && i < n; i++)
+		ok = put(counters, ipc_counter_name((enum ipc_counter)i), juint(st->counters[i]));
+	ok = ok && put(line, "timestamp", json_string(ts)) &&
+	     put(line, "event_type", json_string("stats")) &&
+	     put(stats, "gen_id", juint(st->gen_id)) &&
+	     put(stats, "workers", json_integer(st->n_workers));
+	if (ok) {
+		ok = json_object_set_new(stats, "counters", counters) == 0;
+		counters = NULL;
+	}
+	if (ok) {
+		ok = json_object_set_new(line, "stats", stats) == 0;
+		stats = NULL;
+	}
+	if (ok) {
+		char *s = json_dumps(line, EVE_JSON_FLAGS);
+
+		if (s != NULL) {
+			rc = emit(emit_ctx, s, strlen(s), "stats");
+			free(s);
+			if (rc >= 0)
+				rc = 1;
+		}
+	}
+	json_decref(counters);
+	json_decref(stats);
+	json_decref(line);
+	return rc;
+}

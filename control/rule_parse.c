@@ -1,0 +1,1558 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Rule pack parser (see rule_parse.h and rules/README.md). The file is cut into logical rules
+ * (physical lines joined at a trailing backslash, as Suricata does); each logical rule keeps a
+ * map from its bytes back to physical line and column so that every error points at the byte
+ * that caused it. A rule is a header (seven fields) and an option list dispatched through the
+ * keyword table below; a rule is built aside and only added to the set when it is complete.
+ *
+ * Option values are scanned quote-aware: a ';' inside "..." does not end the value (Suricata
+ * wants it escaped as \; - both forms are accepted here). Escapes \" \; \\ \: are decoded
+ * everywhere a value is text. Control thread only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buffer_id.h"
+#include "builtin_sids.h"
+#include "gen_format.h"
+#include "rule_parse.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NO_POS SIZE_MAX
+#define SHOW_MAX 96           /* bytes of user text quoted in one message */
+#define KEYWORD_NAME_MAX 64
+
+/* Where a physical line begins in the logical rule: columns count from there. */
+struct seg {
+	size_t start;
+	uint32_t line;
+};
+
+struct parse_ctx {
+	const char *name;
+	const struct classification *cls;
+	struct rule_set *rs;
+	/* the logical rule: physical lines joined, continuation backslashes removed */
+	char *text;
+	size_t len;
+	size_t cap;
+	struct seg *segs;
+	uint32_t n_segs;
+	uint32_t segs_cap;
+	/* errors, one per line */
+	char *err;
+	size_t errlen;
+	size_t err_used;
+	uint32_t n_errors;
+};
+
+/* A rule under construction; it joins the set only once complete and valid. */
+struct rule_build {
+	struct rule r;
+	uint32_t contents_cap;
+	int buffer;             /* sticky buffer in force, -1 before the first */
+	uint64_t seen;          /* keywords[] rows already used, for the once-only ones */
+	size_t sid_off;
+};
+
+/* One option occurrence: its keyword's canonical name and its value, offsets in the rule. */
+struct kw_call {
+	const char *name;
+	int buffer;             /* sticky buffer keywords only */
+	size_t kw_off;
+	bool has_value;
+	const char *v;          /* value, surrounding blanks trimmed */
+	size_t v_len;
+	size_t v_off;
+};
+
+typedef int (*kw_parse_fn)(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c);
+
+enum kw_arg {
+	KW_NO_VALUE,
+	KW_VALUE,
+};
+
+struct keyword {
+	const char *name;
+	enum kw_arg arg;
+	bool once;              /* at most once per rule */
+	kw_parse_fn parse;
+};
+
+static void perr(struct parse_ctx *pc, size_t off, const char *kw, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---------------------------------------------------------------- errors and positions */
+
+static void
+pos_of(const struct parse_ctx *pc, size_t off, uint32_t *line, uint32_t *col)
+{
+	uint32_t lo = 0, hi = pc->n_segs;
+
+	if (hi == 0) {
+		*line = 0;
+		*col = (uint32_t)off + 1;
+		return;
+	}
+	/* last segment whose start <= off; segment 0 starts at 0 */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (pc->segs[mid].start <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*line = pc->segs[lo].line;
+	*col = (uint32_t)(off - pc->segs[lo].start) + 1;
+}
+
+static void err_append(struct parse_ctx *pc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void
+err_append(struct parse_ctx *pc, const char *fmt, va_list ap)
+{
+	size_t room;
+	int n;
+
+	if (pc->err == NULL || pc->err_used + 1 >= pc->errlen)
+		return;
+	room = pc->errlen - pc->err_used;
+	n = vsnprintf(pc->err + pc->err_used, room, fmt, ap);
+	if (n < 0 || (size_t)n >= room)
+		pc->err_used = pc->errlen - 1;
+	else
+		pc->err_used += (size_t)n;
+}
+
+static void err_printf(struct parse_ctx *pc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+err_printf(struct parse_ctx *pc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_append(pc, fmt, ap);
+	va_end(ap);
+}
+
+/* Report one error: "NAME:LINE:COL: KW: message" (no position when off is NO_POS). */
+static void
+perr(struct parse_ctx *pc, size_t off, const char *kw, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (pc->n_errors > 0)
+		err_printf(pc, "\n");
+	pc->n_errors++;
+	if (off == NO_POS) {
+		err_printf(pc, "%s: ", pc->name);
+	} else {
+		uint32_t line, col;
+
+		pos_of(pc, off, &line, &col);
+		err_printf(pc, "%s:%u:%u: ", pc->name, line, col);
+	}
+	if (kw != NULL)
+		err_printf(pc, "%s: ", kw);
+	va_start(ap, fmt);
+	err_append(pc, fmt, ap);
+	va_end(ap);
+}
+
+/* User text made safe to quote in a message: non-printable bytes as \xNN, long text cut. */
+static const char *
+show(char *buf, size_t size, const char *p, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (o + 8 >= size) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (ch >= 0x20 && ch < 0x7f)
+			buf[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* ---------------------------------------------------------------- small helpers */
+
+static bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static size_t
+skip_ws(const char *t, size_t p, size_t end)
+{
+	while (p < end && is_ws(t[p]))
+		p++;
+	return p;
+}
+
+static bool
+is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static int
+hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static char *
+dup_range(const char *p, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (s != NULL) {
+		memcpy(s, p, len);
+		s[len] = '\0';
+	}
+	return s;
+}
+
+static bool
+is_escapable(char c)
+{
+	return c == '"' || c == ';' || c == '\\' || c == ':';
+}
+
+/*
+ * Decode a text value: optional surrounding quotes, escapes \" \; \\ \:, no control bytes.
+ * Returns 0 with a new string in *out, -EINVAL (reported) or -ENOMEM.
+ */
+static int
+value_text(struct parse_ctx *pc, const struct kw_call *c, char **out)
+{
+	const char *v = c->v;
+	size_t n = c->v_len, o = 0, i = 0;
+	bool quoted = n > 0 && v[0] == '"';
+	bool closed = false;
+	char sb[SHOW_MAX];
+	char *s;
+
+	s = malloc(n + 1);
+	if (s == NULL)
+		return -ENOMEM;
+	if (quoted)
+		i = 1;
+	for (; i < n; i++) {
+		char ch = v[i];
+
+		if (ch == '\\') {
+			if (i + 1 >= n || !is_escapable(v[i + 1])) {
+				perr(pc, c->v_off + i, c->name,
+				     "invalid escape '%s' (only \\\" \\; \\\\ \\: are allowed)",
+				     show(sb, sizeof(sb), v + i, i + 1 < n ? 2 : 1));
+				goto invalid;
+			}
+			s[o++] = v[++i];
+			continue;
+		}
+		if (ch == '"') {
+			if (!quoted) {
+				perr(pc, c->v_off + i, c->name, "unexpected '\"' inside the value");
+				goto invalid;
+			}
+			if (i + 1 != n) {
+				perr(pc, c->v_off + i + 1, c->name, "text after the closing quote");
+				goto invalid;
+			}
+			closed = true;
+			break;
+		}
+		if (is_ctl((unsigned char)ch)) {
+			perr(pc, c->v_off + i, c->name, "control character 0x%02x in the value",
+			     (unsigned char)ch);
+			goto invalid;
+		}
+		s[o++] = ch;
+	}
+	if (quoted && !closed) {
+		perr(pc, c->v_off, c->name, "unterminated quote");
+		goto invalid;
+	}
+	if (o == 0) {
+		perr(pc, c->v_off, c->name, "empty value");
+		goto invalid;
+	}
+	s[o] = '\0';
+	*out = s;
+	return 0;
+
+invalid:
+	free(s);
+	return -EINVAL;
+}
+
+/* A decimal number in [min, max], optionally quoted. */
+static int
+value_u32(struct parse_ctx *pc, const struct kw_call *c, uint32_t min, uint32_t max,
+	  uint32_t *out)
+{
+	char sb[SHOW_MAX];
+	const char *v = c->v;
+	size_t n = c->v_len;
+	uint64_t x = 0;
+
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+	for (size_t i = 0; i < n && x <= UINT32_MAX; i++) {
+		if (v[i] < '0' || v[i] > '9') {
+			x = UINT64_MAX;
+			break;
+		}
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (n == 0 || n > 10 || x < min || x > max) {
+		perr(pc, c->v_off, c->name, "'%s' is not a number in %u..%u",
+		     show(sb, sizeof(sb), c->v, c->v_len), min, max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- keywords */
+
+static int
+kw_msg(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	return value_text(pc, c, &b->r.msg);
+}
+
+static int
+kw_sid(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	uint32_t sid;
+	int rc = value_u32(pc, c, 1, UINT32_MAX, &sid);
+
+	if (rc < 0)
+		return rc;
+	if (sid >= BUILTIN_SID_MIN && sid <= BUILTIN_SID_MAX) {
+		perr(pc, c->v_off, c->name, "%u is reserved for built-in checks (%u..%u)", sid,
+		     BUILTIN_SID_MIN, BUILTIN_SID_MAX);
+		return -EINVAL;
+	}
+	b->r.sid = sid;
+	b->sid_off = c->kw_off;
+	pos_of(pc, c->kw_off, &b->r.sid_line, &b->r.sid_col);
+	return 0;
+}
+
+static int
+kw_rev(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	return value_u32(pc, c, 0, UINT32_MAX, &b->r.rev);
+}
+
+static int
+kw_gid(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	return value_u32(pc, c, 0, UINT32_MAX, &b->r.gid);
+}
+
+static int
+kw_priority(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	uint32_t p;
+	int rc = value_u32(pc, c, 1, 255, &p);
+
+	if (rc == 0)
+		b->r.priority = (int)p;
+	return rc;
+}
+
+static int
+kw_classtype(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	char *s = NULL;
+	int rc = value_text(pc, c, &s);
+
+	if (rc < 0)
+		return rc;
+	for (const char *q = s; *q != '\0'; q++) {
+		bool ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+			  (*q >= '0' && *q <= '9') || *q == '-' || *q == '_';
+
+		if (!ok || q - s >= CLASSIFICATION_NAME_MAX) {
+			char sb[SHOW_MAX];
+
+			perr(pc, c->v_off, c->name, "invalid classtype '%s'",
+			     show(sb, sizeof(sb), s, strlen(s)));
+			free(s);
+			return -EINVAL;
+		}
+	}
+	if (pc->cls != NULL && classification_find(pc->cls, s) == NULL) {
+		perr(pc, c->v_off, c->name, "unknown classtype '%s'", s);
+		free(s);
+		return -EINVAL;
+	}
+	b->r.classtype = s;
+	return 0;
+}
+
+static int
+kw_metadata(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	char *s = NULL, *joined;
+	int rc = value_text(pc, c, &s);
+
+	if (rc < 0)
+		return rc;
+	if (b->r.metadata == NULL) {
+		b->r.metadata = s;
+		return 0;
+	}
+	/* Suricata merges repeated metadata keywords into one list: so do we. */
+	if (asprintf(&joined, "%s, %s", b->r.metadata, s) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	free(s);
+	free(b->r.metadata);
+	b->r.metadata = joined;
+	return 0;
+}
+
+static int
+kw_reference(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	char **refs;
+	char *s = NULL;
+	int rc;
+
+	if (b->r.n_references == RULE_MAX_REFERENCES) {
+		perr(pc, c->kw_off, c->name, "more than %d references in one rule",
+		     RULE_MAX_REFERENCES);
+		return -EINVAL;
+	}
+	rc = value_text(pc, c, &s);
+	if (rc < 0)
+		return rc;
+	refs = realloc(b->r.references, (b->r.n_references + 1) * sizeof(*refs));
+	if (refs == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	refs[b->r.n_references++] = s;
+	b->r.references = refs;
+	return 0;
+}
+
+/* content:"text|hex|text" or content:!"..." */
+static int
+kw_content(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	const char *v = c->v;
+	size_t n = c->v_len, off = c->v_off, i = 0, o = 0, quote;
+	bool negated = false, closed = false;
+	struct rule_content *rc;
+	char sb[SHOW_MAX];
+	uint8_t *buf;
+
+	if (b->buffer < 0) {
+		perr(pc, c->kw_off, c->name, "content needs a buffer keyword first");
+		return -EINVAL;
+	}
+	if (b->r.n_contents == GEN_MAX_CONTENTS_PER_RULE) {
+		perr(pc, c->kw_off, c->name, "more than %d contents in one rule",
+		     GEN_MAX_CONTENTS_PER_RULE);
+		return -EINVAL;
+	}
+	if (v[0] == '!') {
+		negated = true;
+		i = skip_ws(v, 1, n);
+	}
+	if (i >= n || v[i] != '"') {
+		perr(pc, off + i, c->name, "value must be a quoted string");
+		return -EINVAL;
+	}
+	quote = i++;
+
+	buf = malloc(n);
+	if (buf == NULL)
+		return -ENOMEM;
+	while (i < n) {
+		char ch = v[i];
+
+		if (ch == '"') {
+			closed = true;
+			i++;
+			break;
+		}
+		if (ch == '\\') {
+			if (i + 1 >= n || !is_escapable(v[i + 1])) {
+				perr(pc, off + i, c->name,
+				     "invalid escape '%s' (only \\\" \\; \\\\ \\: are allowed)",
+				     show(sb, sizeof(sb), v + i, i + 1 < n ? 2 : 1));
+				goto invalid;
+			}
+			buf[o++] = (uint8_t)v[i + 1];
+			i += 2;
+			continue;
+		}
+		if (ch == '|') {
+			size_t pipe = i++;
+			int hi = -1;
+			bool any = false;
+
+			for (;;) {
+				int h;
+
+				if (i >= n || v[i] == '"') {
+					perr(pc, off + pipe, c->name, "unterminated |hex| block");
+					goto invalid;
+				}
+				ch = v[i];
+				if (ch == '|') {
+					if (hi >= 0) {
+						perr(pc, off + i, c->name,
+						     "odd number of hex digits");
+						goto invalid;
+					}
+					if (!any) {
+						perr(pc, off + pipe, c->name, "empty |hex| block");
+						goto invalid;
+					}
+					i++;
+					break;
+				}
+				if (is_ws(ch)) {
+					if (hi >= 0) {
+						perr(pc, off + i, c->name,
+						     "space inside a hex byte");
+						goto invalid;
+					}
+					i++;
+					continue;
+				}
+				h = hex_val(ch);
+				if (h < 0) {
+					perr(pc, off + i, c->name, "invalid hex digit '%s'",
+					     show(sb, sizeof(sb), v + i, 1));
+					goto invalid;
+				}
+				if (hi < 0) {
+					hi = h;
+				} else {
+					buf[o++] = (uint8_t)(hi << 4 | h);
+					hi = -1;
+					any = true;
+				}
+				i++;
+			}
+			continue;
+		}
+		if (is_ctl((unsigned char)ch)) {
+			perr(pc, off + i, c->name, "control character 0x%02x, write it as |%02x|",
+			     (unsigned char)ch, (unsigned char)ch);
+			goto invalid;
+		}
+		buf[o++] = (uint8_t)ch;
+		i++;
+	}
+	if (!closed) {
+		perr(pc, off + quote, c->name, "unterminated quote");
+		goto invalid;
+	}
+	if (i != n) {
+		perr(pc, off + i, c->name, "text after the closing quote");
+		goto invalid;
+	}
+	if (o == 0) {
+		perr(pc, off + quote, c->name, "empty content");
+		goto invalid;
+	}
+	if (o > RULE_MAX_CONTENT_LEN) {
+		perr(pc, off + quote, c->name, "longer than %d bytes", RULE_MAX_CONTENT_LEN);
+		goto invalid;
+	}
+
+	if (b->r.n_contents == b->contents_cap) {
+		uint32_t cap = b->contents_cap == 0 ? 4 : b->contents_cap * 2;
+		struct rule_content *nc = realloc(b->r.contents, cap * sizeof(*nc));
+
+		if (nc == NULL) {
+			free(buf);
+			return -ENOMEM;
+		}
+		b->r.contents = nc;
+		b->contents_cap = cap;
+	}
+	rc = &b->r.contents[b->r.n_contents++];
+	memset(rc, 0, sizeof(*rc));
+	rc->buffer = (uint8_t)b->buffer;
+	rc->negated = negated;
+	rc->bytes = buf;
+	rc->len = o;
+	pos_of(pc, c->kw_off, &rc->line, &rc->col);
+	return 0;
+
+invalid:
+	free(buf);
+	return -EINVAL;
+}
+
+static int
+kw_nocase(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_content *last;
+
+	if (b->r.n_contents == 0) {
+		perr(pc, c->kw_off, c->name, "needs a content before it");
+		return -EINVAL;
+	}
+	last = &b->r.contents[b->r.n_contents - 1];
+	if (last->nocase) {
+		perr(pc, c->kw_off, c->name, "given twice for one content");
+		return -EINVAL;
+	}
+	last->nocase = true;
+	return 0;
+}
+
+static int
+kw_sticky(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	(void)pc;
+	b->buffer = c->buffer;
+	return 0;
+}
+
+/* Supported keywords. A new keyword is one row here and one parse function. */
+static const struct keyword keywords[] = {
+	{ "msg", KW_VALUE, true, kw_msg },
+	{ "sid", KW_VALUE, true, kw_sid },
+	{ "rev", KW_VALUE, true, kw_rev },
+	{ "gid", KW_VALUE, true, kw_gid },
+	{ "classtype", KW_VALUE, true, kw_classtype },
+	{ "priority", KW_VALUE, true, kw_priority },
+	{ "metadata", KW_VALUE, false, kw_metadata },
+	{ "reference", KW_VALUE, false, kw_reference },
+	{ "content", KW_VALUE, false, kw_content },
+	{ "nocase", KW_NO_VALUE, false, kw_nocase },
+};
+_Static_assert(ARRAY_SIZE(keywords) <= 64, "rule_build.seen is a 64-bit mask");
+
+/* Sticky buffers are the names in buffer_id.c; these are Suricata's older spellings. */
+static const struct {
+	const char *alias;
+	enum buffer_id id;
+} buffer_aliases[] = {
+	{ "file_data", BUF_FILE_DATA },
+};
+
+static const struct keyword sticky_keyword = { NULL, KW_NO_VALUE, false, kw_sticky };
+
+/* Suricata keywords a rule may well use that this stage cannot honour: a clear error. */
+static const char *const unsupported[] = {
+	"pcre", "depth", "offset", "distance", "within", "fast_pattern", "isdataat",
+	"startswith", "endswith", "rawbytes", "bsize", "dsize", "byte_test", "byte_jump",
+	"byte_extract", "byte_math", "entropy", "replace", "prefilter", "flow", "flowbits",
+	"flowint", "flowvar", "pktvar", "xbits", "hostbits", "threshold", "detection_filter",
+	"noalert", "tag", "target", "app-layer-protocol", "app-layer-event", "stream-event",
+	"stream_size", "base64_decode", "base64_data", "dataset", "datarep", "lua", "luajit",
+	"requires", "uricontent", "urilen", "filename", "fileext", "filemagic", "filestore",
+	"filemd5", "filesha1", "filesha256", "filesize", "file.name", "file.magic", "pkt_data",
+	"email.url", "email.received", "to_lowercase", "to_uppercase", "to_md5", "to_sha1",
+	"to_sha256", "strip_whitespace", "compress_whitespace", "dotprefix", "url_decode",
+	"xor", "pcrexform", "header_lowercase", "from_base64", "config", "ip_proto", "ttl",
+	"tos", "id", "ipopts", "fragbits", "fragoffset", "flags", "seq", "ack", "window",
+	"sameip", "tcp.flags", "tcp.mss", "tcp.hdr", "ipv4.hdr", "ipv6.hdr", "icode", "itype",
+	"icmp_id", "icmp_seq", "geoip", "iprep", "frame", "absent", "rpc",
+};
+
+/*
+ * Find the keyword spelled [p, p + len) (case-insensitive, as Suricata). Returns the row, or
+ * NULL with *unsupported_kw set when it is a known Suricata keyword we do not support.
+ */
+static const struct keyword *
+keyword_lookup(const char *p, size_t len, int *buffer, const char **canon, bool *is_unsupported)
+{
+	char low[KEYWORD_NAME_MAX];
+	int id;
+
+	*is_unsupported = false;
+	if (len >= sizeof(low))
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		low[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
+	low[len] = '\0';
+	if (strlen(low) != len)  /* a NUL byte in the keyword */
+		return NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keywords); i++)
+		if (strcmp(keywords[i].name, low) == 0) {
+			*canon = keywords[i].name;
+			return &keywords[i];
+		}
+	id = buffer_id_from_name(low, len);
+	for (size_t i = 0; id < 0 && i < ARRAY_SIZE(buffer_aliases); i++)
+		if (strcmp(buffer_aliases[i].alias, low) == 0)
+			id = (int)buffer_aliases[i].id;
+	if (id >= 0) {
+		*buffer = id;
+		*canon = buffer_id_name((enum buffer_id)id);
+		return &sticky_keyword;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
+		if (strcmp(unsupported[i], low) == 0) {
+			*canon = unsupported[i];
+			*is_unsupported = true;
+			return NULL;
+		}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- header */
+
+static bool
+var_ok(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+ip_ok(const char *s, int *family)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, s, a) == 1) {
+		*family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, a) == 1) {
+		*family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+/* any, $VAR, IP, IP/prefix, IPv4/netmask, IP-IP */
+static bool
+addr_atom_ok(const char *s, size_t n)
+{
+	char buf[128], *slash, *dash;
+	int fam, fam2;
+
+	if (n == 3 && memcmp(s, "any", 3) == 0)
+		return true;
+	if (s[0] == '$')
+		return var_ok(s + 1, n - 1);
+	if (n >= sizeof(buf) || memchr(s, '\0', n) != NULL)
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	slash = strchr(buf, '/');
+	dash = strchr(buf, '-');
+	if (slash != NULL && dash != NULL)
+		return false;
+	if (dash != NULL) {
+		*dash = '\0';
+		return ip_ok(buf, &fam) && ip_ok(dash + 1, &fam2) && fam == fam2;
+	}
+	if (slash == NULL)
+		return ip_ok(buf, &fam);
+	*slash = '\0';
+	if (!ip_ok(buf, &fam))
+		return false;
+
+	const char *pfx = slash + 1;
+	size_t pl = strlen(pfx);
+	unsigned v = 0;
+	uint8_t mask[4];
+
+	if (fam == AF_INET && strchr(pfx, '.') != NULL)
+		return inet_pton(AF_INET, pfx, mask) == 1;
+	if (pl == 0 || pl > 3)
+		return false;
+	for (size_t i = 0; i < pl; i++) {
+		if (pfx[i] < '0' || pfx[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(pfx[i] - '0');
+	}
+	return v <= (fam == AF_INET ? 32u : 128u);
+}
+
+static bool
+port_num(const char *s, size_t n, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (n == 0 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	}
+	*out = v;
+	return v <= 65535;
+}
+
+/* any, $VAR, N, N:M, N:, :M */
+static bool
+port_atom_ok(const char *s, size_t n)
+{
+	const char *colon;
+	uint32_t lo = 0, hi = 65535;
+
+	if (n == 3 && memcmp(s, "any", 3) == 0)
+		return true;
+	if (s[0] == '$')
+		return var_ok(s + 1, n - 1);
+	colon = memchr(s, ':', n);
+	if (colon == NULL)
+		return port_num(s, n, &lo);
+
+	size_t ln = (size_t)(colon - s), rn = n - ln - 1;
+
+	if (ln == 0 && rn == 0)
+		return false;
+	if (ln > 0 && !port_num(s, ln, &lo))
+		return false;
+	if (rn > 0 && !port_num(colon + 1, rn, &hi))
+		return false;
+	return lo <= hi;
+}
+
+/* One element of an address or port field: [!] atom | [!] '[' element, ... ']'. */
+static int
+list_item(struct parse_ctx *pc, const char *kw, bool port, size_t *pp, size_t end, int depth)
+{
+	const char *t = pc->text;
+	size_t p = skip_ws(t, *pp, end);
+	char sb[SHOW_MAX];
+	bool negated = false;
+	int rc;
+
+	if (p < end && t[p] == '!') {
+		negated = true;
+		p = skip_ws(t, p + 1, end);
+	}
+	if (p < end && t[p] == '[') {
+		size_t open = p++;
+		bool first = true;
+
+		if (depth >= RULE_MAX_LIST_DEPTH) {
+			perr(pc, open, kw, "lists nested deeper than %d", RULE_MAX_LIST_DEPTH);
+			return -EINVAL;
+		}
+		for (;;) {
+			p = skip_ws(t, p, end);
+			if (first && p < end && t[p] == ']') {
+				perr(pc, open, kw, "empty list");
+				return -EINVAL;
+			}
+			first = false;
+			rc = list_item(pc, kw, port, &p, end, depth + 1);
+			if (rc < 0)
+				return rc;
+			p = skip_ws(t, p, end);
+			if (p >= end) {
+				perr(pc, open, kw, "missing ']'");
+				return -EINVAL;
+			}
+			if (t[p] == ']') {
+				p++;
+				break;
+			}
+			if (t[p] != ',') {
+				perr(pc, p, kw, "expected ',' or ']', found '%s'",
+				     show(sb, sizeof(sb), t + p, 1));
+				return -EINVAL;
+			}
+			p++;
+		}
+		*pp = p;
+		return 0;
+	}
+
+	size_t s = p;
+
+	while (p < end && !is_ws(t[p]) && t[p] != ',' && t[p] != '[' && t[p] != ']')
+		p++;
+	if (p == s) {
+		if (p < end)
+			perr(pc, p, kw, "unexpected '%s'", show(sb, sizeof(sb), t + p, 1));
+		else
+			perr(pc, p, kw, "missing value");
+		return -EINVAL;
+	}
+	if (!(port ? port_atom_ok(t + s, p - s) : addr_atom_ok(t + s, p - s))) {
+		perr(pc, s, kw, "invalid %s '%s'", port ? "port" : "address",
+		     show(sb, sizeof(sb), t + s, p - s));
+		return -EINVAL;
+	}
+	if (negated && p - s == 3 && memcmp(t + s, "any", 3) == 0) {
+		perr(pc, s, kw, "'!any' matches nothing");
+		return -EINVAL;
+	}
+	*pp = p;
+	return 0;
+}
+
+static int
+header_list(struct parse_ctx *pc, const char *kw, bool port, size_t off, size_t len, char **out)
+{
+	size_t p = off;
+	char sb[SHOW_MAX];
+	int rc;
+
+	rc = list_item(pc, kw, port, &p, off + len, 0);
+	if (rc < 0)
+		return rc;
+	if (p != off + len) {
+		perr(pc, p, kw, "unexpected '%s'", show(sb, sizeof(sb), pc->text + p, 1));
+		return -EINVAL;
+	}
+	*out = dup_range(pc->text + off, len);
+	return *out == NULL ? -ENOMEM : 0;
+}
+
+static const struct {
+	const char *name;
+	enum gen_action action;
+} actions[] = {
+	{ "alert", GEN_ACTION_ALERT },
+	{ "pass", GEN_ACTION_PASS },
+	{ "drop", GEN_ACTION_DROP },
+	{ "reject", GEN_ACTION_REJECT },
+};
+
+static const char *const unsupported_actions[] = { "rejectsrc", "rejectdst", "rejectboth",
+						   "config" };
+
+static const char *const proto_names[] = {
+	[RULE_PROTO_SMTP] = "smtp",
+	[RULE_PROTO_TCP] = "tcp",
+};
+
+const char *
+rule_action_name(uint8_t action)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+		if (actions[i].action == action)
+			return actions[i].name;
+	return NULL;
+}
+
+const char *
+rule_proto_name(uint8_t proto)
+{
+	return proto < ARRAY_SIZE(proto_names) ? proto_names[proto] : NULL;
+}
+
+static bool
+tok_is(const char *t, size_t len, const char *word)
+{
+	return strlen(word) == len && memcmp(t, word, len) == 0;
+}
+
+static const char *const field_names[7] = { "action", "proto", "src", "sport", "direction",
+					     "dst", "dport" };
+
+/* action proto src sport dir dst dport, in [p, end) */
+static int
+parse_header(struct parse_ctx *pc, struct rule_build *b, size_t p, size_t end)
+{
+	const char *t = pc->text;
+	size_t off[7], len[7], first = p;
+	char sb[SHOW_MAX];
+	unsigned n = 0;
+	bool found = false;
+	int rc;
+
+	for (;;) {
+		size_t s, open = 0;
+		int depth = 0;
+
+		p = skip_ws(t, p, end);
+		if (p >= end)
+			break;
+		s = p;
+		/* a bracketed list may hold blanks: "[1.2.3.4, 5.6.7.8]" */
+		while (p < end && (depth > 0 || !is_ws(t[p]))) {
+			if (t[p] == '[' && depth++ == 0)
+				open = p;
+			else if (t[p] == ']' && depth > 0)
+				depth--;
+			p++;
+		}
+		if (depth > 0) {
+			perr(pc, open, n < 7 ? field_names[n] : "rule", "missing ']'");
+			return -EINVAL;
+		}
+		if (n < 7) {
+			off[n] = s;
+			len[n] = p - s;
+		}
+		n++;
+	}
+	if (n != 7) {
+		perr(pc, first, "rule",
+		     "header has %u fields, expected 7: action proto src sport direction dst dport",
+		     n);
+		return -EINVAL;
+	}
+
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+		if (tok_is(t + off[0], len[0], actions[i].name)) {
+			b->r.action = (uint8_t)actions[i].action;
+			found = true;
+		}
+	if (!found) {
+		bool known = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(unsupported_actions); i++)
+			known |= tok_is(t + off[0], len[0], unsupported_actions[i]);
+		show(sb, sizeof(sb), t + off[0], len[0]);
+		if (known)
+			perr(pc, off[0], "action", "'%s' is not supported yet", sb);
+		else
+			perr(pc, off[0], "action",
+			     "unknown action '%s' (alert, drop, reject or pass)", sb);
+		return -EINVAL;
+	}
+
+	if (tok_is(t + off[1], len[1], "smtp")) {
+		b->r.proto = RULE_PROTO_SMTP;
+	} else if (tok_is(t + off[1], len[1], "tcp")) {
+		b->r.proto = RULE_PROTO_TCP;
+	} else {
+		perr(pc, off[1], "proto", "'%s' is not supported (smtp or tcp)",
+		     show(sb, sizeof(sb), t + off[1], len[1]));
+		return -EINVAL;
+	}
+
+	rc = header_list(pc, "src", false, off[2], len[2], &b->r.src);
+	if (rc == 0)
+		rc = header_list(pc, "sport", true, off[3], len[3], &b->r.sport);
+	if (rc < 0)
+		return rc;
+
+	if (tok_is(t + off[4], len[4], "->")) {
+		b->r.bidir = false;
+	} else if (tok_is(t + off[4], len[4], "<>")) {
+		b->r.bidir = true;
+	} else {
+		perr(pc, off[4], "direction", "expected '->' or '<>', found '%s'",
+		     show(sb, sizeof(sb), t + off[4], len[4]));
+		return -EINVAL;
+	}
+
+	rc = header_list(pc, "dst", false, off[5], len[5], &b->r.dst);
+	if (rc == 0)
+		rc = header_list(pc, "dport", true, off[6], len[6], &b->r.dport);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- options */
+
+/* One option at *pp: keyword, optional ':' value, ';' or the end of the list. */
+static int
+parse_option(struct parse_ctx *pc, struct rule_build *b, size_t *pp, size_t end)
+{
+	const char *t = pc->text;
+	const struct keyword *kw;
+	struct kw_call c = { .buffer = -1 };
+	size_t p = *pp, kw_len, first_quote = NO_POS;
+	char sb[SHOW_MAX];
+	bool is_unsupported, in_quote = false;
+
+	c.kw_off = p;
+	while (p < end && !is_ws(t[p]) && t[p] != ':' && t[p] != ';')
+		p++;
+	kw_len = p - c.kw_off;
+	if (kw_len == 0) {
+		perr(pc, p, "rule", "empty option before '%c'", t[p]);
+		return -EINVAL;
+	}
+	kw = keyword_lookup(t + c.kw_off, kw_len, &c.buffer, &c.name, &is_unsupported);
+	if (kw == NULL) {
+		if (is_unsupported)
+			perr(pc, c.kw_off, NULL, "keyword '%s' is not supported yet", c.name);
+		else
+			perr(pc, c.kw_off, NULL, "unknown keyword '%s'",
+			     show(sb, sizeof(sb), t + c.kw_off, kw_len));
+		return -EINVAL;
+	}
+
+	p = skip_ws(t, p, end);
+	if (p < end && t[p] == ':') {
+		size_t ve;
+
+		c.has_value = true;
+		p = skip_ws(t, p + 1, end);
+		c.v_off = p;
+		while (p < end) {
+			if (t[p] == '\\' && p + 1 < end) {
+				p += 2;
+				continue;
+			}
+			if (t[p] == '"') {
+				if (first_quote == NO_POS)
+					first_quote = p;
+				in_quote = !in_quote;
+			} else if (t[p] == ';' && !in_quote) {
+				break;
+			}
+			p++;
+		}
+		/*
+		 * Quotes left open at the end of the rule: the culprit is almost always this
+		 * value's opening quote, whatever later quotes paired up with.
+		 */
+		if (in_quote) {
+			perr(pc, first_quote, c.name, "unterminated quote");
+			return -EINVAL;
+		}
+		ve = p;
+		while (ve > c.v_off && is_ws(t[ve - 1]))
+			ve--;
+		c.v = t + c.v_off;
+		c.v_len = ve - c.v_off;
+		if (p < end)
+			p++;
+	} else if (p < end && t[p] == ';') {
+		p++;
+	} else if (p < end) {
+		perr(pc, p, c.name, "expected ':' or ';' after the keyword");
+		return -EINVAL;
+	}
+	*pp = p;
+
+	if (kw->arg == KW_NO_VALUE && c.has_value) {
+		perr(pc, c.v_off, c.name, "takes no value");
+		return -EINVAL;
+	}
+	if (kw->arg == KW_VALUE && (!c.has_value || c.v_len == 0)) {
+		perr(pc, c.has_value ? c.v_off : c.kw_off, c.name, "needs a value");
+		return -EINVAL;
+	}
+	if (kw->once) {
+		uint64_t bit = UINT64_C(1) << (kw - keywords);
+
+		if (b->seen & bit) {
+			perr(pc, c.kw_off, c.name, "given twice in one rule");
+			return -EINVAL;
+		}
+		b->seen |= bit;
+	}
+	return kw->parse(pc, b, &c);
+}
+
+/* ---------------------------------------------------------------- rule set */
+
+static void
+rule_free(struct rule *r)
+{
+	free(r->msg);
+	free(r->classtype);
+	free(r->metadata);
+	for (uint32_t i = 0; i < r->n_references; i++)
+		free(r->references[i]);
+	free(r->references);
+	for (uint32_t i = 0; i < r->n_contents; i++)
+		free(r->contents[i].bytes);
+	free(r->contents);
+	free(r->src);
+	free(r->sport);
+	free(r->dst);
+	free(r->dport);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+rule_set_destroy(struct rule_set *rs)
+{
+	if (rs == NULL)
+		return;
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		rule_free(&rs->rules[i]);
+	free(rs->rules);
+	free(rs->by_id);
+	free(rs->path);
+	free(rs);
+}
+
+static uint32_t
+id_hash(uint32_t gid, uint32_t sid)
+{
+	uint64_t k = ((uint64_t)gid << 32 | sid) * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (uint32_t)(k >> 32);
+}
+
+/* Slot holding (gid, sid), or the empty slot where it would go. */
+static uint32_t
+id_slot(const struct rule_set *rs, uint32_t gid, uint32_t sid)
+{
+	uint32_t mask = rs->by_id_cap - 1, i = id_hash(gid, sid) & mask;
+
+	while (rs->by_id[i] != 0) {
+		const struct rule *r = &rs->rules[rs->by_id[i] - 1];
+
+		if (r->gid == gid && r->sid == sid)
+			break;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+const struct rule *
+rule_set_find(const struct rule_set *rs, uint32_t gid, uint32_t sid)
+{
+	uint32_t i;
+
+	if (rs == NULL || rs->by_id_cap == 0)
+		return NULL;
+	i = id_slot(rs, gid, sid);
+	return rs->by_id[i] != 0 ? &rs->rules[rs->by_id[i] - 1] : NULL;
+}
+
+/* Keep the index at most half full: double and rehash. */
+static int
+id_index_grow(struct rule_set *rs)
+{
+	uint32_t cap = rs->by_id_cap == 0 ? 64 : rs->by_id_cap * 2;
+	uint32_t *old = rs->by_id;
+
+	rs->by_id = calloc(cap, sizeof(*rs->by_id));
+	if (rs->by_id == NULL) {
+		rs->by_id = old;
+		return -ENOMEM;
+	}
+	rs->by_id_cap = cap;
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		rs->by_id[id_slot(rs, rs->rules[i].gid, rs->rules[i].sid)] = i + 1;
+	free(old);
+	return 0;
+}
+
+/* Final checks, then move the rule into the set. On error the caller frees b->r. */
+static int
+rule_add(struct parse_ctx *pc, struct rule_build *b, size_t start)
+{
+	struct rule_set *rs = pc->rs;
+	const struct rule *dup;
+	uint32_t slot;
+
+	if (b->r.sid == 0) {
+		perr(pc, start, "sid", "rule has no sid");
+		return -EINVAL;
+	}
+	if (b->r.msg == NULL) {
+		perr(pc, start, "msg", "rule has no msg");
+		return -EINVAL;
+	}
+	if (b->r.n_contents == 0) {
+		perr(pc, start, "content", "rule has no content");
+		return -EINVAL;
+	}
+	dup = rule_set_find(rs, b->r.gid, b->r.sid);
+	if (dup != NULL) {
+		perr(pc, b->sid_off, "sid", "duplicate %u:%u, first defined at line %u", b->r.gid,
+		     b->r.sid, dup->line);
+		return -EINVAL;
+	}
+	if (rs->n_rules == RULE_MAX_RULES) {
+		perr(pc, start, "rule", "more than %d rules in one pack", RULE_MAX_RULES);
+		return -EINVAL;
+	}
+	b->r.severity = classification_severity(pc->cls, b->r.classtype, b->r.priority);
+
+	if (rs->n_rules == rs->rules_cap) {
+		uint32_t cap = rs->rules_cap == 0 ? 16 : rs->rules_cap * 2;
+		struct rule *nr = realloc(rs->rules, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return -ENOMEM;
+		rs->rules = nr;
+		rs->rules_cap = cap;
+	}
+	if ((rs->n_rules + 1) * 2 > rs->by_id_cap && id_index_grow(rs) < 0)
+		return -ENOMEM;
+	rs->rules[rs->n_rules] = b->r;
+	memset(&b->r, 0, sizeof(b->r));
+	slot = id_slot(rs, rs->rules[rs->n_rules].gid, rs->rules[rs->n_rules].sid);
+	rs->by_id[slot] = ++rs->n_rules;
+	return 0;
+}
+
+/* Parse pc->text (one logical rule) and add it. Returns 0, -EINVAL (reported) or -ENOMEM. */
+static int
+parse_rule(struct parse_ctx *pc)
+{
+	struct rule_build b;
+	const char *t = pc->text, *open;
+	size_t n = pc->len, start, po, end, p;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	b.buffer = -1;
+	b.r.gid = 1;
+	b.r.rev = 1;
+
+	start = skip_ws(t, 0, n);
+	pos_of(pc, start, &b.r.line, &b.r.col);
+
+	/* a rule may be empty here: a lone "\" joined to a blank line */
+	open = start < n ? memchr(t + start, '(', n - start) : NULL;
+	if (open == NULL) {
+		perr(pc, start, "rule", "no '(' opening the options");
+		rc = -EINVAL;
+		goto fail;
+	}
+	po = (size_t)(open - t);
+	rc = parse_header(pc, &b, start, po);
+	if (rc < 0)
+		goto fail;
+
+	end = n;
+	while (end > po + 1 && is_ws(t[end - 1]))
+		end--;
+	if (end <= po + 1 || t[end - 1] != ')') {
+		perr(pc, end - 1, "rule", "does not end with ')'");
+		rc = -EINVAL;
+		goto fail;
+	}
+	end--;
+
+	p = po + 1;
+	for (;;) {
+		p = skip_ws(t, p, end);
+		if (p >= end)
+			break;
+		rc = parse_option(pc, &b, &p, end);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = rule_add(pc, &b, start);
+	if (rc < 0)
+		goto fail;
+	return 0;
+
+fail:
+	rule_free(&b.r);
+	return rc;
+}
+
+static int
+text_append(struct parse_ctx *pc, const char *p, size_t len, uint32_t line)
+{
+	if (pc->n_segs == pc->segs_cap) {
+		uint32_t cap = pc->segs_cap == 0 ? 8 : pc->segs_cap * 2;
+		struct seg *ns = realloc(pc->segs, cap * sizeof(*ns));
+
+		if (ns == NULL)
+			return -ENOMEM;
+		pc->segs = ns;
+		pc->segs_cap = cap;
+	}
+	pc->segs[pc->n_segs++] = (struct seg){ .start = pc->len, .line = line };
+	if (pc->len + len > pc->cap) {
+		size_t cap = pc->cap == 0 ? 1024 : pc->cap;
+		char *nt;
+
+		while (cap < pc->len + len)
+			cap *= 2;
+		nt = realloc(pc->text, cap);
+		if (nt == NULL)
+			return -ENOMEM;
+		pc->text = nt;
+		pc->cap = cap;
+	}
+	if (len > 0)
+		memcpy(pc->text + pc->len, p, len);
+	pc->len += len;
+	return 0;
+}
+
+struct rule_set *
+rule_set_parse_buffer(const char *name, const char *text, size_t len,
+		      const struct classification *cls, char *err, size_t errlen)
+{
+	struct parse_ctx pc = {
+		.name = name, .cls = cls, .err = err, .errlen = err != NULL ? errlen : 0,
+	};
+	size_t pos = 0;
+	uint32_t lineno = 0;
+	bool in_rule = false, too_long = false;
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (len > RULE_MAX_FILE_LEN) {
+		perr(&pc, NO_POS, NULL, "larger than %u bytes", RULE_MAX_FILE_LEN);
+		errno = EFBIG;
+		return NULL;
+	}
+	pc.rs = calloc(1, sizeof(*pc.rs));
+	if (pc.rs == NULL)
+		goto nomem;
+	pc.rs->path = strdup(name);
+	if (pc.rs->path == NULL)
+		goto nomem;
+
+	while (pos < len && pc.n_errors < RULE_MAX_ERRORS) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t ll = nl != NULL ? (size_t)(nl - line) : len - pos;
+		bool cont;
+
+		pos += ll + (nl != NULL);
+		lineno++;
+		if (ll > 0 && line[ll - 1] == '\r')
+			ll--;
+		if (!in_rule) {
+			size_t i = skip_ws(line, 0, ll);
+
+			if (i == ll || line[i] == '#')
+				continue;
+			in_rule = true;
+			too_long = false;
+			pc.len = 0;
+			pc.n_segs = 0;
+		}
+		cont = ll > 0 && line[ll - 1] == '\\';
+		if (cont)
+			ll--;
+		if (!too_long) {
+			if (pc.len + ll > RULE_MAX_RULE_LEN) {
+				if (pc.n_segs == 0 && text_append(&pc, line, 0, lineno) < 0)
+					goto nomem;
+				too_long = true;
+				perr(&pc, 0, "rule", "longer than %d bytes", RULE_MAX_RULE_LEN);
+			} else if (text_append(&pc, line, ll, lineno) < 0) {
+				goto nomem;
+			}
+		}
+		if (cont && pos < len)
+			continue;
+		in_rule = false;
+		if (too_long)
+			continue;
+		rc = parse_rule(&pc);
+		if (rc == -ENOMEM)
+			goto nomem;
+	}
+	if (pc.n_errors >= RULE_MAX_ERRORS && pos < len)
+		perr(&pc, NO_POS, NULL, "too many errors, stopped after %d", RULE_MAX_ERRORS);
+
+	free(pc.text);
+	free(pc.segs);
+	if (pc.n_errors > 0) {
+		rule_set_destroy(pc.rs);
+		errno = EINVAL;
+		return NULL;
+	}
+	return pc.rs;
+
+nomem:
+	free(pc.text);
+	free(pc.segs);
+	rule_set_destroy(pc.rs);
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s: out of memory", name);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct rule_set *
+rule_set_load(const char *path, const struct classification *cls, char *err, size_t errlen)
+{
+	struct rule_set *rs;
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	if (fstat(fd, &st) < 0)
+		goto fail_fd;
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)RULE_MAX_FILE_LEN) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto fail_fd;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL)
+		goto fail_fd;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail_buf;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	rs = rule_set_parse_buffer(path, buf, got, cls, err, errlen);
+	saved = errno;
+	free(buf);
+	errno = saved;
+	return rs;
+
+fail_buf:
+	saved = errno;
+	free(buf);
+	errno = saved;
+fail_fd:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail:
+	saved = errno;
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+	errno = saved;
+	return NULL;
+}

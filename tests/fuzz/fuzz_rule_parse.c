@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness for the rule pack parser (control/rule_parse.c): any bytes as a rule
+ * file, with and without a classification table. A pack that parses must satisfy what
+ * rule_compile and posternd rely on (every rule has msg, a non-reserved sid, 1..32 contents
+ * of 1..RULE_MAX_CONTENT_LEN bytes on a known buffer, and is found by its gid:sid); one that
+ * fails must say why in a NUL-terminated message. Anything else aborts.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer_id.h"
+#include "builtin_sids.h"
+#include "classification.h"
+#include "gen_format.h"
+#include "rule_parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char cls_text[] = "config classification: policy-violation,Policy,1\n"
+			       "config classification: social-engineering,Social,2\n";
+
+static void
+check_rule(const struct rule_set *rs, const struct rule *r)
+{
+	if (r->msg == NULL || r->sid == 0 || r->n_contents == 0 ||
+	    r->n_contents > GEN_MAX_CONTENTS_PER_RULE || r->action > GEN_ACTION_REJECT ||
+	    r->src == NULL || r->sport == NULL || r->dst == NULL || r->dport == NULL ||
+	    r->severity < 1 || r->severity > 255 || rule_set_find(rs, r->gid, r->sid) != r)
+		abort();
+	if (r->sid >= BUILTIN_SID_MIN && r->sid <= BUILTIN_SID_MAX)
+		abort();
+	for (uint32_t i = 0; i < r->n_contents; i++) {
+		const struct rule_content *c = &r->contents[i];
+
+		if (c->len == 0 || c->len > RULE_MAX_CONTENT_LEN || c->buffer >= BUF__COUNT ||
+		    c->bytes == NULL)
+			abort();
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct classification *cls;
+	char err[2048];
+	struct rule_set *rs;
+
+	if (cls == NULL) {
+		cls = classification_parse_buffer("fuzz.config", cls_text, strlen(cls_text), err,
+						  sizeof(err));
+		if (cls == NULL)
+			abort();
+	}
+	memset(err, 'X', sizeof(err));
+	/* the parity of the size picks whether classtypes are checked: both paths get fuzzed */
+	rs = rule_set_parse_buffer("fuzz.rules", (const char *)data, size,
+				   size % 2 ? cls : NULL, err, sizeof(err));
+	if (rs == NULL) {
+		if (memchr(err, '\0', sizeof(err)) == NULL || err[0] == '\0')
+			abort();
+		return 0;
+	}
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		check_rule(rs, &rs->rules[i]);
+	rule_set_destroy(rs);
+	return 0;
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * posternctl alerts [--socket PATH] [--count N] [--type alert|smtp|stats]
+ *
+ * Connects to the alert socket (control/alert_server.c) and copies each complete line to
+ * stdout, flushed per line so that a pipe into jq shows alerts as they happen. With --type,
+ * only lines whose event_type matches are printed (and counted). A line longer than
+ * ALERTS_LINE_MAX is skipped whole, and a line the server cut when it ended the stream is
+ * not printed: stdout only ever gets complete lines. Exit status (commands.h): 0 when the
+ * server closed the stream or --count lines were printed, 1 when reading the stream or
+ * writing stdout failed, 2 for a usage error or when the socket cannot be reached.
+ * Tool process, single thread.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+
+#define ALERTS_LINE_MAX (1u << 20)
+#define ALERTS_READ_CHUNK 65536
+
+static const char *const event_types[] = { "alert", "smtp", "stats" };
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: posternctl alerts [--socket PATH] [--count N] [--type TYPE]\n"
+		"Print posternd's EVE JSON lines as they are produced, one per line.\n"
+		"  -s, --socket PATH  alert socket (default: alert_socket from the config)\n"
+		"  -n, --count N      stop after N lines (N >= 1)\n"
+		"  -t, --type TYPE    only events of this type: alert, smtp or stats\n"
+		"  -h, --help         this help\n"
+		"Exits 0 when the server closes the stream or N lines were printed.\n");
+}
+
+struct alerts_state {
+	const char *type;       /* NULL: every line */
+	unsigned long max;      /* 0: no limit */
+	unsigned long printed;
+	unsigned long skipped_long;
+	char *line;             /* the line being assembled */
+	size_t len;
+	bool discarding;        /* inside a line over ALERTS_LINE_MAX */
+};
+
+static bool
+line_matches(const struct alerts_state *st, const char *line, size_t len)
+{
+	json_t *j, *t;
+	bool ok;
+
+	if (st->type == NULL)
+		return true;
+	j = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+	if (j == NULL)
+		return false;
+	t = json_object_get(j, "event_type");
+	ok = json_is_string(t) && strcmp(json_string_value(t), st->type) == 0;
+	json_decref(j);
+	return ok;
+}
+
+/* Print one complete line. 1 when --count is reached, 0 to go on, -1 on a stdout error. */
+static int
+emit_line(struct alerts_state *st, const char *line, size_t len)
+{
+	if (!line_matches(st, line, len))
+		return 0;
+	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout) != 0) {
+		fprintf(stderr, "posternctl alerts: writing to stdout: %s\n", strerror(errno));
+		return -1;
+	}
+	st->printed++;
+	return st->max != 0 && st->printed >= st->max ? 1 : 0;
+}
+
+/* Split received bytes into lines. Same return values as emit_line. */
+static int
+feed(struct alerts_state *st, const char *p, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl != NULL ? (size_t)(nl - p) : n;
+		int rc = 0;
+
+		if (!st->discarding) {
+			if (st->len + take > ALERTS_LINE_MAX) {
+				st->discarding = true;
+				st->len = 0;
+			} else {
+				memcpy(st->line + st->len, p, take);
+				st->len += take;
+			}
+		}
+		if (nl == NULL)
+			return 0;
+		if (st->discarding) {
+			st->skipped_long++;
+			fprintf(stderr, "posternctl alerts: skipped a line longer than %u bytes\n",
+				ALERTS_LINE_MAX);
+		} else {
+			rc = emit_line(st, st->line, st->len);
+		}
+		st->discarding = false;
+		st->len = 0;
+		if (rc != 0)
+			return rc;
+		p += take + 1;
+		n -= take + 1;
+	}
+	return 0;
+}
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "posternctl alerts: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "posternctl alerts: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		fprintf(stderr, "posternctl alerts: cannot connect to %s: %s%s\n", path,
+			strerror(err),
+			err == ENOENT || err == ECONNREFUSED ? " (is posternd running?)" : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+parse_count(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno != 0 || *end != '\0' || *out == 0 ? -1 : 0;
+}
+
+int
+cmd_alerts(int argc, char **argv, const struct postern_config *cfg)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "type", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct alerts_state st = { 0 };
+	const char *path = cfg->alert_socket;
+	char *buf = NULL;
+	int fd = -1, c, rc = 1;
+
+	optind = 0;  /* posternctl may have run getopt on its own options: start afresh */
+	while ((c = getopt_long(argc, argv, "+s:n:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'n':
+			if (parse_count(optarg, &st.max) < 0) {
+				fprintf(stderr,
+					"posternctl alerts: --count: '%s' is not a number >= 1\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			st.type = NULL;
+			for (size_t i = 0; i < sizeof(event_types) / sizeof(event_types[0]); i++)
+				if (strcmp(optarg, event_types[i]) == 0)
+					st.type = event_types[i];
+			if (st.type == NULL) {
+				fprintf(stderr, "posternctl alerts: --type: '%s' is not alert, "
+						"smtp or stats\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "posternctl alerts: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (path == NULL || *path == '\0') {
+		fprintf(stderr, "posternctl alerts: no alert socket configured (use --socket)\n");
+		return 2;
+	}
+
+	st.line = malloc(ALERTS_LINE_MAX);
+	buf = malloc(ALERTS_READ_CHUNK);
+	if (st.line == NULL || buf == NULL) {
+		fprintf(stderr, "posternctl alerts: out of memory\n");
+		rc = 2;
+		goto out;
+	}
+	fd = connect_to(path);
+	if (fd < 0) {
+		rc = 2;
+		goto out;
+	}
+
+	for (;;) {
+		ssize_t n = read(fd, buf, ALERTS_READ_CHUNK);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "posternctl alerts: reading %s: %s\n", path,
+				strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			/* The server went away; a cut last line is not an alert. */
+			if (st.len > 0 || st.discarding)
+				fprintf(stderr, "posternctl alerts: stream ended inside a line "
+						"(dropped)\n");
+			rc = 0;
+			goto out;
+		}
+		int r = feed(&st, buf, (size_t)n);
+		if (r < 0)
+			goto out;
+		if (r > 0) {
+			rc = 0;
+			goto out;
+		}
+	}
+
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(st.line);
+	return rc;
+}
