@@ -221,7 +221,11 @@ const struct ipc_field *ipc_tx_next(const struct ipc_tx *tx, const struct ipc_fi
 static inline const uint8_t *
 ipc_field_value(const struct ipc_field *f)
 {
-	return (const uint8_t *)(f + 1);
+	/* Computed from the byte address: the value is not part of struct ipc_field, and
+	 * compilers check accesses through `f + 1` against the struct's size. */
+	uintptr_t p = (uintptr_t)f + sizeof(struct ipc_field);
+
+	return (const uint8_t *)p;
 }
 
 _Static_assert(sizeof(struct ipc_tx) % 8 == 0, "fields must start 8-byte aligned");

@@ -103,9 +103,14 @@ packet_time_us(const struct worker *w, const struct rte_mbuf *m, uint64_t wall_u
 {
 	const struct dp *dp = w->dp;
 
-	/* Capture time when the port gives it (pcap), so replays are reproducible. */
-	if (dp->ts_offset >= 0 && (m->ol_flags & dp->ts_flag))
-		return *RTE_MBUF_DYNFIELD(m, dp->ts_offset, rte_mbuf_timestamp_t *) / 1000;
+	/* Capture time when the port gives it (pcap), so replays are reproducible. The
+	 * timestamp's unit is the driver's: DPDK 22.11's pcap PMD writes microseconds, NIC
+	 * clocks nanoseconds; a value past 10^17 cannot be microseconds of this era. */
+	if (dp->ts_offset >= 0 && (m->ol_flags & dp->ts_flag)) {
+		uint64_t ts = *RTE_MBUF_DYNFIELD(m, dp->ts_offset, rte_mbuf_timestamp_t *);
+
+		return ts > UINT64_C(100000000000000000) ? ts / 1000 : ts;
+	}
 	return wall_us;
 }
 

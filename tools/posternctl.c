@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "log.h"
 
 static const struct {
 	const char *name;
@@ -47,6 +48,7 @@ main(int argc, char **argv)
 	char err[512];
 	int c;
 
+	log_init("posternctl", LOG_LVL_INFO);
 	/* "+": stop at the first non-option, the command; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (c) {

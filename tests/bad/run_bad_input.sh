@@ -65,13 +65,16 @@ check "a good pack reloads afterwards (generation $gen_fixed)" test "${gen_fixed
 check "posternd survived" kill -0 "$posternd_pid"
 kill "$posternd_pid"; wait "$posternd_pid" 2>/dev/null; posternd_pid=
 
-# 3. malformed CSV row: the whole file is refused, nothing is imported
+# 3. malformed CSV row: the whole file is refused, nothing is imported, the set is intact
+ctl suppress import "$top/tests/pcap/demo/suppress.csv" > /dev/null 2>&1
 ctl suppress import "$here/bad_suppress.csv" > "$work/import.out" 2>&1
 rc=$?
 check "CSV with a bad row refused (status $rc)" test "$rc" -eq 1
 check "CSV error names bad_suppress.csv:3" grep -q "bad_suppress.csv:3:" "$work/import.out"
 ctl suppress check valid1@customer.example > "$work/check.out" 2>&1
 check "no row of the refused file was imported" grep -q "not suppressed" "$work/check.out"
+ctl suppress check optedout@customer.example > "$work/check.out" 2>&1
+check "the entries imported before are intact" grep -q "violation" "$work/check.out"
 
 # 4. malformed config: file:line, exit status 2
 printf 'workers = 1\nworkers = lots\n' > "$work/bad.conf"

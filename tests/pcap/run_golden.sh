@@ -6,7 +6,8 @@
 # and `suppress.csv` if present, once with one worker and once with two (software
 # dispatch must not change a result). Alert and smtp events are compared, sorted, with the
 # expected file; timestamps come from the capture, so nothing needs normalising but the
-# order in which two workers finish. --update rewrites expected.jsonl.
+# order in which two workers finish. Every event, stats included, must validate against
+# schema/eve.schema.json. --update rewrites expected.jsonl.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -35,6 +36,12 @@ for dir in "$here"/*/; do
 			fail=$((fail + 1))
 			rm -f "$got" "$got.raw"
 			continue
+		fi
+		if ! /usr/bin/python3 "$top/tests/tools/validate_eve.py" \
+			--schema "$top/schema/eve.schema.json" "$got.raw" > "$got.diff" 2>&1; then
+			echo "FAIL: $case_name ($workers workers): an event breaks schema/eve.schema.json"
+			cat "$got.diff"
+			fail=$((fail + 1))
 		fi
 		grep -v '"event_type":"stats"' "$got.raw" | LC_ALL=C sort > "$got"
 		if [ "$update" = 1 ] && [ "$workers" = 1 ]; then
