@@ -74,6 +74,6 @@ void suppress_reader_release(struct suppress_reader *r);
 int suppress_lookup(struct suppress_reader *r, struct slice addr, int64_t now,
 		    struct suppress_verdict *out);
 
-/* The verdict a record gives at `now`: consent after opt-out lifts it, then grace, then
- * violation. Pure. */
+/* The verdict a record gives at `now`: none before the opt-out or once a later consent was
+ * given, grace until grace_end, violation after. Pure. */
 uint8_t suppress_rec_verdict(const struct suppress_rec *rec, int64_t now);
