@@ -55,6 +55,8 @@ struct main_state {
 	uint64_t n_link_dropped;
 	uint32_t exit_idle_ms;
 	uint32_t wait_rules_ms;
+	uint32_t duration_s;
+	uint64_t started_us;             /* when the workers were let receive */
 };
 
 struct options {
@@ -64,6 +66,7 @@ struct options {
 	bool offline;
 	uint32_t exit_idle_ms;
 	uint32_t wait_rules_ms;
+	uint32_t duration_s;
 	int eal_argc;
 	char **eal_argv;
 };
@@ -96,6 +99,7 @@ usage(FILE *out)
 		"      --exit-idle MS  stop once no packet arrived for MS milliseconds\n"
 		"      --wait-rules MS wait up to MS for posternd's first rule generation before\n"
 		"                      receiving (default: 10000 with --pcap, 0 otherwise)\n"
+		"      --duration S    stop after S seconds of receiving (benchmarks)\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"EAL arguments after -- are added to the defaults: --no-pci --no-huge -m 512\n"
@@ -113,6 +117,15 @@ parse_u32(const char *s, uint32_t *out)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
+}
+
+static void
+number_option(const char *name, const char *arg, uint32_t *out)
+{
+	if (parse_u32(arg, out) < 0) {
+		fprintf(stderr, "postern-dataplane: --%s: '%s' is not a number\n", name, arg);
+		exit(2);
+	}
 }
 
 /* A vdev argument "DRIVER<n>,KEY=ARG[,EXTRA]" for the n-th input. */
@@ -140,6 +153,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "exit-idle", required_argument, NULL, 'x' },
 		{ "wait-rules", required_argument, NULL, 'w' },
+		{ "duration", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -166,13 +180,14 @@ parse_options(int argc, char **argv, struct options *o)
 			add_vdev(o, "net_af_packet", "iface", optarg, "framecnt=8192");
 			break;
 		case 'x':
+			number_option("exit-idle", optarg, &o->exit_idle_ms);
+			break;
 		case 'w':
-			if (parse_u32(optarg, c == 'x' ? &o->exit_idle_ms : &o->wait_rules_ms) < 0) {
-				fprintf(stderr, "postern-dataplane: --%s: '%s' is not a number\n",
-					c == 'x' ? "exit-idle" : "wait-rules", optarg);
-				exit(2);
-			}
-			wait_given |= c == 'w';
+			number_option("wait-rules", optarg, &o->wait_rules_ms);
+			wait_given = true;
+			break;
+		case 'd':
+			number_option("duration", optarg, &o->duration_s);
 			break;
 		case 'h':
 			usage(stdout);
@@ -351,6 +366,28 @@ input_idle(struct main_state *ms, uint64_t now)
 	return true;
 }
 
+/* One line for operators and scripts/bench: what went through, from start to last packet. */
+static void
+report_throughput(const struct main_state *ms)
+{
+	const struct dp *dp = ms->dp;
+	uint64_t pkts = 0, bytes = 0, last = ms->started_us;
+
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		pkts += dp->workers[w]->env.counters[IPC_C_RX_PACKETS];
+		bytes += dp->workers[w]->env.counters[IPC_C_RX_BYTES];
+		if (atomic_load(&dp->workers[w]->last_rx_us) > last)
+			last = atomic_load(&dp->workers[w]->last_rx_us);
+	}
+
+	double secs = (double)(last - ms->started_us) / 1e6;
+	if (secs <= 0 || pkts == 0)
+		return;
+	log_info("throughput: %llu packets, %llu bytes in %.3f s: %.3f Mpps, %.3f Gbit/s",
+		 (unsigned long long)pkts, (unsigned long long)bytes, secs, (double)pkts / secs / 1e6,
+		 (double)bytes * 8 / secs / 1e9);
+}
+
 static bool
 workers_done(const struct dp *dp)
 {
@@ -380,6 +417,7 @@ main_loop(struct main_state *ms)
 					 "without rules", ms->wait_rules_ms);
 			for (unsigned w = 0; w < dp->n_workers; w++)
 				atomic_store(&dp->workers[w]->last_rx_us, now);
+			ms->started_us = now;
 			atomic_store_explicit(&dp->started, true, memory_order_release);
 			log_info("ready: %u worker(s), %u port(s)%s", dp->n_workers, dp->n_ports,
 				 dp->rss ? ", RSS" : ", software dispatch");
@@ -390,9 +428,14 @@ main_loop(struct main_state *ms)
 			send_stats(ms);
 			next_stats = now + 1000000;
 		}
-		if (!atomic_load(&dp->stopping) && (got_signal != 0 || input_idle(ms, now))) {
-			log_info(got_signal != 0 ? "signal %d: stopping" : "input idle: stopping",
-				 (int)got_signal);
+		bool expired = ms->duration_s > 0 && atomic_load(&dp->started) &&
+			       now - ms->started_us >= (uint64_t)ms->duration_s * 1000000;
+		if (!atomic_load(&dp->stopping) &&
+		    (got_signal != 0 || expired || input_idle(ms, now))) {
+			if (got_signal != 0)
+				log_info("signal %d: stopping", (int)got_signal);
+			else
+				log_info(expired ? "duration reached: stopping" : "input idle: stopping");
 			atomic_store_explicit(&dp->stopping, true, memory_order_release);
 		}
 		if (moved == 0)
@@ -410,6 +453,7 @@ main_loop(struct main_state *ms)
 		usleep(1000);
 	}
 	send_stats(ms);
+	report_throughput(ms);
 
 	struct ipc_hdr bye;
 	ipc_hdr_init(&bye, IPC_BYE, sizeof(bye), 0);
@@ -426,8 +470,10 @@ setup_workers(struct dp *dp)
 			break;
 		dp->workers[idx] = worker_create(dp, idx, lcore);
 		if (dp->workers[idx] == NULL)
-			rte_exit(EXIT_FAILURE, "worker %u: cannot allocate its tables: %s\n", idx,
-				 rte_strerror(rte_errno));
+			rte_exit(EXIT_FAILURE,
+				 "worker %u: cannot allocate its tables (flows_per_worker, "
+				 "sessions_per_worker, event_ring_size too large for EAL -m?)\n",
+				 idx);
 		idx++;
 	}
 	/* Queue q of every port goes to worker q; without RSS worker 0 polls and dispatches. */
@@ -468,6 +514,7 @@ main(int argc, char **argv)
 	dp.offline = o.offline;
 	ms.exit_idle_ms = o.exit_idle_ms;
 	ms.wait_rules_ms = o.wait_rules_ms;
+	ms.duration_s = o.duration_s;
 
 	int eal_argc = build_eal_args(&o, dp.n_workers, argv[0], eal_argv);
 	if (rte_eal_init(eal_argc, eal_argv) < 0)
@@ -485,10 +532,13 @@ main(int argc, char **argv)
 	dp.rcu = rte_zmalloc("rcu", rcu_size, RTE_CACHE_LINE_SIZE);
 	if (dp.rcu == NULL || rte_rcu_qsbr_init(dp.rcu, dp.n_workers) != 0)
 		rte_exit(EXIT_FAILURE, "RCU state: %s\n", rte_strerror(rte_errno));
-	dp.tx_pool = rte_mempool_create("tx_records", dp.cfg.event_ring_size * dp.n_workers * 2 - 1,
-					IPC_TX_MAX, 64, 0, NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
+	/* Every queued record and every open transaction (one per session) holds a buffer. */
+	unsigned n_records = dp.n_workers * (dp.cfg.event_ring_size + dp.cfg.sessions_per_worker);
+	dp.tx_pool = rte_mempool_create("tx_records", n_records, IPC_TX_MAX, 64, 0, NULL, NULL, NULL,
+					NULL, SOCKET_ID_ANY, 0);
 	if (dp.tx_pool == NULL)
-		rte_exit(EXIT_FAILURE, "record pool: %s\n", rte_strerror(rte_errno));
+		rte_exit(EXIT_FAILURE, "record pool of %u x %u bytes: %s\n", n_records, IPC_TX_MAX,
+			 rte_strerror(rte_errno));
 
 	dp.supp = suppress_db_open(dp.cfg.suppress_db, true);
 	if (dp.supp == NULL)

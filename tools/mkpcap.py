@@ -31,7 +31,7 @@ Scenarios:
         record header promises more bytes than the file holds).
 
 Usage (from the repository root):
-  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad] [--out FILE]
+  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|bench] [--sessions N] [--out FILE]
 --out defaults to the scenario's path above, relative to the repository root.
 """
 
@@ -143,11 +143,12 @@ class Capture:
         self.records.append((START_SEC + usec // 1000000, usec % 1000000, bytes(pkt)))
 
     def session(self, s, index):
-        c = (s["client"][0], "02:00:0a:0a:01:%02x" % (index + 1))
+        c = (s["client"][0], "02:00:0a:0a:%02x:%02x" % (1 + ((index + 1) >> 8) & 0xFF, (index + 1) & 0xFF))
         v = (s["server"][0], "02:00:0a:0a:00:19")
         cport, sport = s["client"][1], s["server"][1]
         # Fixed ISNs: different per session, far from zero and from each other.
-        seq = {"C": 0x1A2B0000 + index * 0x01000000, "S": 0x8C4D0000 + index * 0x01000000}
+        seq = {"C": (0x1A2B0000 + index * 0x01000000) & 0xFFFFFFFF,
+               "S": (0x8C4D0000 + index * 0x01000000) & 0xFFFFFFFF}
         ends = {"C": (c, v, cport, sport), "S": (v, c, sport, cport)}
 
         def send(side, flags, payload=b"", mss=False):
@@ -361,9 +362,23 @@ def build_bad():
     raise RuntimeError("bad scenario: message segment not found")
 
 
+def build_bench(n_sessions):
+    """The demo's four sessions over and over, each copy from its own client address and
+    port, so that every copy is a new flow: a capture for scripts/bench."""
+    cap = Capture()
+    templates = [session_a, session_b, session_c, session_d]
+    for i in range(n_sessions):
+        s = templates[i % 4]()
+        s["client"] = ("10.%d.%d.%d" % (20 + i // 65536, i // 256 % 256, i % 256 or 1),
+                       20000 + i % 40000)
+        cap.session(s, i)
+    return cap.pcap()
+
+
 SCENARIOS = {
     "demo": (build_demo, "tests/pcap/demo/input.pcap"),
     "bad": (build_bad, "tests/pcap/truncated/input.pcap"),
+    "bench": (None, "build/bench/bench.pcap"),
 }
 
 
@@ -371,8 +386,12 @@ def main():
     ap = argparse.ArgumentParser(description="Write a deterministic SMTP pcap.")
     ap.add_argument("--scenario", default="demo", choices=sorted(SCENARIOS))
     ap.add_argument("--out", help="output file (default: the scenario's path in the repo)")
+    ap.add_argument("--sessions", type=int, default=2000,
+                    help="sessions in the bench scenario (default 2000)")
     args = ap.parse_args()
     build, default = SCENARIOS[args.scenario]
+    if args.scenario == "bench":
+        build = lambda: build_bench(args.sessions)
     out = args.out
     if out is None:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
