@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "classification.h"
+#include "file_read.h"
 
 struct cls_ctx {
 	const char *name;
@@ -303,54 +304,20 @@ nomem:
 struct classification *
 classification_load(const char *path, char *err, size_t errlen)
 {
-	struct classification *c = NULL;
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, saved;
+	struct classification *c;
+	char *buf;
+	size_t len;
+	int rc = file_read_all(path, CLASSIFICATION_FILE_MAX, &buf, &len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
-	if (fstat(fd, &st) < 0)
-		goto fail_fd;
-	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)CLASSIFICATION_FILE_MAX) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		goto fail_fd;
+	if (rc < 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		errno = -rc;
+		return NULL;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL)
-		goto fail_fd;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail_buf;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	c = classification_parse_buffer(path, buf, got, err, errlen);
-	saved = errno;
+	c = classification_parse_buffer(path, buf, len, err, errlen);
+	rc = errno;
 	free(buf);
-	errno = saved;
+	errno = rc;
 	return c;
-
-fail_buf:
-	saved = errno;
-	free(buf);
-	errno = saved;
-fail_fd:
-	saved = errno;
-	close(fd);
-	errno = saved;
-fail:
-	saved = errno;
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s: %s", path, strerror(saved));
-	errno = saved;
-	return NULL;
 }

@@ -23,6 +23,7 @@
 #include "buffer_id.h"
 #include "builtin_sids.h"
 #include "gen_format.h"
+#include "file_read.h"
 #include "rule_parse.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1506,53 +1507,19 @@ struct rule_set *
 rule_set_load(const char *path, const struct classification *cls, char *err, size_t errlen)
 {
 	struct rule_set *rs;
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, saved;
+	char *buf;
+	size_t len;
+	int rc = file_read_all(path, RULE_MAX_FILE_LEN, &buf, &len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
-	if (fstat(fd, &st) < 0)
-		goto fail_fd;
-	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)RULE_MAX_FILE_LEN) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		goto fail_fd;
+	if (rc < 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		errno = -rc;
+		return NULL;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL)
-		goto fail_fd;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail_buf;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	rs = rule_set_parse_buffer(path, buf, got, cls, err, errlen);
-	saved = errno;
+	rs = rule_set_parse_buffer(path, buf, len, cls, err, errlen);
+	rc = errno;
 	free(buf);
-	errno = saved;
+	errno = rc;
 	return rs;
-
-fail_buf:
-	saved = errno;
-	free(buf);
-	errno = saved;
-fail_fd:
-	saved = errno;
-	close(fd);
-	errno = saved;
-fail:
-	saved = errno;
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s: %s", path, strerror(saved));
-	errno = saved;
-	return NULL;
 }
