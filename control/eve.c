@@ -13,9 +13,9 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "builtin_sids.h"
+#include "addr_norm.h"
 #include "eve.h"
 #include "gen_format.h"
 #include "slice.h"
@@ -190,21 +190,52 @@ format_ip(const uint8_t ip[16], uint8_t version, char *buf, size_t size)
 				      ip[2 * g + 1]);
 }
 
+/* The addr-spec of "Name <local@domain>" (what is inside the last <...>), else the whole. */
+static struct slice
+addr_spec(struct slice t, bool *bracketed)
+{
+	*bracketed = false;
+	for (size_t i = t.len; i > 0; i--) {
+		if (t.ptr[i - 1] == '<') {
+			const uint8_t *start = t.ptr + i;
+			const uint8_t *end = memchr(start, '>', t.len - i);
+
+			*bracketed = true;
+			return slice_make(start, end != NULL ? (size_t)(end - start) : t.len - i);
+		}
+	}
+	return t;
+}
+
+/*
+ * Lowercase hex SHA-256 of the normalized address: the very key the suppression set stores,
+ * so a SOC can match hashed alerts against an exported set without holding addresses.
+ * A value that is no address is hashed as it is.
+ */
 static json_t *
 addr_hash(const uint8_t *p, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	char out[2 * EVP_MAX_MD_SIZE + 1];
+	struct addr_hasher h;
+	uint8_t key[ADDR_KEY_LEN];
+	char norm[ADDR_NORM_CAP];
+	char out[2 * ADDR_KEY_LEN + 1];
+	bool bracketed;
+	struct slice a = addr_spec(slice_trim(slice_make(p, len)), &bracketed);
+	int n = addr_normalize(a, 0, norm, sizeof(norm));
+	int rc;
 
-	if (EVP_Digest(p, len, md, &md_len, EVP_sha256(), NULL) != 1)
+	addr_hasher_init(&h);
+	rc = n >= 0 ? addr_hasher_key(&h, norm, (size_t)n, key)
+		    : addr_hasher_key(&h, (const char *)p, len, key);
+	addr_hasher_fini(&h);
+	if (rc < 0)
 		return NULL;
-	for (unsigned i = 0; i < md_len; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
+	for (unsigned i = 0; i < ADDR_KEY_LEN; i++) {
+		out[2 * i] = hex[key[i] >> 4];
+		out[2 * i + 1] = hex[key[i] & 0xf];
 	}
-	out[2 * md_len] = '\0';
+	out[2 * ADDR_KEY_LEN] = '\0';
 	return json_string(out);
 }
 
@@ -216,22 +247,11 @@ addr_hash(const uint8_t *p, size_t len)
 static json_t *
 addr_redact(const uint8_t *p, size_t len)
 {
-	struct slice t = slice_trim(slice_make(p, len));
-	struct slice a = t;
-	bool bracketed = false;
+	bool bracketed;
+	struct slice a = addr_spec(slice_trim(slice_make(p, len)), &bracketed);
 	uint8_t buf[IPC_FIELD_MAX + 8];
 	size_t n = 0;
 
-	for (size_t i = t.len; i > 0; i--) {
-		if (t.ptr[i - 1] == '<') {
-			const uint8_t *start = t.ptr + i;
-			const uint8_t *end = memchr(start, '>', t.len - i);
-
-			a = slice_make(start, end != NULL ? (size_t)(end - start) : t.len - i);
-			bracketed = true;
-			break;
-		}
-	}
 	const uint8_t *at = NULL;
 	for (size_t i = a.len; i > 0; i--) {
 		if (a.ptr[i - 1] == '@') {
