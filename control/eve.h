@@ -49,8 +49,9 @@ typedef int (*eve_line_fn)(void *ctx, const char *line, size_t len, const char *
  * address_output applies to smtp.mail_from, smtp.rcpt_to[], email.from, email.to[],
  * email.cc[] and suppression.recipient:
  *   PLAIN   the bytes as seen (sanitized to UTF-8);
- *   HASH    lowercase hex SHA-256 of the bytes exactly as seen (for to/cc: of each trimmed
- *           list element), so equal inputs give equal hashes across lines and runs;
+ *   HASH    lowercase hex SHA-256 of the normalized addr-spec (for to/cc: of each list
+ *           element), the key the suppression set stores for that address; a value that
+ *           is no address is hashed as seen;
  *   REDACT  "***@domain", keeping angle brackets, dropping any display name (it names the
  *           person too); "<>" stays "<>", a value without '@' becomes "***".
  * email.to/cc are split on commas outside quoted strings, comments and angle brackets.
