@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "alert_server.h"
+#include "test_tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -35,8 +36,7 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/postern-test-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL) {
+	if (test_tmpdir_make(fx->dir, sizeof(fx->dir)) < 0) {
 		free(fx);
 		return -1;
 	}
@@ -50,8 +50,7 @@ teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	unlink(fx->path);
-	rmdir(fx->dir);
+	test_tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

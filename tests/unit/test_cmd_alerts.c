@@ -27,6 +27,7 @@
 #include "alert_server.h"
 #include "commands.h"
 #include "config.h"
+#include "test_tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -42,8 +43,7 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/postern-test-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL) {
+	if (test_tmpdir_make(fx->dir, sizeof(fx->dir)) < 0) {
 		free(fx);
 		return -1;
 	}
@@ -59,10 +59,7 @@ teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	unlink(fx->sock);
-	unlink(fx->out);
-	unlink(fx->err);
-	rmdir(fx->dir);
+	test_tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

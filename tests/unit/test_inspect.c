@@ -22,6 +22,7 @@
 #include "rule_parse.h"
 #include "suppress_db.h"
 #include "suppress_writer.h"
+#include "test_tmpdir.h"
 
 #define JAN_02_2024 1704153600
 #define JUN_03_2024_US UINT64_C(1717408800000000)
@@ -120,8 +121,7 @@ setup(void **state)
 	void *blob;
 	size_t len;
 
-	strcpy(fx->dir, "/tmp/postern-inspect-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(test_tmpdir_make(fx->dir, sizeof(fx->dir)), 0);
 
 	struct suppress_db *w = suppress_writer_open(fx->dir, 1 << 24, 0);
 	assert_non_null(w);
@@ -171,14 +171,12 @@ static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
 
 	clear_records(fx);
 	scan_gen_destroy(fx->gen);
 	suppress_reader_destroy(fx->reader);
 	suppress_db_close(fx->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	test_tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

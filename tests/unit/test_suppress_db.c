@@ -27,6 +27,7 @@
 #include "log.h"
 #include "suppress_db.h"
 #include "suppress_writer.h"
+#include "test_tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -63,8 +64,7 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_suppress_db.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (test_tmpdir_make(f->dir, sizeof(f->dir)) < 0) {
 		free(f);
 		return -1;
 	}
@@ -76,14 +76,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char path[128];
 
-	/* The environment is two files; remove exactly those. */
-	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", f->dir);
-	unlink(path);
-	rmdir(f->dir);
+	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

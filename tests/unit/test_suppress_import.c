@@ -26,6 +26,7 @@
 #include "suppress_db.h"
 #include "suppress_import.h"
 #include "suppress_writer.h"
+#include "test_tmpdir.h"
 
 struct fixture {
 	char root[64];  /* mkdtemp */
@@ -52,8 +53,7 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->root, sizeof(f->root), "/tmp/test_suppress_import.XXXXXX");
-	if (mkdtemp(f->root) == NULL) {
+	if (test_tmpdir_make(f->root, sizeof(f->root)) < 0) {
 		free(f);
 		return -1;
 	}
@@ -66,14 +66,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char path[160];
 
-	snprintf(path, sizeof(path), "%s/data.mdb", f->set);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", f->set);
-	unlink(path);
-	rmdir(f->set);
-	rmdir(f->root);
+	test_tmpdir_remove(f->root);
 	free(f);
 	return 0;
 }
