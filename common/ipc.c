@@ -40,6 +40,49 @@ ipc_counter_name(enum ipc_counter c)
 	return (unsigned)c < IPC_C__COUNT ? counter_names[c] : "unknown";
 }
 
+static const struct {
+	const char *layer;
+	const char *name;
+} event_names[IPC_EV__MAX] = {
+	[IPC_EV_TCP_OVERLAP_DIFF] = { "stream", "TCP_OVERLAP_DIFFERENT_DATA" },
+	[IPC_EV_TCP_GAP] = { "stream", "TCP_GAP" },
+	[IPC_EV_TCP_OOO_LIMIT] = { "stream", "TCP_OUT_OF_ORDER_LIMIT" },
+	[IPC_EV_TCP_POOL_EXHAUSTED] = { "stream", "TCP_REASSEMBLY_POOL_EXHAUSTED" },
+	[IPC_EV_TCP_DEPTH] = { "stream", "TCP_INSPECTION_DEPTH_REACHED" },
+	[IPC_EV_IP_FRAG_OVERLAP_DIFF] = { "decode", "IP_FRAGMENT_OVERLAP_DIFFERENT_DATA" },
+	[IPC_EV_FLOW_POOL_FULL] = { "flow", "FLOW_TABLE_FULL_EVICTED_OLDEST" },
+	[IPC_EV_SESSION_POOL_FULL] = { "flow", "SMTP_SESSION_POOL_FULL" },
+	[IPC_EV_SMTP_STARTTLS] = { "applayer", "SMTP_STARTTLS_OPAQUE" },
+	[IPC_EV_SMTP_IMPLICIT_TLS] = { "applayer", "SMTP_IMPLICIT_TLS" },
+};
+
+const char *
+ipc_event_layer(enum ipc_event_code e)
+{
+	return e > 0 && e < IPC_EV__MAX ? event_names[e].layer : "unknown";
+}
+
+const char *
+ipc_event_name(enum ipc_event_code e)
+{
+	return e > 0 && e < IPC_EV__MAX ? event_names[e].name : "UNKNOWN";
+}
+
+int
+ipc_event_check(const void *buf, size_t len)
+{
+	const struct ipc_event *ev = buf;
+	int rc = ipc_hdr_check(buf, len);
+
+	if (rc < 0)
+		return rc;
+	if (ev->hdr.type != IPC_EVENT || len != sizeof(*ev))
+		return -EINVAL;
+	if (ev->code == 0 || ev->code >= IPC_EV__MAX || (ev->ip_version != 4 && ev->ip_version != 6))
+		return -EINVAL;
+	return 0;
+}
+
 void
 ipc_hdr_init(struct ipc_hdr *h, enum ipc_type type, uint32_t len, uint32_t seq)
 {
@@ -61,7 +104,7 @@ ipc_hdr_check(const void *buf, size_t len)
 		return -EINVAL;
 	if (h->version != IPC_VERSION)
 		return -EPROTO;
-	if (h->len != len || h->type < IPC_HELLO || h->type > IPC_BYE)
+	if (h->len != len || h->type < IPC_HELLO || h->type > IPC_EVENT)
 		return -EINVAL;
 	return 0;
 }

@@ -10,6 +10,7 @@
  *   dataplane -> posternd  IPC_TX         one SMTP transaction: envelope, headers, verdicts
  *   dataplane -> posternd  IPC_STATS      counters, once a second and at exit
  *   dataplane -> posternd  IPC_BYE        the dataplane has flushed everything and stops
+ *   dataplane -> posternd  IPC_EVENT      one anomaly seen on a flow (evasion, gap, a limit hit)
  *
  * A transaction record is a fixed part (struct ipc_tx) followed by fields: struct ipc_field
  * and its value, each padded to 8 bytes. Fields are bounded (IPC_FIELD_MAX) and the whole
@@ -39,6 +40,7 @@ enum ipc_type {
 	IPC_TX = 4,
 	IPC_STATS = 5,
 	IPC_BYE = 6,
+	IPC_EVENT = 7,
 };
 
 struct ipc_hdr {
@@ -183,6 +185,45 @@ struct ipc_alert {
 	uint8_t action;        /* enum gen_action */
 	uint8_t reserved[3];
 };
+
+/*
+ * Anomalies the dataplane reports per flow, as EVE "anomaly" events (Suricata's layout:
+ * anomaly{type, event}). Append only: posternd names them by value.
+ */
+enum ipc_event_code {
+	IPC_EV_TCP_OVERLAP_DIFF = 1,   /* retransmission with different data: evasion attempt */
+	IPC_EV_TCP_GAP = 2,            /* bytes never seen (capture loss): parser resynchronised */
+	IPC_EV_TCP_OOO_LIMIT = 3,      /* out-of-order queue bound hit: hole skipped */
+	IPC_EV_TCP_POOL_EXHAUSTED = 4, /* worker's reassembly pool empty: hole skipped */
+	IPC_EV_TCP_DEPTH = 5,          /* inspection depth reached: rest of the flow only counted */
+	IPC_EV_IP_FRAG_OVERLAP_DIFF = 6, /* IP fragments overlapping with different data */
+	IPC_EV_FLOW_POOL_FULL = 7,     /* flow table full: oldest idle flow evicted for this one */
+	IPC_EV_SESSION_POOL_FULL = 8,  /* no SMTP session free: flow not inspected */
+	IPC_EV_SMTP_STARTTLS = 9,      /* session went opaque after STARTTLS */
+	IPC_EV_SMTP_IMPLICIT_TLS = 10, /* TLS on the SMTPS port: not inspectable */
+	IPC_EV__MAX
+};
+
+/* "stream", "decode", "flow" or "applayer", and the event's name ("TCP_OVERLAP_DIFF"). */
+const char *ipc_event_layer(enum ipc_event_code e);
+const char *ipc_event_name(enum ipc_event_code e);
+
+struct ipc_event {
+	struct ipc_hdr hdr;
+	uint64_t ts_us;
+	uint64_t flow_id;
+	uint8_t src_ip[16];    /* the flow's client when known, else the packet's source */
+	uint8_t dst_ip[16];
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint8_t ip_version;
+	uint8_t reserved;
+	uint16_t code;         /* enum ipc_event_code */
+	uint64_t value;        /* bytes skipped, the limit hit, ...: meaning per code */
+};
+
+/* Check a received event record (size, code). 0 or -EINVAL. posternd; pure. */
+int ipc_event_check(const void *buf, size_t len);
 
 /* Fill the header of a record of `type` and length `len`. Any thread. */
 void ipc_hdr_init(struct ipc_hdr *h, enum ipc_type type, uint32_t len, uint32_t seq);

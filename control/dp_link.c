@@ -154,6 +154,14 @@ dispatch(struct dp_link *l, int i, size_t n)
 		}
 		l->ops->on_tx(l->ctx, (const void *)l->buf, n);
 		return;
+	case IPC_EVENT:
+		if (ipc_event_check(l->buf, n) < 0) {
+			l->stats.n_invalid++;
+			return;
+		}
+		if (l->ops->on_event != NULL)
+			l->ops->on_event(l->ctx, (const void *)l->buf);
+		return;
 	case IPC_STATS:
 		if (n == sizeof(struct ipc_stats) && l->ops->on_stats != NULL)
 			l->ops->on_stats(l->ctx, (const void *)l->buf);

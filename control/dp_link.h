@@ -22,6 +22,7 @@ struct dp_link_ops {
 	void (*on_hello)(void *ctx, int peer, const struct ipc_hello *h);
 	void (*on_tx)(void *ctx, const struct ipc_tx *tx, size_t len);       /* checked */
 	void (*on_stats)(void *ctx, const struct ipc_stats *st);
+	void (*on_event)(void *ctx, const struct ipc_event *ev);             /* checked */
 	void (*on_rules_ack)(void *ctx, const struct ipc_rules_ack *ack);
 	void (*on_bye)(void *ctx, int peer);
 };

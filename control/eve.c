@@ -831,3 +831,50 @@ eve_format_stats(const struct ipc_stats *st, uint64_t ts_us, eve_line_fn emit, v
 	json_decref(line);
 	return rc;
 }
+
+int
+eve_format_event(const struct ipc_event *ev, eve_line_fn emit, void *emit_ctx)
+{
+	char ts[EVE_TIME_MAX], src[64], dst[64];
+	json_t *line, *anomaly;
+	bool ok;
+	int rc = -ENOMEM;
+
+	if (ev == NULL || emit == NULL)
+		return -EINVAL;
+	if (eve_format_time_us(ev->ts_us, ts, sizeof(ts)) < 0)
+		return -ERANGE;
+	format_ip(ev->src_ip, ev->ip_version, src, sizeof(src));
+	format_ip(ev->dst_ip, ev->ip_version, dst, sizeof(dst));
+	line = json_object();
+	anomaly = json_object();
+	ok = line != NULL && anomaly != NULL &&
+	     put(line, "timestamp", json_string(ts)) &&
+	     put(line, "flow_id", json_integer((json_int_t)(ev->flow_id & INT64_MAX))) &&
+	     put(line, "event_type", json_string("anomaly")) &&
+	     put(line, "src_ip", json_string(src)) &&
+	     put(line, "src_port", json_integer(ev->src_port)) &&
+	     put(line, "dest_ip", json_string(dst)) &&
+	     put(line, "dest_port", json_integer(ev->dst_port)) &&
+	     put(line, "proto", json_string("TCP")) &&
+	     put(anomaly, "type", json_string(ipc_event_layer(ev->code))) &&
+	     put(anomaly, "event", json_string(ipc_event_name(ev->code))) &&
+	     put(anomaly, "value", juint(ev->value));
+	if (ok) {
+		ok = json_object_set_new(line, "anomaly", anomaly) == 0;
+		anomaly = NULL;
+	}
+	if (ok) {
+		char *s = json_dumps(line, EVE_JSON_FLAGS);
+
+		if (s != NULL) {
+			rc = emit(emit_ctx, s, strlen(s), "anomaly");
+			free(s);
+			if (rc >= 0)
+				rc = 1;
+		}
+	}
+	json_decref(anomaly);
+	json_decref(line);
+	return rc;
+}

@@ -83,6 +83,13 @@ int eve_format_stats(const struct ipc_stats *st, uint64_t ts_us, eve_line_fn emi
 		     void *emit_ctx);
 
 /*
+ * Format a dataplane anomaly (an event record that passed ipc_event_check) as one
+ * "anomaly" line in Suricata's layout: anomaly{type, event} plus value, the number the
+ * event carries (bytes skipped, the limit hit). Returns 1, -EINVAL, -ENOMEM or emit's error.
+ */
+int eve_format_event(const struct ipc_event *ev, eve_line_fn emit, void *emit_ctx);
+
+/*
  * Helpers, exposed for tests and for other outputs that print wire bytes.
  *
  * eve_utf8_sanitize: copy src to dst replacing every byte that is not part of a well-formed

@@ -50,6 +50,7 @@ struct posternd {
 	struct ipc_stats dp_stats;        /* latest counters from the dataplane */
 	bool have_dp_stats;
 	uint64_t n_tx;
+	uint64_t n_events;
 	uint64_t n_lines;
 	uint64_t n_reloads;
 	uint64_t n_reload_failures;
@@ -101,6 +102,15 @@ on_tx(void *ctx, const struct ipc_tx *tx, size_t len)
 }
 
 static void
+on_event(void *ctx, const struct ipc_event *ev)
+{
+	struct posternd *d = ctx;
+
+	d->n_events++;
+	eve_format_event(ev, emit_line, d);
+}
+
+static void
 on_stats(void *ctx, const struct ipc_stats *st)
 {
 	struct posternd *d = ctx;
@@ -136,6 +146,7 @@ static const struct dp_link_ops link_ops = {
 	.on_hello = on_hello,
 	.on_tx = on_tx,
 	.on_stats = on_stats,
+	.on_event = on_event,
 	.on_rules_ack = on_rules_ack,
 	.on_bye = on_bye,
 };
@@ -218,6 +229,7 @@ stats_json(struct posternd *d)
 	json_object_set_new(pd, "records_invalid", json_integer((json_int_t)ls.n_invalid));
 	json_object_set_new(pd, "records_lost", json_integer((json_int_t)ls.n_seq_gaps));
 	json_object_set_new(pd, "transactions", json_integer((json_int_t)d->n_tx));
+	json_object_set_new(pd, "anomalies", json_integer((json_int_t)d->n_events));
 	json_object_set_new(pd, "eve_lines", json_integer((json_int_t)d->n_lines));
 	json_object_set_new(pd, "subscribers", json_integer((json_int_t)as.n_subscribers));
 	json_object_set_new(pd, "subscribers_dropped",

@@ -17,7 +17,7 @@ POSTERN_EVE_OUT="$tmp/eve.ndjson" "$test_eve" >"$tmp/test.log" 2>&1 || {
 	exit 1
 }
 # Every event type the formatter has must have been exercised and checked.
-for t in alert smtp stats; do
+for t in alert smtp stats anomaly; do
 	grep -q "\"event_type\":\"$t\"" "$tmp/eve.ndjson" || {
 		echo "check_eve_schema: no '$t' event produced by $test_eve" >&2
 		exit 1

@@ -817,6 +817,49 @@ test_stats(void **state)
 	assert_int_equal(eve_format_stats(NULL, TS_US, sink_emit, &s), -EINVAL);
 }
 
+static void
+test_anomaly_event(void **state)
+{
+	(void)state;
+	struct ipc_event ev;
+	struct sink s;
+
+	memset(&ev, 0, sizeof(ev));
+	ipc_hdr_init(&ev.hdr, IPC_EVENT, sizeof(ev), 4);
+	ev.ts_us = TS_US;
+	ev.flow_id = 77;
+	ev.ip_version = 4;
+	ev.src_ip[10] = ev.src_ip[11] = ev.dst_ip[10] = ev.dst_ip[11] = 0xff;
+	ev.src_ip[12] = 10;
+	ev.src_ip[15] = 7;
+	ev.dst_ip[12] = 10;
+	ev.dst_ip[15] = 25;
+	ev.src_port = 40000;
+	ev.dst_port = 25;
+	ev.code = IPC_EV_TCP_OVERLAP_DIFF;
+	ev.value = 12;
+	assert_int_equal(ipc_event_check(&ev, sizeof(ev)), 0);
+
+	sink_init(&s);
+	assert_int_equal(eve_format_event(&ev, sink_emit, &s), 1);
+	assert_string_equal(s.line[0],
+			    "{\"timestamp\":\"2024-01-02T03:04:05.123456+0000\",\"flow_id\":77,"
+			    "\"event_type\":\"anomaly\",\"src_ip\":\"10.0.0.7\",\"src_port\":40000,"
+			    "\"dest_ip\":\"10.0.0.25\",\"dest_port\":25,\"proto\":\"TCP\","
+			    "\"anomaly\":{\"type\":\"stream\",\"event\":"
+			    "\"TCP_OVERLAP_DIFFERENT_DATA\",\"value\":12}}");
+	assert_string_equal(s.type[0], "anomaly");
+	sink_fini(&s);
+
+	/* a record naming no known event is refused before it is formatted */
+	ev.code = IPC_EV__MAX;
+	assert_int_equal(ipc_event_check(&ev, sizeof(ev)), -EINVAL);
+	ev.code = 0;
+	assert_int_equal(ipc_event_check(&ev, sizeof(ev)), -EINVAL);
+	ev.code = IPC_EV_TCP_GAP;
+	assert_int_equal(ipc_event_check(&ev, sizeof(ev) - 1), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -838,6 +881,7 @@ main(void)
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_options_from_config),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_anomaly_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
