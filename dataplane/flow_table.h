@@ -25,6 +25,7 @@ struct flow {
 	uint32_t hash;
 	bool in_use;
 	uint8_t client_side;        /* key side of the client, or FLOW_SIDE_UNKNOWN */
+	bool saw_syn;               /* the handshake was seen: not a pickup mid-stream */
 	struct tcp_stream dir[2];   /* indexed by key side */
 	struct inspect_session *sess;
 };

@@ -266,6 +266,9 @@ on_starttls(void *ctx)
 static void
 on_anomaly(void *ctx, enum smtp_anomaly what)
 {
+	/* Gaps are the reassembler's to count; the parser only resynchronises after them. */
+	if (what == SMTP_AN_GAP)
+		return;
 	count(ctx, what == SMTP_AN_LINE_TOO_LONG ? IPC_C_SMTP_LINE_TOO_LONG
 						 : IPC_C_SMTP_PARSE_ERRORS);
 }
@@ -300,6 +303,14 @@ inspect_session_init(struct inspect_session *s, struct inspect_env *env,
 	s->helo_len = 0;
 	scan_matches_reset(&s->matches);
 	smtp_session_init(&s->smtp, &inspect_hooks, s);
+	if (meta->midstream)
+		smtp_session_midstream(&s->smtp);
+}
+
+void
+inspect_session_gap(struct inspect_session *s, bool to_server, uint64_t len)
+{
+	smtp_session_gap(&s->smtp, to_server, len);
 }
 
 void

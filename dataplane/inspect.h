@@ -43,6 +43,7 @@ struct inspect_flow_meta {
 	uint16_t client_port;
 	uint16_t server_port;
 	uint8_t ip_version;
+	bool midstream;                   /* no handshake seen: the session is picked up late */
 };
 
 struct inspect_session {
@@ -66,6 +67,9 @@ void inspect_session_init(struct inspect_session *s, struct inspect_env *env,
 /* Reassembled bytes of one direction (to_server: from the client). */
 void inspect_session_data(struct inspect_session *s, bool to_server, const uint8_t *data,
 			  size_t len);
+
+/* `len` bytes of one direction were lost (the reassembler skipped a hole). */
+void inspect_session_gap(struct inspect_session *s, bool to_server, uint64_t len);
 
 /* The connection is gone: ends any open transaction and releases what it holds. */
 void inspect_session_close(struct inspect_session *s);

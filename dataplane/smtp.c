@@ -730,6 +730,50 @@ cmd_bdat(struct smtp_session *s, struct slice args)
 		bdat_chunk_done(s);
 }
 
+/*
+ * Is this line a command, strictly (what a pickup mid-stream, or after a hole, waits for)?
+ * Message text can start with any word ("Data lines", "Help me"), so a verb alone is not
+ * enough: its arguments must have the command's shape, and verbs that start nothing a
+ * transaction needs (HELP, VRFY, EXPN, AUTH) are not trusted.
+ */
+static bool
+is_command_line(struct slice line)
+{
+	struct slice verb = line, args = { line.ptr + line.len, 0 };
+	enum smtp_cmd cmd;
+	uint64_t size;
+	bool last;
+
+	for (size_t k = 0; k < line.len; k++) {
+		if (is_wsp(line.ptr[k])) {
+			verb.len = k;
+			args = skip_wsp(slice_make(line.ptr + k, line.len - k));
+			break;
+		}
+	}
+	if (!parse_verb(verb, &cmd))
+		return false;
+	switch (cmd) {
+	case SMTP_CMD_DATA:
+	case SMTP_CMD_RSET:
+	case SMTP_CMD_QUIT:
+	case SMTP_CMD_NOOP:
+	case SMTP_CMD_STARTTLS:
+		return args.len == 0;
+	case SMTP_CMD_MAIL:
+		return slice_starts_nocase(args, "FROM:");
+	case SMTP_CMD_RCPT:
+		return slice_starts_nocase(args, "TO:");
+	case SMTP_CMD_HELO:
+	case SMTP_CMD_EHLO:
+		return args.len > 0 && memchr(args.ptr, ' ', args.len) == NULL;
+	case SMTP_CMD_BDAT:
+		return parse_bdat(args, &size, &last);
+	default:
+		return false;
+	}
+}
+
 static void
 cmd_line(struct smtp_session *s, struct slice line)
 {
@@ -947,6 +991,7 @@ smtp_session_init(struct smtp_session *s, const struct smtp_hooks *hooks, void *
 	s->worst = SMTP_OK;
 	s->opaque = false;
 	s->closed = false;
+	s->hunting = false;
 	s->client_state = CS_CMD;
 	s->dot_state = DOT_BOL;
 	s->dot_eol = EOL_NONE;
@@ -1000,7 +1045,10 @@ client_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 				struct slice line = slice_make(s->cmd.buf, s->cmd.len);
 
 				line_reset(&s->cmd);
-				cmd_line(s, line);
+				if (!s->hunting || is_command_line(line)) {
+					s->hunting = false;
+					cmd_line(s, line);
+				}
 			}
 			break;
 		}
@@ -1021,7 +1069,9 @@ server_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 			struct slice line = slice_make(s->reply.buf, s->reply.len);
 
 			line_reset(&s->reply);
-			reply_line(s, line);
+			/* Picked up mid-stream, replies answer commands we never saw. */
+			if (!(s->hunting && s->pending_count == 0))
+				reply_line(s, line);
 		}
 	}
 }
@@ -1047,6 +1097,53 @@ smtp_session_close(struct smtp_session *s)
 	s->closed = true;
 	if (s->in_tx)
 		tx_end(s, s->message_complete ? SMTP_TX_UNKNOWN : SMTP_TX_ABORTED, 0);
+}
+
+void
+smtp_session_gap(struct smtp_session *s, bool to_server, uint64_t len)
+{
+	if (s->opaque || s->closed || len == 0)
+		return;
+	anomaly(s, SMTP_AN_GAP);
+	if (!to_server) {
+		/* The replies in the hole answered the oldest pending commands: which, we cannot
+		 * tell, so none is paired any more. What follows the hole is read as it comes: a
+		 * cut line is no valid reply and is counted as such. */
+		line_reset(&s->reply);
+		s->pending_count = 0;
+		s->greeted = true;
+		return;
+	}
+	switch (s->client_state) {
+	case CS_DATA:
+		/* Still inside the message: the end-of-data matcher restarts mid-line. */
+		s->dot_state = DOT_MID;
+		s->dot_eol = EOL_NONE;
+		return;
+	case CS_BDAT: {
+		uint64_t in_chunk = len < s->bdat_remaining ? len : s->bdat_remaining;
+
+		s->bdat_remaining -= in_chunk;
+		if (s->bdat_remaining > 0)
+			return;
+		bdat_chunk_done(s);
+		if (len == in_chunk)
+			return; /* the hole ended with the chunk: the next byte starts a command */
+		break;
+	}
+	default:
+		break;
+	}
+	/* The hole may have ended mid-line or at a line's end: wait for a line that is a command. */
+	line_reset(&s->cmd);
+	s->hunting = true;
+}
+
+void
+smtp_session_midstream(struct smtp_session *s)
+{
+	s->hunting = true;
+	s->greeted = true;
 }
 
 bool

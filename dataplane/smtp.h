@@ -65,6 +65,7 @@ enum smtp_anomaly {
 	SMTP_AN_REPLY_WITHOUT_COMMAND,
 	SMTP_AN_PIPELINE_OVERFLOW,
 	SMTP_AN_HEADER_TOO_LONG,
+	SMTP_AN_GAP,              /* bytes of the stream were lost; the parser resynchronised */
 	SMTP_AN__COUNT
 };
 
@@ -104,6 +105,23 @@ enum smtp_status smtp_session_feed(struct smtp_session *s, bool to_server, const
  */
 void smtp_session_close(struct smtp_session *s);
 
+/*
+ * `len` bytes of one direction were lost (a hole the reassembler gave up on). The parser
+ * drops what it was in the middle of and resynchronises: client lines are skipped until one
+ * is plainly a command, server replies are read from the next line; a DATA message keeps its transaction and looks for its end (its content has a hole,
+ * reported as SMTP_AN_GAP); a BDAT chunk counts the lost bytes against its size. Server
+ * replies lost with the hole cannot be paired any more: the commands awaiting them are
+ * forgotten, and their transactions end UNKNOWN unless a later reply decides.
+ */
+void smtp_session_gap(struct smtp_session *s, bool to_server, uint64_t len);
+
+/*
+ * The session is being picked up mid-stream (no handshake seen): client lines are skipped
+ * until one is plainly a command (verb and arguments of its shape), server replies are not paired until a command
+ * awaits one, and no greeting is expected.
+ */
+void smtp_session_midstream(struct smtp_session *s);
+
 /* True once STARTTLS was accepted: further bytes are ignored. */
 bool smtp_session_is_opaque(const struct smtp_session *s);
 
@@ -127,6 +145,7 @@ struct smtp_session {
 	uint8_t dot_eol;        /* line ending withheld by the matcher (none, LF, CRLF) */
 	uint8_t msg_state;      /* message layer: header name/value/fold, body */
 	bool in_tx;
+	bool hunting;           /* picked up mid-stream: waiting for a line that is a command */
 	bool msg_open;          /* on_data_begin called, on_data_end not yet */
 	bool message_complete;  /* "." or BDAT LAST seen; the reply decides delivery */
 	bool auth_cont;         /* a 334 asked the client for an AUTH continuation line */

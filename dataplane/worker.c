@@ -137,7 +137,11 @@ learn_client_side(const struct worker *w, struct flow *f, const struct pkt_info 
 static void
 session_start(struct worker *w, struct flow *f)
 {
-	struct inspect_flow_meta meta = { .flow_id = f->id, .ip_version = f->key.ip_version };
+	struct inspect_flow_meta meta = {
+		.flow_id = f->id,
+		.ip_version = f->key.ip_version,
+		.midstream = !f->saw_syn,
+	};
 	unsigned c = f->client_side;
 
 	f->sess = flow_table_session_get(w->flows);
@@ -169,6 +173,7 @@ handle_decoded(struct worker *w, const struct pkt_info *p, const struct flow_key
 	if (created)
 		w->env.counters[IPC_C_FLOWS_CREATED]++;
 	f->last_us = w->env.now_us;
+	f->saw_syn |= (p->tcp_flags & TCP_SYN) != 0;
 	learn_client_side(w, f, p, side);
 
 	const uint8_t *data;

@@ -4,7 +4,8 @@
  *
  * Input: byte 0 seeds the choice of split points; the rest is a conversation, a sequence of
  * records [dir][len lo][len hi][len bytes] (dir bit 0: 1 = client to server, 0 = server to
- * client; a short last record takes what is left). Each conversation is fed twice: each
+ * client; a short last record takes what is left). A dir byte of 0xfe or 0xff is no data
+ * but a hole of len bytes in that direction (smtp_session_gap), 0xfd a pickup mid-stream. Each conversation is fed twice: each
  * record whole, then each record cut into chunks of pseudo-random sizes. Both runs must give
  * the same events (hashed, body chunks joined), and the hooks check that events come in a
  * valid order (no hook outside its transaction, message or header block, bounded slices);
@@ -267,6 +268,7 @@ run(struct smtp_session *s, const uint8_t *data, size_t size, uint8_t seed, bool
 	smtp_session_init(s, &hooks, &c);
 	while (i < size) {
 		bool to_server = data[i] & 1;
+		uint8_t kind = data[i];
 		size_t len = 0, off = 0;
 
 		i++;
@@ -274,6 +276,15 @@ run(struct smtp_session *s, const uint8_t *data, size_t size, uint8_t seed, bool
 			len = data[i++];
 		if (i < size)
 			len |= (size_t)data[i++] << 8;
+		if (kind >= 0xfd) {
+			if (kind == 0xfd)
+				smtp_session_midstream(s);
+			else
+				smtp_session_gap(s, to_server, len);
+			mix(&c, "|gap", 4);
+			c.in_body = false;
+			continue;
+		}
 		if (len > size - i)
 			len = size - i;
 		while (off < len) {

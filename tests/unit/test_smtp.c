@@ -218,6 +218,7 @@ static const char *const anomaly_names[] = {
 	[SMTP_AN_REPLY_WITHOUT_COMMAND] = "reply_without_command",
 	[SMTP_AN_PIPELINE_OVERFLOW] = "pipeline_overflow",
 	[SMTP_AN_HEADER_TOO_LONG] = "header_too_long",
+	[SMTP_AN_GAP] = "gap",
 };
 
 static void
@@ -254,6 +255,10 @@ struct step {
 
 #define C(s) { true, (s), sizeof(s) - 1 }
 #define S(s) { false, (s), sizeof(s) - 1 }
+/* n bytes of the client's (GC) or server's (GS) stream lost; a pickup mid-stream */
+#define GC(n) { true, NULL, (n) }
+#define GS(n) { false, NULL, (n) }
+#define MIDSTREAM { true, NULL, 0 }
 #define N_STEPS(a) (sizeof(a) / sizeof((a)[0]))
 
 enum feed_mode {
@@ -282,7 +287,11 @@ run(const struct step *st, size_t n, enum feed_mode mode, size_t split_step, siz
 		const uint8_t *p = (const uint8_t *)st[i].p;
 		enum smtp_status rc = SMTP_OK;
 
-		if (mode == FEED_BYTES) {
+		if (p == NULL && st[i].n == 0) {
+			smtp_session_midstream(s);
+		} else if (p == NULL) {
+			smtp_session_gap(s, st[i].to_server, st[i].n);
+		} else if (mode == FEED_BYTES) {
 			for (size_t k = 0; k < st[i].n; k++) {
 				enum smtp_status one = smtp_session_feed(s, st[i].to_server, p + k, 1);
 
@@ -325,7 +334,7 @@ check_splits(const struct step *st, size_t n)
 	assert_int_equal(whole.opaque, bytes.opaque);
 	free(bytes.log);
 	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 1; k < st[i].n; k++) {
+		for (size_t k = 1; st[i].p != NULL && k < st[i].n; k++) {
 			struct run_result split = run(st, n, FEED_SPLIT, i, k);
 
 			if (strcmp(whole.log, split.log) != 0)
@@ -1762,10 +1771,130 @@ test_real_nospaces(void **state)
 		   "tx_end:aborted:0\n");
 }
 
+/* A hole in the command stream: the cut line is dropped, the next one parsed. */
+static void
+test_gap_in_commands(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+		GREET, EHLO,
+		C("MAIL FROM:<a@b.example>\r\n"),
+		S("250 ok\r\n"),
+		C("RCPT TO:<lo"),
+		GC(20),
+		C("st@b.example>\r\nRCPT TO:<kept@b.example>\r\n"),
+		S("250 ok\r\n250 ok\r\n"),
+		C("QUIT\r\n"),
+		S("221 bye\r\n"),
+	};
+
+	check_conv(st, N_STEPS(st),
+		   "helo:client.example\n"
+		   "tx_begin\n"
+		   "mail:a@b.example\n"
+		   "anomaly:gap\n"
+		   "rcpt0:kept@b.example\n"
+		   "rcpt_reply0:250\n"
+		   "anomaly:reply_without_command\n"
+		   "tx_end:aborted:0\n"
+		   "close\n");
+}
+
+/* A hole inside a message: the transaction goes on and its end is still found. */
+static void
+test_gap_in_message(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+		GREET, EHLO,
+		C("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"),
+		S("250 ok\r\n250 ok\r\n354 go\r\n"),
+		C("Subject: hole\r\n\r\nbefore the ho"),
+		GC(1400),
+		C("le, after it\r\n.\r\n"),
+		S("250 queued\r\n"),
+	};
+
+	check_conv(st, N_STEPS(st),
+		   "helo:client.example\n"
+		   "tx_begin\n"
+		   "mail:a@b.example\n"
+		   "rcpt0:c@d.example\n"
+		   "data_begin\n"
+		   "rcpt_reply0:250\n"
+		   "hdr:Subject=hole\n"
+		   "hdrs_end\n"
+		   "body:before the ho\n"
+		   "anomaly:gap\n"
+		   "body:le, after it\\r\\n\n"
+		   "data_end\n"
+		   "tx_end:delivered:250\n"
+		   "close\n");
+}
+
+/* Lost server replies: nothing is paired with the wrong command afterwards. */
+static void
+test_gap_in_replies(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+		GREET, EHLO,
+		C("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n"),
+		GS(30),
+		C("RCPT TO:<e@d.example>\r\n"),
+		S("550 no such user\r\n"),
+	};
+
+	check_conv(st, N_STEPS(st),
+		   "helo:client.example\n"
+		   "tx_begin\n"
+		   "mail:a@b.example\n"
+		   "rcpt0:c@d.example\n"
+		   "anomaly:gap\n"
+		   "rcpt1:e@d.example\n"
+		   "rcpt_reply1:550\n"
+		   "close\n"
+		   "tx_end:aborted:0\n");
+}
+
+/* Picked up mid-message: lines before the first command are skipped, replies to commands
+ * never seen are not paired, and the next transaction is followed whole. */
+static void
+test_midstream_pickup(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+		MIDSTREAM,
+		C("ssage body, help me\r\nData lines\r\n.\r\n"),
+		S("250 2.0.0 queued\r\n"),
+		C("MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"),
+		S("250 ok\r\n250 ok\r\n354 go\r\n"),
+		C("Subject: next\r\n\r\nhi\r\n.\r\n"),
+		S("250 queued\r\n"),
+	};
+
+	check_conv(st, N_STEPS(st),
+		   "tx_begin\n"
+		   "mail:a@b.example\n"
+		   "rcpt0:c@d.example\n"
+		   "data_begin\n"
+		   "rcpt_reply0:250\n"
+		   "hdr:Subject=next\n"
+		   "hdrs_end\n"
+		   "body:hi\\r\\n\n"
+		   "data_end\n"
+		   "tx_end:delivered:250\n"
+		   "close\n");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gap_in_commands),
+		cmocka_unit_test(test_gap_in_message),
+		cmocka_unit_test(test_gap_in_replies),
+		cmocka_unit_test(test_midstream_pickup),
 		cmocka_unit_test(test_simple_session),
 		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_rset_mid_tx),
