@@ -2,7 +2,10 @@
 /*
  * Ethernet/VLAN/IPv4/IPv6/TCP decoding for the worker fast path. Every read is bounded by
  * the frame length first; lengths come from the IP headers, not from the frame, so trailing
- * Ethernet padding never becomes TCP payload. Pure, worker lcores.
+ * Ethernet padding never becomes TCP payload. Where a malformed header is something a Linux
+ * receiver drops (bad IPv4 option list, hop-by-hop not first) we drop it too, so that nothing
+ * the server never sees is inspected; where Linux keeps the packet and ignores the oddity
+ * (bad TCP options) we do the same and flag it. Pure, worker lcores.
  */
 #include <string.h>
 
@@ -13,8 +16,27 @@
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
+
+#define IPPROTO_HOPOPTS_NUM 0
 #define IPPROTO_TCP_NUM 6
-#define IPV6_MAX_EXT_HEADERS 8
+#define IPPROTO_ROUTING_NUM 43
+#define IPPROTO_FRAGMENT_NUM 44
+#define IPPROTO_AH_NUM 51
+#define IPPROTO_DSTOPTS_NUM 60
+
+#define IPOPT_EOL 0
+#define IPOPT_NOP 1
+#define IPOPT_LSRR 131
+#define IPOPT_SSRR 137
+
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WSCALE 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TIMESTAMP 8
+#define TCP_MAX_WSCALE 14
 
 static inline uint16_t
 rd16(const uint8_t *p)
@@ -28,9 +50,139 @@ rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static enum decode_result
-decode_tcp(const uint8_t *p, size_t len, struct pkt_info *out)
+static inline void
+flag(struct pkt_info *out, enum decode_anomaly a)
 {
+	out->anomalies |= 1u << a;
+}
+
+uint32_t
+decode_csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	uint64_t acc = sum;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		acc += rd16(p + i);
+	if (i < len)
+		acc += (uint32_t)p[i] << 8;
+	while (acc >> 32)
+		acc = (acc & 0xffffffff) + (acc >> 32);
+	return (uint32_t)acc;
+}
+
+uint16_t
+decode_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
+ * TCP options between byte 20 and the data offset. Mirrors Linux's tcp_parse_options(): a
+ * length below 2 or one running past the header ends parsing; a known option with the wrong
+ * length is skipped; SYN-only options elsewhere are ignored.
+ */
+static void
+decode_tcp_options(const uint8_t *p, size_t hlen, struct pkt_info *out)
+{
+	struct tcp_options *o = &out->tcp_opt;
+	bool syn = (p[13] & TCP_SYN) != 0;
+	size_t i = 20;
+
+	while (i < hlen) {
+		uint8_t kind = p[i];
+
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen) {
+			flag(out, DECODE_AN_TCP_OPT_TRUNC);
+			break;
+		}
+
+		size_t olen = p[i + 1];
+		uint8_t bit = 0;
+		bool syn_only = false;
+
+		if (olen < 2) {
+			flag(out, DECODE_AN_TCP_OPT_BAD_LEN);
+			break;
+		}
+		if (i + olen > hlen) {
+			flag(out, DECODE_AN_TCP_OPT_TRUNC);
+			break;
+		}
+		switch (kind) {
+		case TCPOPT_MSS:
+			bit = olen == 4 ? TCP_OPT_MSS : 0;
+			syn_only = true;
+			break;
+		case TCPOPT_WSCALE:
+			bit = olen == 3 ? TCP_OPT_WSCALE : 0;
+			syn_only = true;
+			break;
+		case TCPOPT_SACK_PERM:
+			bit = olen == 2 ? TCP_OPT_SACK_PERM : 0;
+			syn_only = true;
+			break;
+		case TCPOPT_SACK:
+			bit = olen >= 10 && (olen - 2) % 8 == 0 ? TCP_OPT_SACK : 0;
+			break;
+		case TCPOPT_TIMESTAMP:
+			bit = olen == 10 ? TCP_OPT_TIMESTAMP : 0;
+			break;
+		default:
+			i += olen;
+			continue;
+		}
+		if (bit == 0) {
+			flag(out, DECODE_AN_TCP_OPT_BAD_LEN);
+		} else if (syn_only && !syn) {
+			flag(out, DECODE_AN_TCP_OPT_NOT_SYN);
+		} else {
+			const uint8_t *v = p + i + 2;
+
+			if (o->present & bit)
+				flag(out, DECODE_AN_TCP_OPT_DUP);
+			o->present |= bit;
+			switch (bit) {
+			case TCP_OPT_MSS:
+				o->mss = rd16(v);
+				break;
+			case TCP_OPT_WSCALE:
+				o->wscale = v[0];
+				if (o->wscale > TCP_MAX_WSCALE) {
+					o->wscale = TCP_MAX_WSCALE;
+					flag(out, DECODE_AN_TCP_WSCALE_BIG);
+				}
+				break;
+			case TCP_OPT_SACK:
+				o->n_sack_blocks = (uint8_t)((olen - 2) / 8);
+				break;
+			case TCP_OPT_TIMESTAMP:
+				o->ts_val = rd32(v);
+				o->ts_ecr = rd32(v + 4);
+				break;
+			default:
+				break;
+			}
+		}
+		i += olen;
+	}
+}
+
+/* `p` is `base + off`: offsets in pkt_info are from `base`. */
+static enum decode_result
+decode_tcp(const uint8_t *base, size_t off, size_t len, struct pkt_info *out)
+{
+	const uint8_t *p = base + off;
+
+	out->l4_proto = IPPROTO_TCP_NUM;
 	if (len < 20)
 		return DECODE_TRUNCATED;
 
@@ -44,6 +196,10 @@ decode_tcp(const uint8_t *p, size_t len, struct pkt_info *out)
 	out->ack = rd32(p + 8);
 	out->tcp_flags = p[13] & 0x3f;
 	out->window = rd16(p + 14);
+	out->tcp_hlen = (uint8_t)hlen;
+	out->l4_off = (uint32_t)off;
+	if (hlen > 20)
+		decode_tcp_options(p, hlen, out);
 	out->payload = p + hlen;
 	out->payload_len = (uint32_t)(len - hlen);
 	return DECODE_OK;
@@ -51,9 +207,41 @@ decode_tcp(const uint8_t *p, size_t len, struct pkt_info *out)
 
 static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-static enum decode_result
-decode_ipv4(const uint8_t *p, size_t len, struct pkt_info *out)
+/* Structure only (type, length within the header), as Linux's ip_options_compile() checks. */
+static bool
+ipv4_options_ok(const uint8_t *p, size_t hlen, struct pkt_info *out)
 {
+	size_t i = 20;
+
+	flag(out, DECODE_AN_IPV4_OPTIONS);
+	while (i < hlen) {
+		uint8_t type = p[i];
+
+		if (type == IPOPT_EOL)
+			break;
+		if (type == IPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen)
+			return false;
+
+		size_t olen = p[i + 1];
+
+		if (olen < 2 || i + olen > hlen)
+			return false;
+		if (type == IPOPT_LSRR || type == IPOPT_SSRR)
+			flag(out, DECODE_AN_IPV4_SRCROUTE);
+		i += olen;
+	}
+	return true;
+}
+
+static enum decode_result
+decode_ipv4(const uint8_t *base, size_t off, size_t len, struct pkt_info *out)
+{
+	const uint8_t *p = base + off;
+
 	if (len < 20)
 		return DECODE_TRUNCATED;
 	if (p[0] >> 4 != 4)
@@ -67,22 +255,69 @@ decode_ipv4(const uint8_t *p, size_t len, struct pkt_info *out)
 	if (total > len)
 		return DECODE_TRUNCATED;
 	out->ip_version = 4;
+	out->l3_off = (uint32_t)off;
+	out->l3_len = (uint32_t)total;
+	out->l4_proto = p[9];
+	out->v6_dst_off = 16;
 	memcpy(out->src, v4_mapped_prefix, 12);
 	memcpy(out->src + 12, p + 12, 4);
 	memcpy(out->dst, v4_mapped_prefix, 12);
 	memcpy(out->dst + 12, p + 16, 4);
+	if (decode_csum_fold(decode_csum_add(0, p, hlen)) != 0) {
+		out->bad_ip_csum = true;
+		flag(out, DECODE_AN_BAD_IP_CSUM);
+	}
+	if (hlen > 20 && !ipv4_options_ok(p, hlen, out))
+		return DECODE_BAD_IPV4_OPT;
 
 	uint16_t frag = rd16(p + 6);
-	if ((frag & 0x3fff) != 0) /* MF set or a non-zero offset */
+
+	if ((frag & 0x3fff) != 0) { /* MF set or a non-zero offset */
+		if (p[9] != IPPROTO_TCP_NUM)
+			return DECODE_NOT_TCP;
+		out->frag.id = rd16(p + 4);
+		out->frag.offset = (uint16_t)((frag & 0x1fff) * 8);
+		out->frag.more = (frag & 0x2000) != 0;
+		out->frag.proto = p[9];
+		out->frag.hdr_len = (uint16_t)hlen;
+		out->frag.data_off = (uint32_t)hlen;
+		out->frag.data_len = (uint32_t)(total - hlen);
 		return DECODE_FRAGMENT;
+	}
 	if (p[9] != IPPROTO_TCP_NUM)
 		return DECODE_NOT_TCP;
-	return decode_tcp(p + hlen, total - hlen, out);
+	return decode_tcp(base, off + hlen, total - hlen, out);
+}
+
+/* Upper layers (or fragmentable extension headers) that can still lead to TCP. */
+static bool
+may_lead_to_tcp(uint8_t next)
+{
+	return next == IPPROTO_TCP_NUM || next == IPPROTO_DSTOPTS_NUM || next == IPPROTO_AH_NUM;
+}
+
+/*
+ * A routing header with segments left names the final destination, which is what the TCP
+ * pseudo-header uses (RFC 8200 8.1): the last address of type 0/2, segment list[0] of an SRH.
+ */
+static void
+note_final_destination(const uint8_t *p, const uint8_t *rh, size_t ext, struct pkt_info *out)
+{
+	size_t n = rh[1] / 2; /* 16-byte addresses after the first 8 bytes */
+
+	if (rh[3] == 0 || n == 0 || 8 + n * 16 > ext)
+		return;
+	if (rh[2] == 0 || rh[2] == 2)
+		out->v6_dst_off = (uint32_t)(rh - p + 8 + (n - 1) * 16);
+	else if (rh[2] == 4)
+		out->v6_dst_off = (uint32_t)(rh - p + 8);
 }
 
 static enum decode_result
-decode_ipv6(const uint8_t *p, size_t len, struct pkt_info *out)
+decode_ipv6(const uint8_t *base, size_t off, size_t len, struct pkt_info *out)
 {
+	const uint8_t *p = base + off;
+
 	if (len < 40)
 		return DECODE_TRUNCATED;
 	if (p[0] >> 4 != 6)
@@ -93,48 +328,92 @@ decode_ipv6(const uint8_t *p, size_t len, struct pkt_info *out)
 	if (40 + plen > len)
 		return DECODE_TRUNCATED;
 	out->ip_version = 6;
+	out->l3_off = (uint32_t)off;
+	out->l3_len = (uint32_t)(40 + plen);
+	out->v6_dst_off = 24;
 	memcpy(out->src, p + 8, 16);
 	memcpy(out->dst, p + 24, 16);
 
 	uint8_t next = p[6];
-	const uint8_t *q = p + 40;
-	size_t left = plen;
+	size_t nh_off = 6;   /* where `next` was read, for reassembly */
+	size_t q = 40;       /* offset of the header `next` names, from p */
 
-	for (int i = 0; i < IPV6_MAX_EXT_HEADERS; i++) {
+	for (int i = 0; i <= DECODE_IPV6_MAX_EXT_HEADERS; i++) {
+		size_t left = 40 + plen - q;
+		size_t ext;
+
+		out->l4_proto = next;
 		switch (next) {
 		case IPPROTO_TCP_NUM:
-			return decode_tcp(q, left, out);
-		case 0:   /* hop-by-hop */
-		case 43:  /* routing */
-		case 60:  /* destination options */
+			return decode_tcp(base, off + q, left, out);
+		case IPPROTO_HOPOPTS_NUM:
+		case IPPROTO_ROUTING_NUM:
+		case IPPROTO_DSTOPTS_NUM:
+		case IPPROTO_AH_NUM:
+			if (i == DECODE_IPV6_MAX_EXT_HEADERS)
+				return DECODE_BAD_IPV6_EXT;
+			/* RFC 8200 4.1: a receiver (Linux included) drops a later hop-by-hop */
+			if (next == IPPROTO_HOPOPTS_NUM && i != 0)
+				return DECODE_BAD_IPV6_EXT;
 			if (left < 8)
 				return DECODE_TRUNCATED;
-			size_t ext = ((size_t)q[1] + 1) * 8;
+			if (next == IPPROTO_AH_NUM)
+				ext = ((size_t)p[q + 1] + 2) * 4;
+			else
+				ext = ((size_t)p[q + 1] + 1) * 8;
 			if (ext > left)
 				return DECODE_BAD_IPV6;
-			next = q[0];
+			if (next == IPPROTO_ROUTING_NUM)
+				note_final_destination(p, p + q, ext, out);
+			nh_off = q;
+			next = p[q];
 			q += ext;
-			left -= ext;
 			break;
-		case 44:  /* fragment */
+		case IPPROTO_FRAGMENT_NUM: {
+			if (i == DECODE_IPV6_MAX_EXT_HEADERS)
+				return DECODE_BAD_IPV6_EXT;
+			if (left < 8)
+				return DECODE_TRUNCATED;
+
+			uint16_t fo = rd16(p + q + 2);
+
+			if ((fo & 0xfff9) == 0) {
+				/* atomic fragment: processed as a whole packet (RFC 6946) */
+				flag(out, DECODE_AN_IPV6_ATOMIC_FRAG);
+				nh_off = q;
+				next = p[q];
+				q += 8;
+				break;
+			}
+			if (!may_lead_to_tcp(p[q]))
+				return DECODE_NOT_TCP;
+			out->frag.id = rd32(p + q + 4);
+			out->frag.offset = fo & 0xfff8;
+			out->frag.more = (fo & 1) != 0;
+			out->frag.proto = p[q];
+			out->frag.hdr_len = (uint16_t)q;
+			out->frag.nh_off = (uint16_t)nh_off;
+			out->frag.data_off = (uint32_t)(q + 8);
+			out->frag.data_len = (uint32_t)(left - 8);
 			return DECODE_FRAGMENT;
+		}
 		default:
 			return DECODE_NOT_TCP;
 		}
 	}
-	return DECODE_BAD_IPV6;
+	return DECODE_BAD_IPV6_EXT;
 }
 
 enum decode_result
 decode_packet(const uint8_t *frame, size_t len, struct pkt_info *out)
 {
+	memset(out, 0, sizeof(*out));
 	if (len < 14)
 		return DECODE_TRUNCATED;
 
 	size_t off = 12;
 	uint16_t type = rd16(frame + off);
 
-	out->n_vlans = 0;
 	while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD) {
 		if (out->n_vlans == DECODE_MAX_VLANS)
 			return DECODE_BAD_L2;
@@ -147,12 +426,70 @@ decode_packet(const uint8_t *frame, size_t len, struct pkt_info *out)
 	off += 2;
 	switch (type) {
 	case ETHERTYPE_IPV4:
-		return decode_ipv4(frame + off, len - off, out);
+		return decode_ipv4(frame, off, len - off, out);
 	case ETHERTYPE_IPV6:
-		return decode_ipv6(frame + off, len - off, out);
+		return decode_ipv6(frame, off, len - off, out);
 	default:
 		return DECODE_NOT_IP;
 	}
+}
+
+enum decode_result
+decode_ip(const uint8_t *ip, size_t len, struct pkt_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < 1)
+		return DECODE_TRUNCATED;
+	switch (ip[0] >> 4) {
+	case 4:
+		return decode_ipv4(ip, 0, len, out);
+	case 6:
+		return decode_ipv6(ip, 0, len, out);
+	default:
+		return DECODE_NOT_IP;
+	}
+}
+
+bool
+decode_tcp_csum_ok(const uint8_t *buf, size_t len, const struct pkt_info *p)
+{
+	size_t seg = (size_t)p->tcp_hlen + p->payload_len;
+	uint8_t pseudo[40];
+	size_t n;
+
+	if (p->tcp_hlen < 20 || p->l4_off > len || seg > len - p->l4_off || p->l3_off > len)
+		return false;
+	if (p->payload != buf + p->l4_off + p->tcp_hlen)
+		return false;
+	if (p->ip_version == 4) {
+		memcpy(pseudo, p->src + 12, 4);
+		memcpy(pseudo + 4, p->dst + 12, 4);
+		pseudo[8] = 0;
+		pseudo[9] = IPPROTO_TCP_NUM;
+		pseudo[10] = (uint8_t)(seg >> 8);
+		pseudo[11] = (uint8_t)seg;
+		n = 12;
+	} else if (p->ip_version == 6) {
+		if (p->v6_dst_off > len - p->l3_off || 16 > len - p->l3_off - p->v6_dst_off)
+			return false;
+		memcpy(pseudo, p->src, 16);
+		memcpy(pseudo + 16, buf + p->l3_off + p->v6_dst_off, 16);
+		pseudo[32] = (uint8_t)(seg >> 24);
+		pseudo[33] = (uint8_t)(seg >> 16);
+		pseudo[34] = (uint8_t)(seg >> 8);
+		pseudo[35] = (uint8_t)seg;
+		pseudo[36] = 0;
+		pseudo[37] = 0;
+		pseudo[38] = 0;
+		pseudo[39] = IPPROTO_TCP_NUM;
+		n = 40;
+	} else {
+		return false;
+	}
+
+	uint32_t sum = decode_csum_add(0, pseudo, n);
+
+	return decode_csum_fold(decode_csum_add(sum, buf + p->l4_off, seg)) == 0;
 }
 
 const char *
@@ -168,6 +505,26 @@ decode_result_name(enum decode_result r)
 		[DECODE_BAD_IPV4] = "bad_ipv4",
 		[DECODE_BAD_IPV6] = "bad_ipv6",
 		[DECODE_BAD_TCP] = "bad_tcp",
+		[DECODE_BAD_IPV4_OPT] = "bad_ipv4_opt",
+		[DECODE_BAD_IPV6_EXT] = "bad_ipv6_ext",
 	};
-	return (unsigned)r < DECODE__COUNT ? names[r] : "unknown";
+	return (unsigned)r < DECODE__COUNT && names[r] != NULL ? names[r] : "unknown";
+}
+
+const char *
+decode_anomaly_name(enum decode_anomaly a)
+{
+	static const char *const names[DECODE_AN__COUNT] = {
+		[DECODE_AN_BAD_IP_CSUM] = "bad_ip_csum",
+		[DECODE_AN_IPV4_OPTIONS] = "ipv4_options",
+		[DECODE_AN_IPV4_SRCROUTE] = "ipv4_source_route",
+		[DECODE_AN_IPV6_ATOMIC_FRAG] = "ipv6_atomic_fragment",
+		[DECODE_AN_TCP_OPT_TRUNC] = "tcp_opt_truncated",
+		[DECODE_AN_TCP_OPT_BAD_LEN] = "tcp_opt_bad_length",
+		[DECODE_AN_TCP_OPT_DUP] = "tcp_opt_duplicate",
+		[DECODE_AN_TCP_OPT_NOT_SYN] = "tcp_opt_not_syn",
+		[DECODE_AN_TCP_WSCALE_BIG] = "tcp_wscale_too_big",
+	};
+	_Static_assert(DECODE_AN__COUNT <= 32, "anomalies are bits of a uint32_t");
+	return (unsigned)a < DECODE_AN__COUNT && names[a] != NULL ? names[a] : "unknown";
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer harness for the packet path that needs no DPDK: decode any frame, key it, and
- * feed its payload through one direction of the reassembler, checking the invariants the
- * worker relies on (payload inside the frame, both directions keyed alike). Seeds: every
- * 8th frame of tests/pcap/demo/input.pcap.
+ * libFuzzer harness for the packet path that needs no DPDK: decode any frame and key it,
+ * checking the invariants the worker relies on (payload and fragment data inside the frame, decode_ip() from the IP
+ * header agreeing with decode_packet(), both directions keyed alike); the TCP checksum is
+ * computed on every decoded segment. Seeds: every 8th frame of tests/pcap/demo/input.pcap,
+ * plus frames with IPv4/TCP options and IPv6 fragments.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,21 +12,44 @@
 
 #include "decode.h"
 #include "flow_key.h"
-#include "tcp_reasm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct tcp_stream stream;
 	struct pkt_info p;
 	struct flow_key k1, k2;
 
-	if (decode_packet(data, size, &p) != DECODE_OK)
+	enum decode_result r = decode_packet(data, size, &p);
+
+	if ((unsigned)r >= DECODE__COUNT || (p.anomalies >> DECODE_AN__COUNT) != 0)
+		abort();
+	if (r == DECODE_FRAGMENT) {
+		if (p.l3_off > size || p.frag.data_off > size - p.l3_off ||
+		    p.frag.data_len > size - p.l3_off - p.frag.data_off ||
+		    p.frag.hdr_len > p.frag.data_off || (!p.frag.more && p.frag.offset == 0))
+			abort();
+	}
+	if (r == DECODE_OK || r == DECODE_FRAGMENT) {
+		/* decoding from the IP header finds the same thing */
+		struct pkt_info q;
+
+		if (p.l3_off > size || p.l3_len > size - p.l3_off)
+			abort();
+		if (decode_ip(data + p.l3_off, size - p.l3_off, &q) != r ||
+		    q.anomalies != p.anomalies || q.payload != p.payload ||
+		    q.payload_len != p.payload_len ||
+		    (r == DECODE_OK && q.l4_off + p.l3_off != p.l4_off))
+			abort();
+	}
+	if (r != DECODE_OK)
 		return 0;
 	if (p.payload < data || p.payload + p.payload_len > data + size)
 		abort();
+	if (p.tcp_hlen < 20 || data + p.l4_off + p.tcp_hlen != p.payload)
+		abort();
+	(void)decode_tcp_csum_ok(data, size, &p);
 
 	unsigned side = flow_key_from_pkt(&k1, &p);
 	struct pkt_info rev = p;
@@ -38,11 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (memcmp(&k1, &k2, sizeof(k1)) != 0 || flow_key_hash(&k1) != flow_key_hash(&k2))
 		abort();
 
-	const uint8_t *out;
-	uint32_t out_len;
-	tcp_stream_segment(&stream, p.seq, p.tcp_flags, p.payload, p.payload_len, &out, &out_len);
-	if (out_len > p.payload_len || (out_len > 0 && (out < p.payload ||
-							 out + out_len > p.payload + p.payload_len)))
+	/* both directions of two hosts dispatch alike (fragments meet their flow) */
+	if (flow_hosts_hash(&p) != flow_hosts_hash(&rev))
 		abort();
 	return 0;
 }

@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IP fragment reassembly over fixed pools. A datagram slot keeps its key, the header of its
+ * offset-0 fragment and a sorted array of disjoint byte ranges ("pieces"); each piece's bytes
+ * live in a chain of IP_FRAG_CHUNK-byte chunks from a table-wide pool. A new fragment is cut
+ * against the pieces held: overlapping bytes are compared (first wins), only the gaps are
+ * stored, so the pieces never overlap and "complete" is simply held == end. Where a fragment
+ * makes the datagram impossible for a receiver (data past the end, two different ends, more
+ * than 65535 bytes), Linux drops the whole datagram, and so do we: inspecting a datagram the
+ * server never got would let an attacker insert data. Slots sit on a hash (keyed, seeded at
+ * creation) and on a creation-order list whose head is both the next to time out and the one
+ * evicted when the table is full. Pure, one worker lcore per table.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ip_frag.h"
+
+#define NIL UINT32_MAX
+#define IP_MAX_LEN 65535u
+#define IPPROTO_TCP_NUM 6
+#define MAX_DATAGRAMS (1u << 24)
+#define OPPORTUNISTIC_SWEEP 2   /* expired datagrams freed per ip_frag_add() */
+
+struct frag_key {
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint32_t id;
+	uint16_t vlan[DECODE_MAX_VLANS];
+	uint8_t n_vlans;
+	uint8_t version;
+	uint8_t proto;          /* IPv4 only: IPv6 fragments of one packet may differ (RFC 8200) */
+	uint8_t pad;
+};
+
+_Static_assert(sizeof(struct frag_key) == 44, "key has no hidden padding: compared by memcmp");
+
+struct frag_piece {
+	uint16_t start;
+	uint16_t len;           /* > 0 */
+	uint32_t chunk;         /* first chunk of its bytes */
+};
+
+struct frag_dgram {
+	struct frag_key key;
+	uint64_t first_us;      /* time of its first fragment: the timeout runs from here */
+	uint32_t hash_next;     /* bucket chain, or the free list */
+	uint32_t age_prev;      /* creation order */
+	uint32_t age_next;
+	uint32_t held;          /* bytes held: the pieces' lengths summed */
+	uint32_t end;           /* data length, once the last fragment came */
+	uint32_t events;        /* enum ip_frag_event bits raised so far */
+	uint16_t n_pieces;
+	uint16_t hdr_len;       /* 0 until the offset-0 fragment came */
+	uint16_t nh_off;        /* IPv6: next-header byte to patch in hdr */
+	uint8_t first_proto;    /* IPv6: next header of the offset-0 fragment */
+	bool end_known;
+	bool in_use;
+	uint8_t hdr[IP_FRAG_MAX_HDR];
+};
+
+struct ip_frag_table {
+	struct frag_dgram *dgrams;
+	struct frag_piece *pieces;      /* IP_FRAG_MAX_FRAGS_CAP per datagram */
+	uint32_t *buckets;
+	uint32_t bucket_mask;
+	uint32_t n_dgrams;
+	uint32_t free_dgram;
+	uint32_t age_head;              /* oldest */
+	uint32_t age_tail;
+	uint8_t *chunk_data;
+	uint32_t *chunk_next;
+	uint32_t n_chunks;
+	uint32_t free_chunk;
+	uint32_t n_free_chunks;
+	uint64_t timeout_us;
+	uint32_t max_frags;
+	uint64_t seed;
+	uint8_t *out;                   /* IP_FRAG_MAX_HDR + IP_MAX_LEN */
+	struct ip_frag_stats stats;
+};
+
+static inline uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+static uint32_t
+key_hash(const struct ip_frag_table *t, const struct frag_key *k)
+{
+	uint64_t h = t->seed, w;
+	const uint8_t *b = (const uint8_t *)k;
+
+	for (size_t i = 0; i + 8 <= sizeof(*k); i += 8) {
+		memcpy(&w, b + i, 8);
+		h = mix64(h ^ w);
+	}
+	w = 0;
+	memcpy(&w, b + sizeof(*k) - sizeof(*k) % 8, sizeof(*k) % 8);
+	return (uint32_t)mix64(h ^ w);
+}
+
+static struct frag_piece *
+pieces_of(struct ip_frag_table *t, uint32_t d)
+{
+	return t->pieces + (size_t)d * IP_FRAG_MAX_FRAGS_CAP;
+}
+
+static void
+count(struct ip_frag_table *t, uint32_t *events, enum ip_frag_event e)
+{
+	t->stats.n_events[e]++;
+	if (events != NULL)
+		*events |= 1u << e;
+}
+
+/* --- chunk chains --- */
+
+/* Caller checked n_free_chunks. */
+static uint32_t
+chain_store(struct ip_frag_table *t, const uint8_t *data, size_t len)
+{
+	uint32_t head = NIL, *link = &head;
+
+	while (len > 0) {
+		uint32_t c = t->free_chunk;
+		size_t n = len < IP_FRAG_CHUNK ? len : IP_FRAG_CHUNK;
+
+		t->free_chunk = t->chunk_next[c];
+		t->n_free_chunks--;
+		memcpy(t->chunk_data + (size_t)c * IP_FRAG_CHUNK, data, n);
+		t->chunk_next[c] = NIL;
+		*link = c;
+		link = &t->chunk_next[c];
+		data += n;
+		len -= n;
+	}
+	return head;
+}
+
+static void
+chain_free(struct ip_frag_table *t, uint32_t c)
+{
+	while (c != NIL) {
+		uint32_t next = t->chunk_next[c];
+
+		t->chunk_next[c] = t->free_chunk;
+		t->free_chunk = c;
+		t->n_free_chunks++;
+		c = next;
+	}
+}
+
+/* Bytes [skip, skip + len) of a chain equal `data`? */
+static bool
+chain_equal(const struct ip_frag_table *t, uint32_t c, size_t skip, const uint8_t *data,
+	    size_t len)
+{
+	while (skip >= IP_FRAG_CHUNK) {
+		c = t->chunk_next[c];
+		skip -= IP_FRAG_CHUNK;
+	}
+	while (len > 0) {
+		size_t n = IP_FRAG_CHUNK - skip;
+
+		if (n > len)
+			n = len;
+		if (memcmp(t->chunk_data + (size_t)c * IP_FRAG_CHUNK + skip, data, n) != 0)
+			return false;
+		data += n;
+		len -= n;
+		skip = 0;
+		c = t->chunk_next[c];
+	}
+	return true;
+}
+
+static void
+chain_copy(const struct ip_frag_table *t, uint32_t c, size_t len, uint8_t *dst)
+{
+	while (len > 0) {
+		size_t n = len < IP_FRAG_CHUNK ? len : IP_FRAG_CHUNK;
+
+		memcpy(dst, t->chunk_data + (size_t)c * IP_FRAG_CHUNK, n);
+		dst += n;
+		len -= n;
+		c = t->chunk_next[c];
+	}
+}
+
+static uint32_t
+chunks_for(size_t len)
+{
+	return (uint32_t)((len + IP_FRAG_CHUNK - 1) / IP_FRAG_CHUNK);
+}
+
+/* --- datagram slots --- */
+
+static void
+dgram_free(struct ip_frag_table *t, uint32_t d)
+{
+	struct frag_dgram *g = &t->dgrams[d];
+	struct frag_piece *pc = pieces_of(t, d);
+	uint32_t *link = &t->buckets[key_hash(t, &g->key) & t->bucket_mask];
+
+	for (uint16_t i = 0; i < g->n_pieces; i++)
+		chain_free(t, pc[i].chunk);
+	while (*link != d)
+		link = &t->dgrams[*link].hash_next;
+	*link = g->hash_next;
+	if (g->age_prev != NIL)
+		t->dgrams[g->age_prev].age_next = g->age_next;
+	else
+		t->age_head = g->age_next;
+	if (g->age_next != NIL)
+		t->dgrams[g->age_next].age_prev = g->age_prev;
+	else
+		t->age_tail = g->age_prev;
+	g->in_use = false;
+	g->hash_next = t->free_dgram;
+	t->free_dgram = d;
+	t->stats.datagrams_in_use--;
+}
+
+static bool
+expired(const struct ip_frag_table *t, const struct frag_dgram *g, uint64_t now_us)
+{
+	return now_us >= g->first_us && now_us - g->first_us >= t->timeout_us;
+}
+
+/* The oldest datagram other than `keep`, or NIL. */
+static uint32_t
+oldest_except(const struct ip_frag_table *t, uint32_t keep)
+{
+	uint32_t d = t->age_head;
+
+	if (d == keep)
+		d = t->dgrams[d].age_next;
+	return d;
+}
+
+static uint32_t
+dgram_lookup(struct ip_frag_table *t, const struct frag_key *k, uint32_t bucket)
+{
+	for (uint32_t d = t->buckets[bucket]; d != NIL; d = t->dgrams[d].hash_next)
+		if (memcmp(&t->dgrams[d].key, k, sizeof(*k)) == 0)
+			return d;
+	return NIL;
+}
+
+static uint32_t
+dgram_new(struct ip_frag_table *t, const struct frag_key *k, uint32_t bucket, uint64_t now_us)
+{
+	uint32_t d = t->free_dgram;
+
+	if (d == NIL) {
+		d = t->age_head; /* never NIL: all slots are in use */
+		count(t, NULL, IP_FRAG_EV_TABLE_FULL);
+		dgram_free(t, d);
+		d = t->free_dgram;
+	}
+
+	struct frag_dgram *g = &t->dgrams[d];
+
+	t->free_dgram = g->hash_next;
+	memset(g, 0, offsetof(struct frag_dgram, hdr));
+	g->key = *k;
+	g->first_us = now_us;
+	g->in_use = true;
+	g->hash_next = t->buckets[bucket];
+	t->buckets[bucket] = d;
+	g->age_next = NIL;
+	g->age_prev = t->age_tail;
+	if (t->age_tail != NIL)
+		t->dgrams[t->age_tail].age_next = d;
+	else
+		t->age_head = d;
+	t->age_tail = d;
+	t->stats.datagrams_in_use++;
+	return d;
+}
+
+/* --- public --- */
+
+struct ip_frag_table *
+ip_frag_table_create(uint32_t max_datagrams, uint32_t max_bytes)
+{
+	struct ip_frag_table *t;
+	uint32_t n_buckets = 1;
+
+	if (max_datagrams == 0 || max_datagrams > MAX_DATAGRAMS || max_bytes < IP_FRAG_CHUNK) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (n_buckets < max_datagrams * 2)
+		n_buckets <<= 1;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		goto fail;
+	t->n_dgrams = max_datagrams;
+	t->n_chunks = max_bytes / IP_FRAG_CHUNK;
+	t->bucket_mask = n_buckets - 1;
+	t->timeout_us = IP_FRAG_DEFAULT_TIMEOUT_US;
+	t->max_frags = IP_FRAG_DEFAULT_MAX_FRAGS;
+	t->dgrams = calloc(max_datagrams, sizeof(*t->dgrams));
+	t->pieces = calloc((size_t)max_datagrams * IP_FRAG_MAX_FRAGS_CAP, sizeof(*t->pieces));
+	t->buckets = malloc((size_t)n_buckets * sizeof(*t->buckets));
+	t->chunk_data = malloc((size_t)t->n_chunks * IP_FRAG_CHUNK);
+	t->chunk_next = malloc((size_t)t->n_chunks * sizeof(*t->chunk_next));
+	t->out = malloc(IP_FRAG_MAX_HDR + IP_MAX_LEN);
+	if (t->dgrams == NULL || t->pieces == NULL || t->buckets == NULL ||
+	    t->chunk_data == NULL || t->chunk_next == NULL || t->out == NULL)
+		goto fail_table;
+	for (uint32_t i = 0; i < n_buckets; i++)
+		t->buckets[i] = NIL;
+	for (uint32_t i = 0; i < max_datagrams; i++)
+		t->dgrams[i].hash_next = i + 1 < max_datagrams ? i + 1 : NIL;
+	t->free_dgram = 0;
+	for (uint32_t i = 0; i < t->n_chunks; i++)
+		t->chunk_next[i] = i + 1 < t->n_chunks ? i + 1 : NIL;
+	t->free_chunk = 0;
+	t->n_free_chunks = t->n_chunks;
+	t->age_head = t->age_tail = NIL;
+	t->stats.bytes_max = (uint64_t)t->n_chunks * IP_FRAG_CHUNK;
+	/* The seed only spreads buckets against chosen ids; a fixed one still works. */
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+		t->seed = mix64((uint64_t)(uintptr_t)t);
+	return t;
+
+fail_table:
+	ip_frag_table_destroy(t);
+fail:
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+ip_frag_table_destroy(struct ip_frag_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->out);
+	free(t->chunk_next);
+	free(t->chunk_data);
+	free(t->buckets);
+	free(t->pieces);
+	free(t->dgrams);
+	free(t);
+}
+
+int
+ip_frag_table_set_limits(struct ip_frag_table *t, uint64_t timeout_us, uint32_t max_frags)
+{
+	if (timeout_us == 0 || max_frags == 0 || max_frags > IP_FRAG_MAX_FRAGS_CAP)
+		return -EINVAL;
+	t->timeout_us = timeout_us;
+	t->max_frags = max_frags;
+	return 0;
+}
+
+unsigned
+ip_frag_sweep(struct ip_frag_table *t, uint64_t now_us, unsigned budget)
+{
+	unsigned n = 0;
+
+	while (n < budget && t->age_head != NIL && expired(t, &t->dgrams[t->age_head], now_us)) {
+		dgram_free(t, t->age_head);
+		count(t, NULL, IP_FRAG_EV_TIMEOUT);
+		n++;
+	}
+	return n;
+}
+
+void
+ip_frag_table_stats(const struct ip_frag_table *t, struct ip_frag_stats *out)
+{
+	*out = t->stats;
+	out->bytes_in_use = (uint64_t)(t->n_chunks - t->n_free_chunks) * IP_FRAG_CHUNK;
+}
+
+/* The fragment's fields are consistent with the buffer it claims to come from. */
+static bool
+fragment_fits(const struct ip_frag_table *t, const uint8_t *frame, size_t len,
+	      const struct pkt_info *p)
+{
+	const struct pkt_frag *f = &p->frag;
+	size_t l3 = p->l3_off;
+
+	if (frame == NULL || p == NULL || l3 > len)
+		return false;
+	/* reassembled output fed back in would be overwritten while read */
+	if ((uintptr_t)frame < (uintptr_t)t->out + IP_FRAG_MAX_HDR + IP_MAX_LEN &&
+	    (uintptr_t)frame + len > (uintptr_t)t->out)
+		return false;
+	if (!f->more && f->offset == 0)
+		return false;
+	if (f->data_off > len - l3 || f->data_len > len - l3 - f->data_off)
+		return false;
+	if (f->hdr_len > f->data_off)
+		return false;
+	if (p->ip_version == 4)
+		return f->hdr_len >= 20 && f->hdr_len <= 60 && f->data_off == f->hdr_len;
+	if (p->ip_version == 6)
+		return f->hdr_len >= 40 && f->nh_off < f->hdr_len && f->data_off == f->hdr_len + 8u;
+	return false;
+}
+
+/* Write the reassembled packet to t->out; false if it would exceed the IP length field. */
+static bool
+assemble(struct ip_frag_table *t, uint32_t d, size_t *out_len)
+{
+	struct frag_dgram *g = &t->dgrams[d];
+	const struct frag_piece *pc = pieces_of(t, d);
+	uint8_t *o = t->out;
+	size_t total = (size_t)g->hdr_len + g->end;
+
+	if (g->key.version == 4 ? total > IP_MAX_LEN : total - 40 > IP_MAX_LEN)
+		return false;
+	memcpy(o, g->hdr, g->hdr_len);
+	for (uint16_t i = 0; i < g->n_pieces; i++)
+		chain_copy(t, pc[i].chunk, pc[i].len, o + g->hdr_len + pc[i].start);
+	if (g->key.version == 4) {
+		o[2] = (uint8_t)(total >> 8);
+		o[3] = (uint8_t)total;
+		o[6] &= 0xc0;   /* keep DF and the reserved bit; clear MF and the offset */
+		o[7] = 0;
+		o[10] = 0;
+		o[11] = 0;
+
+		uint16_t c = decode_csum_fold(decode_csum_add(0, o, g->hdr_len));
+
+		o[10] = (uint8_t)(c >> 8);
+		o[11] = (uint8_t)c;
+	} else {
+		o[4] = (uint8_t)((total - 40) >> 8);
+		o[5] = (uint8_t)(total - 40);
+		o[g->nh_off] = g->first_proto;
+	}
+	*out_len = total;
+	return true;
+}
+
+enum ip_frag_result
+ip_frag_add(struct ip_frag_table *t, const uint8_t *frame, size_t len, const struct pkt_info *p,
+	    uint64_t now_us, const uint8_t **out, size_t *out_len, uint32_t *events)
+{
+	uint32_t ev = 0;
+	struct { uint32_t start, len; } gaps[IP_FRAG_MAX_FRAGS_CAP + 1];
+	uint32_t n_gaps = 0, gap_bytes = 0, need = 0;
+	enum ip_frag_result res = IP_FRAG_DROPPED;
+
+	*out = NULL;
+	*out_len = 0;
+	t->stats.n_fragments++;
+	ip_frag_sweep(t, now_us, OPPORTUNISTIC_SWEEP);
+	if (!fragment_fits(t, frame, len, p)) {
+		count(t, &ev, IP_FRAG_EV_INVALID);
+		goto done;
+	}
+
+	const struct pkt_frag *f = &p->frag;
+	const uint8_t *ip = frame + p->l3_off;
+	const uint8_t *data = ip + f->data_off;
+	uint32_t off = f->offset, dlen = f->data_len;
+	bool v4 = p->ip_version == 4;
+
+	if (f->more && dlen % 8 != 0) {
+		count(t, &ev, IP_FRAG_EV_BAD_LENGTH);
+		if (!v4)
+			goto done;
+		dlen &= ~7u; /* Linux's ip_frag_queue() trims and keeps it */
+	}
+	if (dlen == 0) {
+		count(t, &ev, IP_FRAG_EV_BAD_LENGTH);
+		goto done;
+	}
+	if (off == 0 && f->proto == IPPROTO_TCP_NUM && dlen < 20) {
+		count(t, &ev, IP_FRAG_EV_TINY_FIRST);
+		if (!v4)
+			goto done;
+	}
+	if (off == 0 && f->hdr_len > IP_FRAG_MAX_HDR) {
+		count(t, &ev, IP_FRAG_EV_HDR_TOO_LONG);
+		goto done;
+	}
+
+	struct frag_key k;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.src, p->src, 16);
+	memcpy(k.dst, p->dst, 16);
+	k.id = f->id;
+	k.n_vlans = p->n_vlans <= DECODE_MAX_VLANS ? p->n_vlans : DECODE_MAX_VLANS;
+	for (uint8_t i = 0; i < k.n_vlans; i++)
+		k.vlan[i] = p->vlan[i];
+	k.version = p->ip_version;
+	k.proto = v4 ? f->proto : 0;
+
+	uint32_t bucket = key_hash(t, &k) & t->bucket_mask;
+	uint32_t d = dgram_lookup(t, &k, bucket);
+
+	if (d != NIL && expired(t, &t->dgrams[d], now_us)) {
+		dgram_free(t, d);
+		count(t, NULL, IP_FRAG_EV_TIMEOUT);
+		d = NIL;
+	}
+
+	uint32_t end = off + dlen;
+
+	/* Larger than any IP datagram: the receiver can never rebuild it. */
+	if (end > (v4 ? IP_MAX_LEN - 20 : IP_MAX_LEN)) {
+		count(t, &ev, IP_FRAG_EV_BAD_LENGTH);
+		goto drop_dgram;
+	}
+	if (d == NIL)
+		d = dgram_new(t, &k, bucket, now_us);
+
+	struct frag_dgram *g = &t->dgrams[d];
+	struct frag_piece *pc = pieces_of(t, d);
+	const struct frag_piece *last = g->n_pieces > 0 ? &pc[g->n_pieces - 1] : NULL;
+	uint32_t held_end = last != NULL ? (uint32_t)last->start + last->len : 0;
+
+	if (f->more ? g->end_known && end > g->end
+		    : (g->end_known && end != g->end) || end < held_end) {
+		count(t, &ev, IP_FRAG_EV_END_CONFLICT);
+		goto drop_dgram;
+	}
+
+	/* Cut [off, end) against the pieces held: compare overlaps, collect the gaps. */
+	uint32_t pos = off;
+	bool overlap = false, differ = false;
+
+	for (uint16_t i = 0; i < g->n_pieces && pos < end; i++) {
+		uint32_t ps = pc[i].start, pe = ps + pc[i].len;
+
+		if (pe <= pos)
+			continue;
+		if (ps >= end)
+			break;
+		if (ps > pos) {
+			gaps[n_gaps].start = pos;
+			gaps[n_gaps++].len = ps - pos;
+			pos = ps;
+		}
+
+		uint32_t oe = pe < end ? pe : end;
+
+		overlap = true;
+		if (!chain_equal(t, pc[i].chunk, pos - ps, data + (pos - off), oe - pos))
+			differ = true;
+		pos = oe;
+	}
+	if (pos < end) {
+		gaps[n_gaps].start = pos;
+		gaps[n_gaps++].len = end - pos;
+	}
+	if (differ)
+		count(t, &ev, IP_FRAG_EV_OVERLAP_DIFF);
+	else if (overlap && n_gaps == 0)
+		count(t, &ev, IP_FRAG_EV_DUPLICATE);
+	else if (overlap)
+		count(t, &ev, IP_FRAG_EV_OVERLAP_SAME);
+	if (g->n_pieces + n_gaps > t->max_frags) {
+		count(t, &ev, IP_FRAG_EV_TOO_MANY);
+		goto drop_dgram;
+	}
+	for (uint32_t i = 0; i < n_gaps; i++) {
+		need += chunks_for(gaps[i].len);
+		gap_bytes += gaps[i].len;
+	}
+	while (t->n_free_chunks < need) {
+		uint32_t victim = oldest_except(t, d);
+
+		if (victim == NIL) {
+			count(t, &ev, IP_FRAG_EV_MEM_FULL);
+			goto drop_dgram;
+		}
+		count(t, NULL, IP_FRAG_EV_MEM_FULL);
+		dgram_free(t, victim);
+	}
+
+	/* Insert the gaps as new pieces, keeping the array sorted by start. */
+	uint16_t at = 0;
+
+	for (uint32_t i = 0; i < n_gaps; i++) {
+		while (at < g->n_pieces && pc[at].start < gaps[i].start)
+			at++;
+		memmove(pc + at + 1, pc + at, (size_t)(g->n_pieces - at) * sizeof(*pc));
+		pc[at].start = (uint16_t)gaps[i].start;
+		pc[at].len = (uint16_t)gaps[i].len;
+		pc[at].chunk = chain_store(t, data + (gaps[i].start - off), gaps[i].len);
+		g->n_pieces++;
+		at++;
+	}
+	g->held += gap_bytes;
+	if (!f->more) {
+		g->end = end;
+		g->end_known = true;
+	}
+	if (off == 0 && g->hdr_len == 0 && n_gaps > 0) {
+		size_t hl = f->hdr_len;
+
+		memcpy(g->hdr, ip, hl);
+		g->hdr_len = (uint16_t)hl;
+		g->nh_off = f->nh_off;
+		g->first_proto = f->proto;
+	}
+	g->events |= ev;
+	res = IP_FRAG_HELD;
+	if (g->hdr_len == 0 || !g->end_known || g->held != g->end)
+		goto done;
+	ev |= g->events;
+	if (!assemble(t, d, out_len)) {
+		count(t, &ev, IP_FRAG_EV_BAD_LENGTH);
+		goto drop_dgram;
+	}
+	*out = t->out;
+	t->stats.n_completed++;
+	dgram_free(t, d);
+	res = IP_FRAG_COMPLETE;
+	goto done;
+
+drop_dgram:
+	if (d != NIL && t->dgrams[d].in_use)
+		dgram_free(t, d);
+	res = IP_FRAG_DROPPED;
+done:
+	if (events != NULL)
+		*events = ev;
+	return res;
+}
+
+const char *
+ip_frag_event_name(enum ip_frag_event e)
+{
+	static const char *const names[IP_FRAG_EV__COUNT] = {
+		[IP_FRAG_EV_DUPLICATE] = "duplicate",
+		[IP_FRAG_EV_OVERLAP_SAME] = "overlap_same",
+		[IP_FRAG_EV_OVERLAP_DIFF] = "overlap_diff",
+		[IP_FRAG_EV_TOO_MANY] = "too_many",
+		[IP_FRAG_EV_TIMEOUT] = "timeout",
+		[IP_FRAG_EV_TABLE_FULL] = "table_full",
+		[IP_FRAG_EV_MEM_FULL] = "mem_full",
+		[IP_FRAG_EV_BAD_LENGTH] = "bad_length",
+		[IP_FRAG_EV_END_CONFLICT] = "end_conflict",
+		[IP_FRAG_EV_TINY_FIRST] = "tiny_first",
+		[IP_FRAG_EV_HDR_TOO_LONG] = "hdr_too_long",
+		[IP_FRAG_EV_INVALID] = "invalid",
+	};
+	_Static_assert(IP_FRAG_EV__COUNT <= 32, "events are bits of a uint32_t");
+	return (unsigned)e < IP_FRAG_EV__COUNT && names[e] != NULL ? names[e] : "unknown";
+}
