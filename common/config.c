@@ -37,7 +37,12 @@ static const struct opt options[] = {
 	{ "sessions_per_worker", OPT_U32, OFF(sessions_per_worker), 16, 1u << 20 },
 	{ "event_ring_size", OPT_U32, OFF(event_ring_size), 64, 1u << 20 },
 	{ "flow_idle_timeout", OPT_U32, OFF(flow_idle_timeout), 1, 86400 },
+	{ "flow_timeout_new", OPT_U32, OFF(flow_timeout_new), 1, 86400 },
+	{ "flow_timeout_closing", OPT_U32, OFF(flow_timeout_closing), 1, 86400 },
 	{ "suppress_map_size", OPT_U64, OFF(suppress_map_size), 1u << 20, UINT64_C(1) << 40 },
+	{ "reasm_chunks", OPT_U32, OFF(reasm_chunks), 16, 1u << 22 },
+	{ "reasm_window", OPT_U32, OFF(reasm_window), 0, 1u << 30 },
+	{ "inspect_depth", OPT_U64, OFF(inspect_depth), 0, UINT64_MAX },
 	{ "address_output", OPT_ADDR_OUTPUT, OFF(address_output), 0, 0 },
 	{ "eve_smtp_events", OPT_BOOL, OFF(eve_smtp_events), 0, 0 },
 };
@@ -59,7 +64,12 @@ config_defaults(struct postern_config *c)
 	c->sessions_per_worker = 4096;
 	c->event_ring_size = 4096;
 	c->flow_idle_timeout = 300;
+	c->flow_timeout_new = 30;
+	c->flow_timeout_closing = 30;
 	c->suppress_map_size = UINT64_C(1) << 32;
+	c->reasm_chunks = 16384;
+	c->reasm_window = 65536;
+	c->inspect_depth = 0;
 	c->address_output = CONFIG_ADDR_PLAIN;
 	c->eve_smtp_events = false;
 }

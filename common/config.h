@@ -37,8 +37,13 @@ struct postern_config {
 	uint32_t flows_per_worker;
 	uint32_t sessions_per_worker;
 	uint32_t event_ring_size;
-	uint32_t flow_idle_timeout;            /* seconds */
+	uint32_t flow_idle_timeout;            /* seconds, established flows */
+	uint32_t flow_timeout_new;             /* seconds, flows without payload (half-open) */
+	uint32_t flow_timeout_closing;         /* seconds, after a FIN */
 	uint64_t suppress_map_size;            /* bytes LMDB may map */
+	uint32_t reasm_chunks;                 /* 2 KiB out-of-order chunks per worker */
+	uint32_t reasm_window;                 /* bytes queued past a hole, per stream */
+	uint64_t inspect_depth;                /* bytes inspected per stream, 0: all */
 	/* output */
 	enum config_address_output address_output;
 	bool eve_smtp_events;                  /* also one "smtp" event per transaction */

@@ -32,6 +32,17 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_FIELDS_TRUNCATED] = "fields_truncated",
 	[IPC_C_DISPATCH_DROPPED] = "dispatch_dropped",
 	[IPC_C_SCAN_ERRORS] = "scan_errors",
+	[IPC_C_FLOWS_EVICTED_IDLE] = "flows_evicted_idle",
+	[IPC_C_FLOWS_EVICTED_FULL] = "flows_evicted_full",
+	[IPC_C_ANOMALIES] = "anomalies",
+	[IPC_C_IP_FRAGMENTS] = "ip_fragments",
+	[IPC_C_IP_REASSEMBLED] = "ip_reassembled",
+	[IPC_C_IP_FRAG_DROPPED] = "ip_frag_dropped",
+	[IPC_C_BAD_IP_CHECKSUM] = "bad_ip_checksum",
+	[IPC_C_TCP_GAP_BYTES] = "tcp_gap_bytes",
+	[IPC_C_TCP_OVERLAP_DIFF] = "tcp_overlap_diff",
+	[IPC_C_TCP_REASM_POOL_EXHAUSTED] = "tcp_reasm_pool_exhausted",
+	[IPC_C_TCP_DEPTH_REACHED] = "tcp_depth_reached",
 };
 
 const char *

@@ -70,3 +70,17 @@ flow_key_id(const struct flow_key *key, uint64_t first_seen_us)
 	/* EVE consumers (and jq) read flow_id as a JSON number: keep it within 2^53. */
 	return hash_words(key, mix64(first_seen_us)) & ((UINT64_C(1) << 53) - 1);
 }
+
+uint32_t
+flow_hosts_hash(const struct pkt_info *pkt)
+{
+	struct flow_key k;
+	bool swap = memcmp(pkt->src, pkt->dst, 16) > 0;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.addr[0], swap ? pkt->dst : pkt->src, 16);
+	memcpy(k.addr[1], swap ? pkt->src : pkt->dst, 16);
+	k.vlan = pkt->n_vlans > 0 ? pkt->vlan[0] : 0;
+	k.ip_version = pkt->ip_version;
+	return flow_key_hash(&k);
+}

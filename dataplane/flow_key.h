@@ -29,5 +29,12 @@ unsigned flow_key_from_pkt(struct flow_key *key, const struct pkt_info *pkt);
 /* 32-bit hash of a canonical key; the same for both directions of a flow. */
 uint32_t flow_key_hash(const struct flow_key *key);
 
+/*
+ * Symmetric hash of a packet's two hosts (and outer VLAN), ports left out: what spreads
+ * packets over workers, so that the fragments of a datagram, whose later pieces carry no
+ * ports, reach the worker that owns their flow.
+ */
+uint32_t flow_hosts_hash(const struct pkt_info *pkt);
+
 /* Stable 64-bit flow id for EVE's flow_id: a hash of the key and the flow's first packet time. */
 uint64_t flow_key_id(const struct flow_key *key, uint64_t first_seen_us);

@@ -260,7 +260,11 @@ on_tx_end(void *ctx, enum smtp_tx_end how, uint16_t code)
 static void
 on_starttls(void *ctx)
 {
-	count(ctx, IPC_C_SMTP_STARTTLS);
+	struct inspect_session *s = ctx;
+
+	count(s, IPC_C_SMTP_STARTTLS);
+	if (s->env->event != NULL)
+		s->env->event(s->env->io, &s->meta, IPC_EV_SMTP_STARTTLS, 0);
 }
 
 static void

@@ -24,18 +24,6 @@
 #define INSPECT_RCPT_MAX 64     /* recipients whose verdicts a record carries */
 #define INSPECT_HELO_MAX 255
 
-struct inspect_env {
-	struct scan_gen *gen;             /* live generation, read once per burst; may be NULL */
-	struct suppress_reader *supp;     /* NULL: no suppression set */
-	unsigned worker;
-	uint64_t now_us;                  /* time of the packet being inspected */
-	/* record output: alloc may return NULL (counted); emit takes ownership */
-	struct ipc_tx *(*tx_alloc)(void *io);
-	void (*tx_emit)(void *io, struct ipc_tx *tx);
-	void *io;
-	uint64_t counters[IPC_C__COUNT];
-};
-
 struct inspect_flow_meta {
 	uint64_t flow_id;
 	uint8_t client_ip[16];
@@ -45,6 +33,21 @@ struct inspect_flow_meta {
 	uint8_t ip_version;
 	bool midstream;                   /* no handshake seen: the session is picked up late */
 };
+
+struct inspect_env {
+	struct scan_gen *gen;             /* live generation, read once per burst; may be NULL */
+	struct suppress_reader *supp;     /* NULL: no suppression set */
+	unsigned worker;
+	uint64_t now_us;                  /* time of the packet being inspected */
+	/* record output: alloc may return NULL (counted); emit takes ownership */
+	struct ipc_tx *(*tx_alloc)(void *io);
+	void (*tx_emit)(void *io, struct ipc_tx *tx);
+	/* an anomaly on the session's flow (enum ipc_event_code); may be NULL */
+	void (*event)(void *io, const struct inspect_flow_meta *meta, uint16_t code, uint64_t value);
+	void *io;
+	uint64_t counters[IPC_C__COUNT];
+};
+
 
 struct inspect_session {
 	struct smtp_session smtp;

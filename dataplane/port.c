@@ -9,23 +9,20 @@
 
 #include "log.h"
 #include "port.h"
+#include "rss_key.h"
 
 #define RX_DESC 1024
 #define TX_DESC 512
 #define MBUF_CACHE 256
 
-/*
- * A Toeplitz key made of one repeated 16-bit pattern hashes (a, b) and (b, a) alike, so both
- * directions of a flow land on one queue (Woo and Park, "Scalable TCP Session Monitoring").
- */
-static uint8_t symmetric_rss_key[52];
+static uint8_t symmetric_rss_key[RSS_KEY_MAX];
 
 static bool
 port_can_rss(uint16_t port, const struct rte_eth_dev_info *info, unsigned n_workers)
 {
 	(void)port;
 	return n_workers > 1 && info->max_rx_queues >= n_workers &&
-	       (info->flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP)) != 0;
+	       (info->flow_type_rss_offloads & RTE_ETH_RSS_IP) != 0;
 }
 
 static int
@@ -39,15 +36,13 @@ port_setup(struct dp *dp, uint16_t port, bool rss)
 	if (rc != 0)
 		return rc;
 	if (rss) {
-		for (size_t i = 0; i < sizeof(symmetric_rss_key); i += 2) {
-			symmetric_rss_key[i] = 0x6d;
-			symmetric_rss_key[i + 1] = 0x5a;
-		}
+		rss_symmetric_key(symmetric_rss_key, sizeof(symmetric_rss_key));
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
 		conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP);
+		/* Hosts only, no ports: fragments, which carry ports in their first piece
+		 * alone, must reach their flow's queue (software dispatch does the same). */
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;

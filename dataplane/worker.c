@@ -5,6 +5,7 @@
  * few idle flows, release the suppression snapshot, report quiescence to RCU.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
@@ -17,10 +18,16 @@
 
 #include "decode.h"
 #include "flow_table.h"
+#include "ip_frag.h"
 #include "suppress_db.h"
 #include "worker.h"
 
 #define SWEEP_BUDGET 64
+#define FRAG_SWEEP_BUDGET 8
+#define FRAG_DATAGRAMS 4096             /* per worker, ~1.4 KB of slot each */
+#define FRAG_BYTES (8u << 20)
+#define FRAG_TIMEOUT_US 30000000        /* Linux's ipfrag_time */
+#define FRAG_MAX_PIECES 64
 
 static struct ipc_tx *
 worker_tx_alloc(void *io)
@@ -48,54 +55,69 @@ worker_tx_emit(void *io, struct ipc_tx *tx)
 	}
 }
 
-struct worker *
-worker_create(struct dp *dp, unsigned idx, unsigned lcore)
+/* Queue an anomaly record for the main lcore (same ring, same rules as transactions). */
+static void
+worker_send_event(struct worker *w, const struct inspect_flow_meta *meta, uint16_t code,
+		  uint64_t value)
 {
-	char name[RTE_RING_NAMESIZE];
-	int socket = (int)rte_lcore_to_socket_id(lcore);
-	struct worker *w = rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+	struct ipc_event *ev;
+	void *buf;
 
-	if (w == NULL)
-		return NULL;
-	w->idx = idx;
-	w->lcore = lcore;
-	w->dp = dp;
-	snprintf(name, sizeof(name), "dispatch%u", idx);
-	w->dispatch = rte_ring_create(name, 4096, socket, RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "events%u", idx);
-	w->events = rte_ring_create(name, dp->cfg.event_ring_size, socket,
-				    RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "flows%u", idx);
-	w->flows = flow_table_create(name, dp->cfg.flows_per_worker, dp->cfg.sessions_per_worker,
-				     socket);
-	if (w->dispatch == NULL || w->events == NULL || w->flows == NULL)
-		goto fail;
-	if (dp->supp != NULL) {
-		w->supp = suppress_reader_create(dp->supp);
-		if (w->supp == NULL)
-			goto fail;
+	if (rte_mempool_get(w->dp->tx_pool, &buf) != 0) {
+		w->env.counters[IPC_C_EVENTS_DROPPED]++;
+		return;
 	}
-	w->env.worker = idx;
-	w->env.supp = w->supp;
-	w->env.tx_alloc = worker_tx_alloc;
-	w->env.tx_emit = worker_tx_emit;
-	w->env.io = w;
-	return w;
-fail:
-	worker_destroy(w);
-	return NULL;
+	ev = buf;
+	memset(ev, 0, sizeof(*ev));
+	ipc_hdr_init(&ev->hdr, IPC_EVENT, sizeof(*ev), 0);
+	ev->ts_us = w->env.now_us;
+	ev->flow_id = meta->flow_id;
+	memcpy(ev->src_ip, meta->client_ip, 16);
+	memcpy(ev->dst_ip, meta->server_ip, 16);
+	ev->src_port = meta->client_port;
+	ev->dst_port = meta->server_port;
+	ev->ip_version = meta->ip_version;
+	ev->code = code;
+	ev->value = value;
+	w->env.counters[IPC_C_ANOMALIES]++;
+	worker_tx_emit(w, buf);
 }
 
-void
-worker_destroy(struct worker *w)
+static void
+worker_session_event(void *io, const struct inspect_flow_meta *meta, uint16_t code, uint64_t value)
 {
-	if (w == NULL)
+	worker_send_event(io, meta, code, value);
+}
+
+/* The flow as the records describe it: client first when known, else the key's order. */
+static void
+flow_meta(const struct flow *f, struct inspect_flow_meta *meta)
+{
+	unsigned c = f->client_side == FLOW_SIDE_UNKNOWN ? 0 : f->client_side;
+
+	*meta = (struct inspect_flow_meta){
+		.flow_id = f->id,
+		.ip_version = f->key.ip_version,
+		.midstream = !f->saw_syn,
+		.client_port = f->key.port[c],
+		.server_port = f->key.port[c ^ 1],
+	};
+	memcpy(meta->client_ip, f->key.addr[c], 16);
+	memcpy(meta->server_ip, f->key.addr[c ^ 1], 16);
+}
+
+/* An anomaly on a flow, reported once per kind and flow (counters count every one). */
+static void
+flow_event(struct worker *w, struct flow *f, uint16_t code, uint64_t value)
+{
+	struct inspect_flow_meta meta;
+	uint16_t bit = (uint16_t)(1u << (code & 15));
+
+	if (f->events_reported & bit)
 		return;
-	suppress_reader_destroy(w->supp);
-	flow_table_destroy(w->flows);
-	rte_ring_free(w->events);
-	rte_ring_free(w->dispatch);
-	rte_free(w);
+	f->events_reported |= bit;
+	flow_meta(f, &meta);
+	worker_send_event(w, &meta, code, value);
 }
 
 static uint64_t
@@ -137,62 +159,183 @@ learn_client_side(const struct worker *w, struct flow *f, const struct pkt_info 
 static void
 session_start(struct worker *w, struct flow *f)
 {
-	struct inspect_flow_meta meta = {
-		.flow_id = f->id,
-		.ip_version = f->key.ip_version,
-		.midstream = !f->saw_syn,
-	};
-	unsigned c = f->client_side;
+	struct inspect_flow_meta meta;
 
 	f->sess = flow_table_session_get(w->flows);
 	if (f->sess == NULL) {
 		w->env.counters[IPC_C_SESSION_POOL_FULL]++;
+		flow_event(w, f, IPC_EV_SESSION_POOL_FULL, 0);
 		return;
 	}
-	memcpy(meta.client_ip, f->key.addr[c], 16);
-	memcpy(meta.server_ip, f->key.addr[c ^ 1], 16);
-	meta.client_port = f->key.port[c];
-	meta.server_port = f->key.port[c ^ 1];
+	flow_meta(f, &meta);
 	inspect_session_init(f->sess, &w->env, &meta);
 }
 
+/* Where a stream's callbacks deliver: the flow's session, in the stream's direction. */
+struct stream_ctx {
+	struct worker *w;
+	struct flow *f;
+	bool to_server;
+};
+
 static void
+stream_deliver(void *ctx, const uint8_t *data, uint32_t len)
+{
+	struct stream_ctx *c = ctx;
+
+	if (c->f->client_side == FLOW_SIDE_UNKNOWN)
+		return;
+	if (c->f->sess == NULL)
+		session_start(c->w, c->f);
+	if (c->f->sess != NULL)
+		inspect_session_data(c->f->sess, c->to_server, data, len);
+}
+
+static void
+stream_gap(void *ctx, uint32_t len)
+{
+	struct stream_ctx *c = ctx;
+
+	c->w->env.counters[IPC_C_TCP_GAP_BYTES] += len;
+	if (c->f->sess != NULL)
+		inspect_session_gap(c->f->sess, c->to_server, len);
+}
+
+/* The reassembler's events that mean something to a SOC become anomalies of the flow. */
+static void
+stream_event(void *ctx, enum tcp_reasm_event ev, uint32_t seq, uint32_t len)
+{
+	struct stream_ctx *c = ctx;
+	uint64_t *n = c->w->env.counters;
+
+	(void)seq;
+	switch (ev) {
+	case TCP_REASM_EV_OVERLAP_DIFF:
+		n[IPC_C_TCP_OVERLAP_DIFF]++;
+		flow_event(c->w, c->f, IPC_EV_TCP_OVERLAP_DIFF, len);
+		break;
+	case TCP_REASM_EV_GAP:
+	case TCP_REASM_EV_FLUSH_GAP:
+		flow_event(c->w, c->f, IPC_EV_TCP_GAP, len);
+		break;
+	case TCP_REASM_EV_OOO_LIMIT:
+		flow_event(c->w, c->f, IPC_EV_TCP_OOO_LIMIT, c->w->reasm_lim.max_queued_bytes);
+		break;
+	case TCP_REASM_EV_POOL_EXHAUSTED:
+		n[IPC_C_TCP_REASM_POOL_EXHAUSTED]++;
+		flow_event(c->w, c->f, IPC_EV_TCP_POOL_EXHAUSTED, len);
+		break;
+	case TCP_REASM_EV_DEPTH:
+		n[IPC_C_TCP_DEPTH_REACHED]++;
+		flow_event(c->w, c->f, IPC_EV_TCP_DEPTH, c->w->reasm_lim.max_stream_bytes);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct tcp_reasm_ops stream_ops = {
+	.deliver = stream_deliver,
+	.gap = stream_gap,
+	.event = stream_event,
+};
+
+/* A flow leaves the table: what its streams still queue reaches the parser, then chunks
+ * go back to the pool. */
+static void
+flow_closing(void *ctx, struct flow *f)
+{
+	struct worker *w = ctx;
+
+	for (unsigned side = 0; side < 2; side++) {
+		struct stream_ctx c = { w, f, side == f->client_side };
+
+		tcp_stream_flush(&f->dir[side], w->reasm, &w->reasm_lim, &stream_ops, &c);
+		tcp_stream_release(&f->dir[side], w->reasm);
+	}
+}
+
+static struct flow *
 handle_decoded(struct worker *w, const struct pkt_info *p, const struct flow_key *key,
 	       unsigned side, uint32_t hash)
 {
 	bool create = (p->tcp_flags & TCP_RST) == 0 &&
 		      ((p->tcp_flags & TCP_SYN) || p->payload_len > 0);
-	bool created;
-	struct flow *f = flow_table_lookup(w->flows, key, hash, create, w->env.now_us, &created);
+	bool created, evicted;
+	struct flow *f = flow_table_lookup(w->flows, key, hash, create, w->env.now_us, &created,
+					   &evicted);
 
 	if (f == NULL) {
 		if (create)
 			w->env.counters[IPC_C_FLOW_POOL_FULL]++;
-		return;
+		return NULL;
 	}
 	if (created)
 		w->env.counters[IPC_C_FLOWS_CREATED]++;
 	f->last_us = w->env.now_us;
 	f->saw_syn |= (p->tcp_flags & TCP_SYN) != 0;
 	learn_client_side(w, f, p, side);
-
-	const uint8_t *data;
-	uint32_t len;
-	enum tcp_seg_result r = tcp_stream_segment(&f->dir[side], p->seq, p->tcp_flags, p->payload,
-						   p->payload_len, &data, &len);
-
-	if (r == TCP_SEG_DUPLICATE)
-		w->env.counters[IPC_C_TCP_RETRANSMIT]++;
-	else if (r == TCP_SEG_GAP)
-		w->env.counters[IPC_C_TCP_OUT_OF_ORDER]++;
-	if (len > 0) {
-		if (f->sess == NULL)
-			session_start(w, f);
-		if (f->sess != NULL)
-			inspect_session_data(f->sess, side == f->client_side, data, len);
+	if (evicted) {
+		w->env.counters[IPC_C_FLOW_POOL_FULL]++;
+		flow_event(w, f, IPC_EV_FLOW_POOL_FULL, w->dp->cfg.flows_per_worker);
 	}
-	if ((f->dir[0].fin && f->dir[1].fin) || f->dir[side].rst)
-		flow_table_remove(w->flows, f);
+	if (p->payload_len > 0 && f->state == FLOW_STATE_NEW)
+		f->state = FLOW_STATE_ESTABLISHED;
+	if (p->tcp_flags & TCP_FIN)
+		f->state = FLOW_STATE_CLOSING;
+
+	struct stream_ctx c = { w, f, side == f->client_side };
+
+	tcp_stream_segment(&f->dir[side], w->reasm, &w->reasm_lim, p->seq, p->tcp_flags,
+			   p->payload, p->payload_len, &stream_ops, &c);
+	/* This packet's ACK tells which of the other side's bytes were received: holes
+	 * below it were lost before the sensor and are skipped now, not at the flow's end. */
+	if (p->tcp_flags & TCP_ACK) {
+		struct stream_ctx back = { w, f, !c.to_server };
+
+		tcp_stream_ack(&f->dir[side ^ 1], w->reasm, &w->reasm_lim, p->ack, &stream_ops,
+			       &back);
+	}
+	return f;
+}
+
+/*
+ * A fragment joins its datagram; once complete, the datagram is decoded from its IP header
+ * (it lives in the table's buffer until the next fragment). Returns the decode result of
+ * what the packet now is, DECODE_FRAGMENT while the datagram is incomplete or was dropped.
+ */
+static enum decode_result
+reassemble(struct worker *w, const uint8_t *frame, size_t len, struct pkt_info *p,
+	   bool *overlap_diff)
+{
+	struct pkt_info whole;
+	const uint8_t *ip;
+	size_t ip_len;
+	uint32_t ev = 0;
+
+	w->env.counters[IPC_C_IP_FRAGMENTS]++;
+	switch (ip_frag_add(w->frags, frame, len, p, w->env.now_us, &ip, &ip_len, &ev)) {
+	case IP_FRAG_COMPLETE:
+		break;
+	case IP_FRAG_DROPPED:
+		w->env.counters[IPC_C_IP_FRAG_DROPPED]++;
+		return DECODE_FRAGMENT;
+	default:
+		return DECODE_FRAGMENT;
+	}
+	w->env.counters[IPC_C_IP_REASSEMBLED]++;
+	*overlap_diff = (ev & (1u << IP_FRAG_EV_OVERLAP_DIFF)) != 0;
+
+	enum decode_result r = decode_ip(ip, ip_len, &whole);
+	if (r == DECODE_FRAGMENT) {
+		/* a fragment inside a fragment: never fed back */
+		w->env.counters[IPC_C_IP_FRAG_DROPPED]++;
+		return DECODE_FRAGMENT;
+	}
+	whole.n_vlans = p->n_vlans;
+	memcpy(whole.vlan, p->vlan, sizeof(whole.vlan));
+	*p = whole;
+	return r;
 }
 
 static void
@@ -201,6 +344,7 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 	struct pkt_info p;
 	struct flow_key key;
 	enum decode_result r;
+	bool overlap_diff = false;
 
 	w->env.counters[IPC_C_RX_PACKETS]++;
 	w->env.counters[IPC_C_RX_BYTES] += m->pkt_len;
@@ -210,6 +354,12 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 		goto out;
 	}
 	r = decode_packet(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p);
+	if (r == DECODE_FRAGMENT) {
+		r = reassemble(w, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p,
+			       &overlap_diff);
+		if (r == DECODE_FRAGMENT)
+			goto out;
+	}
 	if (r == DECODE_NOT_IP || r == DECODE_NOT_TCP) {
 		w->env.counters[IPC_C_NOT_INSPECTED]++;
 		goto out;
@@ -218,12 +368,20 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 		w->env.counters[IPC_C_DECODE_ERRORS]++;
 		goto out;
 	}
+	/* Counted, not dropped: behind a mirror port, offloads make good packets look bad. */
+	if (p.bad_ip_csum)
+		w->env.counters[IPC_C_BAD_IP_CHECKSUM]++;
 	if (!is_inspected(w, &p)) {
 		w->env.counters[IPC_C_NOT_INSPECTED]++;
 		goto out;
 	}
 	unsigned side = flow_key_from_pkt(&key, &p);
-	handle_decoded(w, &p, &key, side, flow_key_hash(&key));
+	struct flow *f = handle_decoded(w, &p, &key, side, flow_key_hash(&key));
+	if (f != NULL && overlap_diff)
+		flow_event(w, f, IPC_EV_IP_FRAG_OVERLAP_DIFF, 0);
+	if (f != NULL && ((tcp_stream_is_closed(&f->dir[0]) && tcp_stream_is_closed(&f->dir[1])) ||
+			  tcp_stream_rst_seen(&f->dir[side])))
+		flow_table_remove(w->flows, f);
 out:
 	rte_pktmbuf_free(m);
 }
@@ -240,13 +398,14 @@ dispatch_burst(struct worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t wa
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_info p;
-		struct flow_key key;
 		unsigned target = w->idx;
 
-		if (dp->n_workers > 1 && rte_pktmbuf_is_contiguous(m) &&
-		    decode_packet(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p) == DECODE_OK) {
-			flow_key_from_pkt(&key, &p);
-			target = flow_key_hash(&key) % dp->n_workers;
+		if (dp->n_workers > 1 && rte_pktmbuf_is_contiguous(m)) {
+			enum decode_result r = decode_packet(rte_pktmbuf_mtod(m, const uint8_t *),
+							     m->data_len, &p);
+
+			if (r == DECODE_OK || r == DECODE_FRAGMENT)
+				target = flow_hosts_hash(&p) % dp->n_workers;
 		}
 		if (target == w->idx) {
 			handle_packet(w, m, wall_us);
@@ -263,13 +422,93 @@ dispatch_burst(struct worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t wa
 	}
 }
 
+struct worker *
+worker_create(struct dp *dp, unsigned idx, unsigned lcore)
+{
+	char name[RTE_RING_NAMESIZE];
+	int socket = (int)rte_lcore_to_socket_id(lcore);
+	struct worker *w = rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+
+	if (w == NULL)
+		return NULL;
+	w->idx = idx;
+	w->lcore = lcore;
+	w->dp = dp;
+	snprintf(name, sizeof(name), "dispatch%u", idx);
+	w->dispatch = rte_ring_create(name, 4096, socket, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "events%u", idx);
+	w->events = rte_ring_create(name, dp->cfg.event_ring_size, socket,
+				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "flows%u", idx);
+
+	struct flow_table_limits lim = {
+		.on_close = flow_closing,
+		.close_ctx = w,
+		.n_flows = dp->cfg.flows_per_worker,
+		.n_sessions = dp->cfg.sessions_per_worker,
+		.timeout_us = {
+			[FLOW_STATE_NEW] = (uint64_t)dp->cfg.flow_timeout_new * 1000000,
+			[FLOW_STATE_ESTABLISHED] = (uint64_t)dp->cfg.flow_idle_timeout * 1000000,
+			[FLOW_STATE_CLOSING] = (uint64_t)dp->cfg.flow_timeout_closing * 1000000,
+		},
+	};
+	w->flows = flow_table_create(name, &lim, socket);
+	w->frags = ip_frag_table_create(FRAG_DATAGRAMS, FRAG_BYTES);
+	w->reasm = tcp_reasm_pool_create(dp->cfg.reasm_chunks);
+	w->reasm_lim.max_queued_bytes = dp->cfg.reasm_window;
+	w->reasm_lim.max_stream_bytes = dp->cfg.inspect_depth;
+	if (w->dispatch == NULL || w->events == NULL || w->flows == NULL || w->frags == NULL ||
+	    w->reasm == NULL)
+		goto fail;
+	ip_frag_table_set_limits(w->frags, FRAG_TIMEOUT_US, FRAG_MAX_PIECES);
+	if (dp->supp != NULL) {
+		w->supp = suppress_reader_create(dp->supp);
+		if (w->supp == NULL)
+			goto fail;
+	}
+	w->env.worker = idx;
+	w->env.supp = w->supp;
+	w->env.tx_alloc = worker_tx_alloc;
+	w->env.tx_emit = worker_tx_emit;
+	w->env.event = worker_session_event;
+	w->env.io = w;
+	return w;
+fail:
+	worker_destroy(w);
+	return NULL;
+}
+
+void
+worker_destroy(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	suppress_reader_destroy(w->supp);
+	ip_frag_table_destroy(w->frags);
+	flow_table_destroy(w->flows);
+	tcp_reasm_pool_destroy(w->reasm);
+	rte_ring_free(w->events);
+	rte_ring_free(w->dispatch);
+	rte_free(w);
+}
+
+/* The reassembler keeps its own counters; the records carry them under our names. */
+static void
+reasm_counters(struct worker *w)
+{
+	const struct tcp_reasm_counters *rc = tcp_reasm_pool_counters(w->reasm);
+
+	w->env.counters[IPC_C_TCP_OUT_OF_ORDER] = rc->n_ooo_segments;
+	w->env.counters[IPC_C_TCP_RETRANSMIT] = rc->n_events[TCP_REASM_EV_RETRANSMIT];
+}
+
 int
 worker_run(void *arg)
 {
 	struct worker *w = arg;
 	struct dp *dp = w->dp;
 	struct rte_mbuf *pkts[DP_BURST];
-	uint64_t timeout_us = (uint64_t)dp->cfg.flow_idle_timeout * 1000000;
+	struct flow_table_stats fstats;
 
 	rte_rcu_qsbr_thread_register(dp->rcu, w->idx);
 	rte_rcu_qsbr_thread_online(dp->rcu, w->idx);
@@ -296,9 +535,13 @@ worker_run(void *arg)
 		got += n;
 		if (got > 0)
 			atomic_store_explicit(&w->last_rx_us, wall_us, memory_order_relaxed);
-		if (w->env.now_us > timeout_us)
-			flow_table_sweep(w->flows, w->env.now_us - timeout_us, SWEEP_BUDGET);
+		flow_table_expire(w->flows, w->env.now_us, SWEEP_BUDGET);
+		ip_frag_sweep(w->frags, w->env.now_us, FRAG_SWEEP_BUDGET);
+		flow_table_get_stats(w->flows, &fstats);
 		w->env.counters[IPC_C_FLOWS_ACTIVE] = flow_table_n_active(w->flows);
+		w->env.counters[IPC_C_FLOWS_EVICTED_IDLE] = fstats.n_evicted_idle;
+		w->env.counters[IPC_C_FLOWS_EVICTED_FULL] = fstats.n_evicted_full;
+		reasm_counters(w);
 		if (w->supp != NULL)
 			suppress_reader_release(w->supp);
 		rte_rcu_qsbr_quiescent(dp->rcu, w->idx);

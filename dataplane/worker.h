@@ -16,8 +16,11 @@
 
 #include "dp.h"
 #include "inspect.h"
+#include "tcp_reasm.h"
 
 struct flow_table;
+struct ip_frag_table;
+struct tcp_reasm_pool;
 struct rte_ring;
 struct suppress_reader;
 
@@ -35,6 +38,9 @@ struct worker {
 	struct rte_ring *dispatch;        /* packets other workers received for our flows */
 	struct rte_ring *events;          /* records to the main lcore (SPSC) */
 	struct flow_table *flows;
+	struct ip_frag_table *frags;      /* IP datagrams being reassembled */
+	struct tcp_reasm_pool *reasm;     /* out-of-order TCP data */
+	struct tcp_reasm_limits reasm_lim;
 	struct suppress_reader *supp;
 	struct inspect_env env;           /* holds this worker's counters */
 	_Atomic uint64_t last_rx_us;      /* wall time of the last packet received */

@@ -95,6 +95,21 @@ test_hash_spreads_over_workers(void **state)
 	}
 }
 
+/* Dispatch by hosts: both directions and every port pair of two hosts meet on one worker. */
+static void
+test_hosts_hash(void **state)
+{
+	(void)state;
+	struct pkt_info a = pkt(1, 40000, 2, 25);
+	struct pkt_info b = pkt(2, 25, 1, 40000);
+	struct pkt_info frag = pkt(1, 0, 2, 0); /* a later fragment: no ports */
+	struct pkt_info other = pkt(1, 40000, 3, 25);
+
+	assert_int_equal(flow_hosts_hash(&a), flow_hosts_hash(&b));
+	assert_int_equal(flow_hosts_hash(&a), flow_hosts_hash(&frag));
+	assert_int_not_equal(flow_hosts_hash(&a), flow_hosts_hash(&other));
+}
+
 int
 main(void)
 {
@@ -103,6 +118,7 @@ main(void)
 		cmocka_unit_test(test_same_addresses_ports_decide),
 		cmocka_unit_test(test_distinct_flows_differ),
 		cmocka_unit_test(test_hash_spreads_over_workers),
+		cmocka_unit_test(test_hosts_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
