@@ -19,8 +19,8 @@
 
 #include "decode.h"
 
-#define IP_FRAG_MAX_FRAGS_CAP 128       /* stored fragments per datagram, upper bound */
-#define IP_FRAG_DEFAULT_MAX_FRAGS 64
+#define IP_FRAG_MAX_FRAGS_CAP 256       /* pieces per datagram: 8-byte ones of 1500 bytes fit */
+#define IP_FRAG_DEFAULT_MAX_FRAGS 256
 #define IP_FRAG_DEFAULT_TIMEOUT_US 30000000ull  /* Linux ipfrag_time */
 #define IP_FRAG_MAX_HDR 256     /* IP header (+ IPv6 unfragmentable part) kept per datagram */
 #define IP_FRAG_CHUNK 128       /* fragment data is held in chunks of this many bytes */

@@ -24,10 +24,12 @@
 
 #define SWEEP_BUDGET 64
 #define FRAG_SWEEP_BUDGET 8
-#define FRAG_DATAGRAMS 4096             /* per worker, ~1.4 KB of slot each */
+#define FRAG_DATAGRAMS 4096             /* per worker, ~3.5 KB of slot and pieces each */
 #define FRAG_BYTES (8u << 20)
 #define FRAG_TIMEOUT_US 30000000        /* Linux's ipfrag_time */
-#define FRAG_MAX_PIECES 64
+/* 8-byte fragments of a full-size TCP segment are ~183 pieces: an evasion tool's favourite,
+ * so they must fit; bigger datagrams cut that fine are dropped and counted (TOO_MANY). */
+#define FRAG_MAX_PIECES IP_FRAG_MAX_FRAGS_CAP
 
 static struct ipc_tx *
 worker_tx_alloc(void *io)

@@ -493,6 +493,30 @@ test_beyond_65535_rejected(void **state)
 	ip_frag_table_destroy(t);
 }
 
+/* The evasion tools' favourite: a full-size segment in 8-byte fragments, last first. With the
+ * default limit every piece is held and the datagram comes out whole. */
+static void
+test_tiny_fragments_of_a_full_segment(void **state)
+{
+	(void)state;
+	uint8_t data[1480];
+	struct ip_frag_table *t = ip_frag_table_create(4, 128 * 1024);
+	struct add_result a = { 0 };
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	for (uint32_t off = sizeof(data); off > 0; off -= 8) {
+		assert_int_not_equal(a.r, IP_FRAG_COMPLETE);
+		a = add_frag(t, 4, 31, data, off - 8, 8, off < sizeof(data), 0);
+		assert_int_not_equal(a.r, IP_FRAG_DROPPED);
+	}
+	assert_int_equal(a.r, IP_FRAG_COMPLETE);
+	assert_int_equal(a.out_len, 20 + sizeof(data));
+	assert_memory_equal(a.out + 20, data, sizeof(data));
+	check_empty(t);
+	ip_frag_table_destroy(t);
+}
+
 static void
 test_largest_datagram(void **state)
 {
@@ -752,6 +776,7 @@ main(void)
 		cmocka_unit_test(test_byte_pool_full),
 		cmocka_unit_test(test_too_many_fragments),
 		cmocka_unit_test(test_beyond_65535_rejected),
+		cmocka_unit_test(test_tiny_fragments_of_a_full_segment),
 		cmocka_unit_test(test_largest_datagram),
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_end_conflicts),
