@@ -15,7 +15,9 @@
  *
  * Invariants (any breach aborts): deliver() and gap() tile the sequence space from where the
  * stream started, without overlap or hole; every delivered byte is src(x) (or its corrupted
- * value once a corrupted segment was fed); OVERLAP_DIFF only after a corrupted segment; the
+ * value once a corrupted segment was fed); a gap never covers a byte the stream accepted (fed
+ * without being dropped: tracked for the first 1 MiB after isn); OVERLAP_DIFF only after a
+ * corrupted segment; the
  * stream offset equals delivered + skipped bytes and stays within the depth; a stream holds at
  * most window/2 KiB + 2 chunks; held + free chunks are the pool's size after every call, and
  * everything is free after flush and release.
@@ -48,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_LEN 6000
 #define MAX_RECORDS 4096
+#define TRACK (1u << 20)        /* sequence numbers isn .. isn + TRACK have accepted-bits */
 
 struct side {
 	struct tcp_stream s;
@@ -56,6 +59,9 @@ struct side {
 	uint64_t delivered;
 	uint64_t skipped;
 	bool corrupted;         /* a corrupted segment was fed */
+	unsigned n_drops;       /* events that drop a segment's bytes (not accepted) */
+	uint32_t isn;
+	uint64_t *accepted;     /* TRACK bits: byte isn + i was accepted */
 };
 
 struct harness {
@@ -97,12 +103,31 @@ h_deliver(void *ctx, const uint8_t *data, uint32_t len)
 	d->delivered += len;
 }
 
+static bool
+is_accepted(const struct side *d, uint32_t rel)
+{
+	return rel < TRACK && ((d->accepted[rel / 64] >> (rel % 64)) & 1);
+}
+
+/* A hole given up may only hold bytes the stream never accepted. */
 static void
 h_gap(void *ctx, uint32_t len)
 {
 	struct side *d = ctx;
+	uint32_t at = tcp_stream_next_seq(&d->s);
 
 	tile(d, len);
+	if (len <= TRACK) {
+		for (uint32_t i = 0; i < len; i++)
+			CHECK(!is_accepted(d, at + i - d->isn));
+	} else {
+		for (uint32_t w = 0; w < TRACK / 64; w++)
+			for (uint64_t m = d->accepted[w]; m != 0; m &= m - 1) {
+				uint32_t rel = w * 64 + (uint32_t)__builtin_ctzll(m);
+
+				CHECK(d->isn + rel - at >= len);
+			}
+	}
 	d->skipped += len;
 }
 
@@ -116,6 +141,9 @@ h_event(void *ctx, enum tcp_reasm_event ev, uint32_t seq, uint32_t len)
 	CHECK((unsigned)ev < TCP_REASM_EV__COUNT);
 	if (ev == TCP_REASM_EV_OVERLAP_DIFF)
 		CHECK(d->corrupted);
+	if (ev == TCP_REASM_EV_SYN_MISMATCH || ev == TCP_REASM_EV_OUT_OF_WINDOW ||
+	    ev == TCP_REASM_EV_FIN_CONFLICT)
+		d->n_drops++;
 }
 
 static const struct tcp_reasm_ops ops = {
@@ -145,11 +173,33 @@ check_state(const struct harness *h)
 }
 
 static void
-side_reset(struct harness *h, struct side *d)
+side_reset(struct harness *h, struct side *d, uint64_t *accepted, uint32_t isn)
 {
 	tcp_stream_release(&d->s, h->pool);
 	memset(d, 0, sizeof(*d));
 	tcp_stream_init(&d->s);
+	d->isn = isn;
+	d->accepted = accepted;
+	memset(accepted, 0, TRACK / 8);
+}
+
+/*
+ * Marks the bytes of a segment the stream took (queued or delivered, never dropped); bytes
+ * behind next_seq before the call were retransmissions, not taken. Marking fewer bytes only
+ * weakens the check, so when in doubt a byte is left unmarked.
+ */
+static void
+mark_accepted(struct side *d, bool was_synced, uint32_t next_before, uint32_t first,
+	      uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		uint32_t rel = first + i - d->isn;
+
+		if (was_synced && tcp_seq_lt(first + i, next_before))
+			continue;
+		if (rel < TRACK)
+			d->accepted[rel / 64] |= UINT64_C(1) << (rel % 64);
+	}
 }
 
 static uint16_t
@@ -162,6 +212,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t seg[MAX_LEN];
+	static uint64_t accepted[2][TRACK / 64];
 	struct harness h;
 	uint32_t isn;
 	uint64_t total = 0;
@@ -175,8 +226,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.lim.max_stream_bytes = (uint64_t)data[5] * 97;
 	h.pool = tcp_reasm_pool_create((uint32_t)data[6] % 48 + 1);
 	CHECK(h.pool != NULL);
-	for (unsigned i = 0; i < 2; i++)
-		side_reset(&h, &h.side[i]);
+	for (unsigned i = 0; i < 2; i++) {
+		tcp_stream_init(&h.side[i].s);
+		side_reset(&h, &h.side[i], accepted[i], isn);
+	}
 	data += 8;
 	size -= 8;
 	for (size_t r = 0; r + 8 <= size && r / 8 < MAX_RECORDS; r += 8) {
@@ -190,7 +243,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(!tcp_stream_has_queue(&d->s));
 			if (op & TCP_FIN) {
 				total += d->delivered;
-				side_reset(&h, d);
+				side_reset(&h, d, d->accepted, isn);
 			}
 		} else if (op & 0x20) {
 			tcp_stream_ack(&d->s, h.pool, &h.lim, isn + off, &ops, d);
@@ -210,7 +263,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				seg[i] = src(first + i) ^ ((op & 0x10) ? 0xa5 : 0);
 			if ((op & 0x10) && len > 0)
 				d->corrupted = true;
+			bool taken = !(flags & TCP_RST) &&
+				     !(d->s.flags & (TCP_STREAM_RST | TCP_STREAM_DEPTH));
+			bool was_synced = (d->s.flags & TCP_STREAM_SYNCED) != 0;
+			uint32_t next_before = tcp_stream_next_seq(&d->s);
+			unsigned drops = d->n_drops;
+
 			tcp_stream_segment(&d->s, h.pool, &h.lim, seq, flags, seg, len, &ops, d);
+			if (taken && d->n_drops == drops)
+				mark_accepted(d, was_synced, next_before, first, len);
 		}
 		check_state(&h);
 	}
