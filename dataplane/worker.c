@@ -351,14 +351,19 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 	w->env.counters[IPC_C_RX_PACKETS]++;
 	w->env.counters[IPC_C_RX_BYTES] += m->pkt_len;
 	w->env.now_us = packet_time_us(w, m, wall_us);
-	if (!rte_pktmbuf_is_contiguous(m)) {
+
+	/* Frames larger than an mbuf (GRO/TSO captures, jumbo frames) come in segments:
+	 * decoding wants them whole, so those few are copied. */
+	uint32_t len = m->pkt_len > UINT16_MAX ? UINT16_MAX : m->pkt_len;
+	const uint8_t *frame = rte_pktmbuf_read(m, 0, len, w->linear);
+
+	if (frame == NULL) {
 		w->env.counters[IPC_C_DECODE_ERRORS]++;
 		goto out;
 	}
-	r = decode_packet(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p);
+	r = decode_packet(frame, len, &p);
 	if (r == DECODE_FRAGMENT) {
-		r = reassemble(w, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p,
-			       &overlap_diff);
+		r = reassemble(w, frame, len, &p, &overlap_diff);
 		if (r == DECODE_FRAGMENT)
 			goto out;
 	}
@@ -402,9 +407,11 @@ dispatch_burst(struct worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t wa
 		struct pkt_info p;
 		unsigned target = w->idx;
 
-		if (dp->n_workers > 1 && rte_pktmbuf_is_contiguous(m)) {
-			enum decode_result r = decode_packet(rte_pktmbuf_mtod(m, const uint8_t *),
-							     m->data_len, &p);
+		if (dp->n_workers > 1) {
+			uint32_t len = m->pkt_len > UINT16_MAX ? UINT16_MAX : m->pkt_len;
+			const uint8_t *frame = rte_pktmbuf_read(m, 0, len, w->linear);
+			enum decode_result r = frame != NULL ? decode_packet(frame, len, &p)
+							     : DECODE_TRUNCATED;
 
 			if (r == DECODE_OK || r == DECODE_FRAGMENT)
 				target = flow_hosts_hash(&p) % dp->n_workers;
@@ -457,10 +464,11 @@ worker_create(struct dp *dp, unsigned idx, unsigned lcore)
 	w->flows = flow_table_create(name, &lim, socket);
 	w->frags = ip_frag_table_create(FRAG_DATAGRAMS, FRAG_BYTES);
 	w->reasm = tcp_reasm_pool_create(dp->cfg.reasm_chunks);
+	w->linear = rte_malloc_socket("linear", UINT16_MAX + 1, 0, socket);
 	w->reasm_lim.max_queued_bytes = dp->cfg.reasm_window;
 	w->reasm_lim.max_stream_bytes = dp->cfg.inspect_depth;
 	if (w->dispatch == NULL || w->events == NULL || w->flows == NULL || w->frags == NULL ||
-	    w->reasm == NULL)
+	    w->reasm == NULL || w->linear == NULL)
 		goto fail;
 	ip_frag_table_set_limits(w->frags, FRAG_TIMEOUT_US, FRAG_MAX_PIECES);
 	if (dp->supp != NULL) {
@@ -489,6 +497,7 @@ worker_destroy(struct worker *w)
 	ip_frag_table_destroy(w->frags);
 	flow_table_destroy(w->flows);
 	tcp_reasm_pool_destroy(w->reasm);
+	rte_free(w->linear);
 	rte_ring_free(w->events);
 	rte_ring_free(w->dispatch);
 	rte_free(w);

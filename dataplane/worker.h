@@ -44,6 +44,7 @@ struct worker {
 	struct suppress_reader *supp;
 	struct inspect_env env;           /* holds this worker's counters */
 	_Atomic uint64_t last_rx_us;      /* wall time of the last packet received */
+	uint8_t *linear;                  /* a multi-segment packet copied whole (64 KiB) */
 	atomic_bool done;
 } __rte_cache_aligned;
 
