@@ -135,6 +135,12 @@ add_vdev(struct options *o, const char *driver, const char *key, const char *arg
 {
 	char buf[512];
 
+	/* EAL splits vdev arguments at commas and '=': such a path cannot be passed. */
+	if (strpbrk(arg, ",=") != NULL) {
+		fprintf(stderr, "postern-dataplane: %s: a path with ',' or '=' cannot be given to "
+				"DPDK's %s driver; rename or link it\n", arg, driver);
+		exit(2);
+	}
 	if (o->n_vdevs == DP_MAX_PORTS) {
 		fprintf(stderr, "postern-dataplane: at most %d inputs\n", DP_MAX_PORTS);
 		exit(2);

@@ -101,5 +101,13 @@ check "garbage capture is refused cleanly (status $rc, not a signal)" \
 	test "$rc" -ne 0 -a "$rc" -lt 124
 check "garbage capture error says why" grep -qi "pcap\|EAL" "$work/garbage.out"
 
+# 7. a capture path DPDK's vdev arguments cannot carry: refused with the reason
+cp "$top/tests/pcap/demo/input.pcap" "$work/a,b.pcap"
+"$build/dataplane/postern-dataplane" -c "$work/postern.conf" --pcap "$work/a,b.pcap" \
+	> "$work/comma.out" 2>&1
+rc=$?
+check "a capture path with a comma is refused (status $rc)" test "$rc" -eq 2
+check "the refusal says why" grep -q "cannot be given to DPDK" "$work/comma.out"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
