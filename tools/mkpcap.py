@@ -31,7 +31,8 @@ Scenarios:
         record header promises more bytes than the file holds).
 
 Usage (from the repository root):
-  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|bench] [--sessions N] [--out FILE]
+  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|bench|synflood] [--sessions N]
+                                   [--syns N] [--out FILE]
 --out defaults to the scenario's path above, relative to the repository root.
 """
 
@@ -375,10 +376,54 @@ def build_bench(n_sessions):
     return cap.pcap()
 
 
+def _csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def syn_frame(src, sport, dst, dport, seq):
+    """A SYN built by hand (scapy is too slow for a flood): Ethernet, IPv4, TCP with MSS."""
+    saddr = bytes(int(x) for x in src.split("."))
+    daddr = bytes(int(x) for x in dst.split("."))
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 6 << 4, 0x02, WINDOW, 0, 0)
+    tcp += struct.pack("!BBH", 2, 4, MSS)
+    pseudo = saddr + daddr + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", _csum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, saddr, daddr)
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    eth = bytes.fromhex("02000a0a0019" "02000a0b0001") + b"\x08\x00"
+    return eth + ip + tcp
+
+
+def build_synflood(syns_per_packet):
+    """The demo's sessions with a SYN flood to the relay's port 25 woven through them: after
+    every packet of the demo, `syns_per_packet` SYNs from ever new spoofed sources that never
+    complete the handshake. 20 us apart, so the whole flood lasts a second or two."""
+    cap = Capture()
+    for i, s in enumerate([session_a(), session_b(), session_c(), session_d()]):
+        cap.session(s, i)
+    records = []
+    n = 0
+    for rec in cap.records:
+        records.append(rec[2])
+        for _ in range(syns_per_packet):
+            src = "172.%d.%d.%d" % (16 + n // 65536 % 16, n // 256 % 256, n % 256 or 1)
+            records.append(syn_frame(src, 1024 + n % 60000, RELAY[0], 25, n * 7919))
+            n += 1
+    cap.records = [(START_SEC + n * 20 // 1000000, n * 20 % 1000000, data)
+                   for n, data in enumerate(records)]
+    return cap.pcap()
+
+
 SCENARIOS = {
     "demo": (build_demo, "tests/pcap/demo/input.pcap"),
     "bad": (build_bad, "tests/pcap/truncated/input.pcap"),
     "bench": (None, "build/bench/bench.pcap"),
+    "synflood": (None, "build/synflood.pcap"),
 }
 
 
@@ -388,10 +433,15 @@ def main():
     ap.add_argument("--out", help="output file (default: the scenario's path in the repo)")
     ap.add_argument("--sessions", type=int, default=2000,
                     help="sessions in the bench scenario (default 2000)")
+    ap.add_argument("--syns", type=int, default=500,
+                    help="SYNs after each demo packet in the synflood scenario (default 500)")
     args = ap.parse_args()
     build, default = SCENARIOS[args.scenario]
+    ap_syns = args.syns
     if args.scenario == "bench":
         build = lambda: build_bench(args.sessions)
+    elif args.scenario == "synflood":
+        build = lambda: build_synflood(ap_syns)
     out = args.out
     if out is None:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
