@@ -45,6 +45,7 @@ static const struct opt options[] = {
 	{ "inspect_depth", OPT_U64, OFF(inspect_depth), 0, UINT64_MAX },
 	{ "address_output", OPT_ADDR_OUTPUT, OFF(address_output), 0, 0 },
 	{ "eve_smtp_events", OPT_BOOL, OFF(eve_smtp_events), 0, 0 },
+	{ "smtp_inspection", OPT_BOOL, OFF(smtp_inspection), 0, 0 },
 };
 
 void
@@ -72,6 +73,7 @@ config_defaults(struct postern_config *c)
 	c->inspect_depth = 0;
 	c->address_output = CONFIG_ADDR_PLAIN;
 	c->eve_smtp_events = false;
+	c->smtp_inspection = true;
 }
 
 static int

@@ -47,6 +47,7 @@ struct postern_config {
 	/* output */
 	enum config_address_output address_output;
 	bool eve_smtp_events;                  /* also one "smtp" event per transaction */
+	bool smtp_inspection;                  /* no: flows are tracked and reassembled only */
 };
 
 /* Defaults for every option. */

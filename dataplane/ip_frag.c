@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IP fragment reassembly over fixed pools. A datagram slot keeps its key, the header of its
- * offset-0 fragment and a sorted array of disjoint byte ranges ("pieces"); each piece's bytes
- * live in a chain of IP_FRAG_CHUNK-byte chunks from a table-wide pool. A new fragment is cut
- * against the pieces held: overlapping bytes are compared (first wins), only the gaps are
- * stored, so the pieces never overlap and "complete" is simply held == end. Where a fragment
+ * offset-0 fragment, a sorted array of the disjoint byte ranges held (merged whenever they
+ * touch, so the array counts holes, not fragments: 8-byte fragments in any order stay cheap)
+ * and an index of its data by position: chunk slot k holds datagram bytes [k * IP_FRAG_CHUNK,
+ * (k + 1) * IP_FRAG_CHUNK), taken on demand from a table-wide pool of IP_FRAG_CHUNK-byte
+ * chunks. A new fragment is cut against the ranges held: overlapping bytes are compared
+ * (first wins), only the gaps are written, and "complete" is simply held == end. Where a fragment
  * makes the datagram impossible for a receiver (data past the end, two different ends, more
  * than 65535 bytes), Linux drops the whole datagram, and so do we: inspecting a datagram the
  * server never got would let an attacker insert data. Slots sit on a hash (keyed, seeded at
@@ -37,10 +39,14 @@ struct frag_key {
 
 _Static_assert(sizeof(struct frag_key) == 44, "key has no hidden padding: compared by memcmp");
 
-struct frag_piece {
+/* Datagram data ends at 65535 at most: chunk slots per datagram. */
+#define N_SLOTS ((IP_MAX_LEN + IP_FRAG_CHUNK - 1) / IP_FRAG_CHUNK)
+
+_Static_assert(N_SLOTS <= UINT16_MAX, "chunk_slot holds a slot number in 16 bits");
+
+struct frag_range {
 	uint16_t start;
-	uint16_t len;           /* > 0 */
-	uint32_t chunk;         /* first chunk of its bytes */
+	uint16_t end;           /* > start; ranges never touch: touching ones are merged */
 };
 
 struct frag_dgram {
@@ -49,10 +55,11 @@ struct frag_dgram {
 	uint32_t hash_next;     /* bucket chain, or the free list */
 	uint32_t age_prev;      /* creation order */
 	uint32_t age_next;
-	uint32_t held;          /* bytes held: the pieces' lengths summed */
+	uint32_t held;          /* bytes held: the ranges' lengths summed */
 	uint32_t end;           /* data length, once the last fragment came */
 	uint32_t events;        /* enum ip_frag_event bits raised so far */
-	uint16_t n_pieces;
+	uint32_t chunks;        /* its chunks, linked by chunk_next, in no order */
+	uint16_t n_ranges;
 	uint16_t hdr_len;       /* 0 until the offset-0 fragment came */
 	uint16_t nh_off;        /* IPv6: next-header byte to patch in hdr */
 	uint8_t first_proto;    /* IPv6: next header of the offset-0 fragment */
@@ -63,7 +70,8 @@ struct frag_dgram {
 
 struct ip_frag_table {
 	struct frag_dgram *dgrams;
-	struct frag_piece *pieces;      /* IP_FRAG_MAX_FRAGS_CAP per datagram */
+	struct frag_range *ranges;      /* IP_FRAG_MAX_FRAGS_CAP per datagram */
+	uint32_t *slots;                /* N_SLOTS per datagram: chunk or NIL */
 	uint32_t *buckets;
 	uint32_t bucket_mask;
 	uint32_t n_dgrams;
@@ -71,7 +79,8 @@ struct ip_frag_table {
 	uint32_t age_head;              /* oldest */
 	uint32_t age_tail;
 	uint8_t *chunk_data;
-	uint32_t *chunk_next;
+	uint32_t *chunk_next;           /* a datagram's chunk list, or the free list */
+	uint16_t *chunk_slot;           /* which slot of its datagram a chunk fills */
 	uint32_t n_chunks;
 	uint32_t free_chunk;
 	uint32_t n_free_chunks;
@@ -108,10 +117,16 @@ key_hash(const struct ip_frag_table *t, const struct frag_key *k)
 	return (uint32_t)mix64(h ^ w);
 }
 
-static struct frag_piece *
-pieces_of(struct ip_frag_table *t, uint32_t d)
+static struct frag_range *
+ranges_of(struct ip_frag_table *t, uint32_t d)
 {
-	return t->pieces + (size_t)d * IP_FRAG_MAX_FRAGS_CAP;
+	return t->ranges + (size_t)d * IP_FRAG_MAX_FRAGS_CAP;
+}
+
+static uint32_t *
+slots_of(struct ip_frag_table *t, uint32_t d)
+{
+	return t->slots + (size_t)d * N_SLOTS;
 }
 
 static void
@@ -122,84 +137,108 @@ count(struct ip_frag_table *t, uint32_t *events, enum ip_frag_event e)
 		*events |= 1u << e;
 }
 
-/* --- chunk chains --- */
+/* --- data by position --- */
 
-/* Caller checked n_free_chunks. */
-static uint32_t
-chain_store(struct ip_frag_table *t, const uint8_t *data, size_t len)
+/* Give slot k of datagram d a chunk. Caller checked n_free_chunks and that the slot is NIL. */
+static void
+chunk_take(struct ip_frag_table *t, uint32_t d, uint32_t k)
 {
-	uint32_t head = NIL, *link = &head;
+	uint32_t c = t->free_chunk;
 
-	while (len > 0) {
-		uint32_t c = t->free_chunk;
-		size_t n = len < IP_FRAG_CHUNK ? len : IP_FRAG_CHUNK;
-
-		t->free_chunk = t->chunk_next[c];
-		t->n_free_chunks--;
-		memcpy(t->chunk_data + (size_t)c * IP_FRAG_CHUNK, data, n);
-		t->chunk_next[c] = NIL;
-		*link = c;
-		link = &t->chunk_next[c];
-		data += n;
-		len -= n;
-	}
-	return head;
+	t->free_chunk = t->chunk_next[c];
+	t->n_free_chunks--;
+	t->chunk_next[c] = t->dgrams[d].chunks;
+	t->dgrams[d].chunks = c;
+	t->chunk_slot[c] = (uint16_t)k;
+	slots_of(t, d)[k] = c;
 }
 
+/* Return all of a datagram's chunks to the pool; its index is all NIL again. */
 static void
-chain_free(struct ip_frag_table *t, uint32_t c)
+chunks_release(struct ip_frag_table *t, uint32_t d)
 {
+	uint32_t *slots = slots_of(t, d);
+	uint32_t c = t->dgrams[d].chunks;
+
 	while (c != NIL) {
 		uint32_t next = t->chunk_next[c];
 
+		slots[t->chunk_slot[c]] = NIL;
 		t->chunk_next[c] = t->free_chunk;
 		t->free_chunk = c;
 		t->n_free_chunks++;
 		c = next;
 	}
+	t->dgrams[d].chunks = NIL;
 }
 
-/* Bytes [skip, skip + len) of a chain equal `data`? */
+/* The datagram bytes [pos, pos + len), all in chunks held, equal `data`? */
 static bool
-chain_equal(const struct ip_frag_table *t, uint32_t c, size_t skip, const uint8_t *data,
-	    size_t len)
+span_equal(const struct ip_frag_table *t, const uint32_t *slots, uint32_t pos,
+	   const uint8_t *data, size_t len)
 {
-	while (skip >= IP_FRAG_CHUNK) {
-		c = t->chunk_next[c];
-		skip -= IP_FRAG_CHUNK;
-	}
 	while (len > 0) {
-		size_t n = IP_FRAG_CHUNK - skip;
+		uint32_t o = pos % IP_FRAG_CHUNK;
+		size_t n = IP_FRAG_CHUNK - o < len ? IP_FRAG_CHUNK - o : len;
 
-		if (n > len)
-			n = len;
-		if (memcmp(t->chunk_data + (size_t)c * IP_FRAG_CHUNK + skip, data, n) != 0)
+		if (memcmp(t->chunk_data + (size_t)slots[pos / IP_FRAG_CHUNK] * IP_FRAG_CHUNK + o,
+			   data, n) != 0)
 			return false;
 		data += n;
 		len -= n;
-		skip = 0;
-		c = t->chunk_next[c];
+		pos += (uint32_t)n;
 	}
 	return true;
 }
 
+/* Write `data` at datagram position pos; the slots it spans have chunks. */
 static void
-chain_copy(const struct ip_frag_table *t, uint32_t c, size_t len, uint8_t *dst)
+span_store(struct ip_frag_table *t, const uint32_t *slots, uint32_t pos, const uint8_t *data,
+	   size_t len)
 {
 	while (len > 0) {
-		size_t n = len < IP_FRAG_CHUNK ? len : IP_FRAG_CHUNK;
+		uint32_t o = pos % IP_FRAG_CHUNK;
+		size_t n = IP_FRAG_CHUNK - o < len ? IP_FRAG_CHUNK - o : len;
 
-		memcpy(dst, t->chunk_data + (size_t)c * IP_FRAG_CHUNK, n);
-		dst += n;
+		memcpy(t->chunk_data + (size_t)slots[pos / IP_FRAG_CHUNK] * IP_FRAG_CHUNK + o,
+		       data, n);
+		data += n;
 		len -= n;
-		c = t->chunk_next[c];
+		pos += (uint32_t)n;
 	}
 }
 
-static uint32_t
-chunks_for(size_t len)
+static void
+span_copy(const struct ip_frag_table *t, const uint32_t *slots, uint32_t pos, size_t len,
+	  uint8_t *dst)
 {
-	return (uint32_t)((len + IP_FRAG_CHUNK - 1) / IP_FRAG_CHUNK);
+	while (len > 0) {
+		uint32_t o = pos % IP_FRAG_CHUNK;
+		size_t n = IP_FRAG_CHUNK - o < len ? IP_FRAG_CHUNK - o : len;
+
+		memcpy(dst, t->chunk_data + (size_t)slots[pos / IP_FRAG_CHUNK] * IP_FRAG_CHUNK + o,
+		       n);
+		dst += n;
+		len -= n;
+		pos += (uint32_t)n;
+	}
+}
+
+/* The first range that ends at or after pos (touching counts), or n_ranges. */
+static uint16_t
+range_search(const struct frag_range *r, uint16_t n, uint32_t pos)
+{
+	uint16_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint16_t mid = (uint16_t)(lo + (hi - lo) / 2);
+
+		if (r[mid].end < pos)
+			lo = (uint16_t)(mid + 1);
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* --- datagram slots --- */
@@ -208,11 +247,9 @@ static void
 dgram_free(struct ip_frag_table *t, uint32_t d)
 {
 	struct frag_dgram *g = &t->dgrams[d];
-	struct frag_piece *pc = pieces_of(t, d);
 	uint32_t *link = &t->buckets[key_hash(t, &g->key) & t->bucket_mask];
 
-	for (uint16_t i = 0; i < g->n_pieces; i++)
-		chain_free(t, pc[i].chunk);
+	chunks_release(t, d);
 	while (*link != d)
 		link = &t->dgrams[*link].hash_next;
 	*link = g->hash_next;
@@ -274,6 +311,7 @@ dgram_new(struct ip_frag_table *t, const struct frag_key *k, uint32_t bucket, ui
 	memset(g, 0, offsetof(struct frag_dgram, hdr));
 	g->key = *k;
 	g->first_us = now_us;
+	g->chunks = NIL;
 	g->in_use = true;
 	g->hash_next = t->buckets[bucket];
 	t->buckets[bucket] = d;
@@ -311,14 +349,19 @@ ip_frag_table_create(uint32_t max_datagrams, uint32_t max_bytes)
 	t->timeout_us = IP_FRAG_DEFAULT_TIMEOUT_US;
 	t->max_frags = IP_FRAG_DEFAULT_MAX_FRAGS;
 	t->dgrams = calloc(max_datagrams, sizeof(*t->dgrams));
-	t->pieces = calloc((size_t)max_datagrams * IP_FRAG_MAX_FRAGS_CAP, sizeof(*t->pieces));
+	t->ranges = calloc((size_t)max_datagrams * IP_FRAG_MAX_FRAGS_CAP, sizeof(*t->ranges));
+	t->slots = malloc((size_t)max_datagrams * N_SLOTS * sizeof(*t->slots));
 	t->buckets = malloc((size_t)n_buckets * sizeof(*t->buckets));
 	t->chunk_data = malloc((size_t)t->n_chunks * IP_FRAG_CHUNK);
 	t->chunk_next = malloc((size_t)t->n_chunks * sizeof(*t->chunk_next));
+	t->chunk_slot = malloc((size_t)t->n_chunks * sizeof(*t->chunk_slot));
 	t->out = malloc(IP_FRAG_MAX_HDR + IP_MAX_LEN);
-	if (t->dgrams == NULL || t->pieces == NULL || t->buckets == NULL ||
-	    t->chunk_data == NULL || t->chunk_next == NULL || t->out == NULL)
+	if (t->dgrams == NULL || t->ranges == NULL || t->slots == NULL || t->buckets == NULL ||
+	    t->chunk_data == NULL || t->chunk_next == NULL || t->chunk_slot == NULL ||
+	    t->out == NULL)
 		goto fail_table;
+	for (size_t i = 0; i < (size_t)max_datagrams * N_SLOTS; i++)
+		t->slots[i] = NIL;
 	for (uint32_t i = 0; i < n_buckets; i++)
 		t->buckets[i] = NIL;
 	for (uint32_t i = 0; i < max_datagrams; i++)
@@ -348,10 +391,12 @@ ip_frag_table_destroy(struct ip_frag_table *t)
 	if (t == NULL)
 		return;
 	free(t->out);
+	free(t->chunk_slot);
 	free(t->chunk_next);
 	free(t->chunk_data);
 	free(t->buckets);
-	free(t->pieces);
+	free(t->slots);
+	free(t->ranges);
 	free(t->dgrams);
 	free(t);
 }
@@ -418,15 +463,17 @@ static bool
 assemble(struct ip_frag_table *t, uint32_t d, size_t *out_len)
 {
 	struct frag_dgram *g = &t->dgrams[d];
-	const struct frag_piece *pc = pieces_of(t, d);
+	const struct frag_range *r = ranges_of(t, d);
+	const uint32_t *slots = slots_of(t, d);
 	uint8_t *o = t->out;
 	size_t total = (size_t)g->hdr_len + g->end;
 
 	if (g->key.version == 4 ? total > IP_MAX_LEN : total - 40 > IP_MAX_LEN)
 		return false;
 	memcpy(o, g->hdr, g->hdr_len);
-	for (uint16_t i = 0; i < g->n_pieces; i++)
-		chain_copy(t, pc[i].chunk, pc[i].len, o + g->hdr_len + pc[i].start);
+	for (uint16_t i = 0; i < g->n_ranges; i++)
+		span_copy(t, slots, r[i].start, (size_t)r[i].end - r[i].start,
+			  o + g->hdr_len + r[i].start);
 	if (g->key.version == 4) {
 		o[2] = (uint8_t)(total >> 8);
 		o[3] = (uint8_t)total;
@@ -524,9 +571,9 @@ ip_frag_add(struct ip_frag_table *t, const uint8_t *frame, size_t len, const str
 		d = dgram_new(t, &k, bucket, now_us);
 
 	struct frag_dgram *g = &t->dgrams[d];
-	struct frag_piece *pc = pieces_of(t, d);
-	const struct frag_piece *last = g->n_pieces > 0 ? &pc[g->n_pieces - 1] : NULL;
-	uint32_t held_end = last != NULL ? (uint32_t)last->start + last->len : 0;
+	struct frag_range *r = ranges_of(t, d);
+	uint32_t *slots = slots_of(t, d);
+	uint32_t held_end = g->n_ranges > 0 ? r[g->n_ranges - 1].end : 0;
 
 	if (f->more ? g->end_known && end > g->end
 		    : (g->end_known && end != g->end) || end < held_end) {
@@ -534,17 +581,19 @@ ip_frag_add(struct ip_frag_table *t, const uint8_t *frame, size_t len, const str
 		goto drop_dgram;
 	}
 
-	/* Cut [off, end) against the pieces held: compare overlaps, collect the gaps. */
+	/*
+	 * Ranges [lo, hi) overlap or touch [off, end): they and the new bytes become one range.
+	 * Cut [off, end) against them: compare overlaps, collect the gaps.
+	 */
+	uint16_t lo = range_search(r, g->n_ranges, off), hi = lo;
 	uint32_t pos = off;
 	bool overlap = false, differ = false;
 
-	for (uint16_t i = 0; i < g->n_pieces && pos < end; i++) {
-		uint32_t ps = pc[i].start, pe = ps + pc[i].len;
+	for (; hi < g->n_ranges && r[hi].start <= end; hi++) {
+		uint32_t ps = r[hi].start, pe = r[hi].end;
 
-		if (pe <= pos)
-			continue;
-		if (ps >= end)
-			break;
+		if (pe <= pos || ps >= end)
+			continue;       /* touches only */
 		if (ps > pos) {
 			gaps[n_gaps].start = pos;
 			gaps[n_gaps++].len = ps - pos;
@@ -554,7 +603,7 @@ ip_frag_add(struct ip_frag_table *t, const uint8_t *frame, size_t len, const str
 		uint32_t oe = pe < end ? pe : end;
 
 		overlap = true;
-		if (!chain_equal(t, pc[i].chunk, pos - ps, data + (pos - off), oe - pos))
+		if (!span_equal(t, slots, pos, data + (pos - off), oe - pos))
 			differ = true;
 		pos = oe;
 	}
@@ -568,14 +617,15 @@ ip_frag_add(struct ip_frag_table *t, const uint8_t *frame, size_t len, const str
 		count(t, &ev, IP_FRAG_EV_DUPLICATE);
 	else if (overlap)
 		count(t, &ev, IP_FRAG_EV_OVERLAP_SAME);
-	if (g->n_pieces + n_gaps > t->max_frags) {
+	if ((uint32_t)g->n_ranges - (hi - lo) + 1 > t->max_frags) {
 		count(t, &ev, IP_FRAG_EV_TOO_MANY);
 		goto drop_dgram;
 	}
-	for (uint32_t i = 0; i < n_gaps; i++) {
-		need += chunks_for(gaps[i].len);
+	/* a slot with no chunk holds no byte yet: the fragment's part of it is a gap */
+	for (uint32_t sl = off / IP_FRAG_CHUNK; sl <= (end - 1) / IP_FRAG_CHUNK; sl++)
+		need += slots[sl] == NIL;
+	for (uint32_t i = 0; i < n_gaps; i++)
 		gap_bytes += gaps[i].len;
-	}
 	while (t->n_free_chunks < need) {
 		uint32_t victim = oldest_except(t, d);
 
@@ -586,20 +636,24 @@ ip_frag_add(struct ip_frag_table *t, const uint8_t *frame, size_t len, const str
 		count(t, NULL, IP_FRAG_EV_MEM_FULL);
 		dgram_free(t, victim);
 	}
+	for (uint32_t sl = off / IP_FRAG_CHUNK; need > 0 && sl <= (end - 1) / IP_FRAG_CHUNK; sl++)
+		if (slots[sl] == NIL)
+			chunk_take(t, d, sl);
+	for (uint32_t i = 0; i < n_gaps; i++)
+		span_store(t, slots, gaps[i].start, data + (gaps[i].start - off), gaps[i].len);
 
-	/* Insert the gaps as new pieces, keeping the array sorted by start. */
-	uint16_t at = 0;
+	/* Ranges [lo, hi) and [off, end) become one. */
+	struct frag_range merged = { (uint16_t)off, (uint16_t)end };
 
-	for (uint32_t i = 0; i < n_gaps; i++) {
-		while (at < g->n_pieces && pc[at].start < gaps[i].start)
-			at++;
-		memmove(pc + at + 1, pc + at, (size_t)(g->n_pieces - at) * sizeof(*pc));
-		pc[at].start = (uint16_t)gaps[i].start;
-		pc[at].len = (uint16_t)gaps[i].len;
-		pc[at].chunk = chain_store(t, data + (gaps[i].start - off), gaps[i].len);
-		g->n_pieces++;
-		at++;
+	if (hi > lo) {
+		if (r[lo].start < merged.start)
+			merged.start = r[lo].start;
+		if (r[hi - 1].end > merged.end)
+			merged.end = r[hi - 1].end;
 	}
+	memmove(r + lo + 1, r + hi, (size_t)(g->n_ranges - hi) * sizeof(*r));
+	r[lo] = merged;
+	g->n_ranges = (uint16_t)(g->n_ranges - (hi - lo) + 1);
 	g->held += gap_bytes;
 	if (!f->more) {
 		g->end = end;

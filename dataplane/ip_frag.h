@@ -5,7 +5,8 @@
  * one output buffer); nothing is allocated afterwards. Datagrams are keyed by (VLANs, src,
  * dst, id, IPv4 protocol). Overlaps follow a "first" policy: bytes already held win, and new
  * bytes that overlap them with different content raise IP_FRAG_EV_OVERLAP_DIFF (an evasion
- * attempt). Limits: 65535-byte datagrams, a maximum of stored fragments per datagram, a
+ * attempt). Limits: 65535-byte datagrams, a maximum of disjoint byte ranges held per datagram
+ * (holes, not fragments: adjacent fragments merge, so 8-byte fragments in order cost one), a
  * timeout from the first fragment, a table-full policy that evicts the oldest datagram. Every
  * limit hit is a counted event. It does not decode (decode.c describes each fragment in
  * struct pkt_frag; decode_ip() decodes the result) and it does not know about flows.
@@ -19,8 +20,10 @@
 
 #include "decode.h"
 
-#define IP_FRAG_MAX_FRAGS_CAP 256       /* pieces per datagram: 8-byte ones of 1500 bytes fit */
-#define IP_FRAG_DEFAULT_MAX_FRAGS 256
+/* Disjoint ranges held per datagram. 8-byte fragments of a 9000-byte jumbo in random order
+ * leave up to ~n/4 = 281 holes at once; in any order a 1500-byte packet leaves at most 93. */
+#define IP_FRAG_MAX_FRAGS_CAP 512
+#define IP_FRAG_DEFAULT_MAX_FRAGS 512
 #define IP_FRAG_DEFAULT_TIMEOUT_US 30000000ull  /* Linux ipfrag_time */
 #define IP_FRAG_MAX_HDR 256     /* IP header (+ IPv6 unfragmentable part) kept per datagram */
 #define IP_FRAG_CHUNK 128       /* fragment data is held in chunks of this many bytes */
@@ -36,7 +39,7 @@ enum ip_frag_event {
 	IP_FRAG_EV_DUPLICATE = 0,   /* an exact repeat of bytes held: ignored */
 	IP_FRAG_EV_OVERLAP_SAME,    /* overlaps bytes held with the same content */
 	IP_FRAG_EV_OVERLAP_DIFF,    /* overlaps bytes held with different content: first wins */
-	IP_FRAG_EV_TOO_MANY,        /* more stored fragments than the limit: datagram dropped */
+	IP_FRAG_EV_TOO_MANY,        /* more disjoint ranges held than the limit: datagram dropped */
 	IP_FRAG_EV_TIMEOUT,         /* a datagram expired incomplete (counter only) */
 	IP_FRAG_EV_TABLE_FULL,      /* no free slot: the oldest datagram was evicted */
 	IP_FRAG_EV_MEM_FULL,        /* no free chunk: the oldest evicted, or this one dropped */
@@ -74,8 +77,8 @@ struct ip_frag_table *ip_frag_table_create(uint32_t max_datagrams, uint32_t max_
 void ip_frag_table_destroy(struct ip_frag_table *t);
 
 /*
- * Start-up: change the timeout (microseconds, > 0) and the stored fragments per datagram
- * (1..IP_FRAG_MAX_FRAGS_CAP). 0 or -EINVAL.
+ * Start-up: change the timeout (microseconds, > 0) and the disjoint byte ranges (holes) held
+ * per datagram (1..IP_FRAG_MAX_FRAGS_CAP). 0 or -EINVAL.
  */
 int ip_frag_table_set_limits(struct ip_frag_table *t, uint64_t timeout_us, uint32_t max_frags);
 

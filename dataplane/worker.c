@@ -24,11 +24,11 @@
 
 #define SWEEP_BUDGET 64
 #define FRAG_SWEEP_BUDGET 8
-#define FRAG_DATAGRAMS 4096             /* per worker, ~3.5 KB of slot and pieces each */
+#define FRAG_DATAGRAMS 4096             /* per worker, ~4.4 KB of slot and ranges each */
 #define FRAG_BYTES (8u << 20)
 #define FRAG_TIMEOUT_US 30000000        /* Linux's ipfrag_time */
-/* 8-byte fragments of a full-size TCP segment are ~183 pieces: an evasion tool's favourite,
- * so they must fit; bigger datagrams cut that fine are dropped and counted (TOO_MANY). */
+/* Held ranges merge, so the cap counts holes: a 9000-byte jumbo in 8-byte fragments sent in
+ * random order peaks near 280. More holes than this: dropped and counted (TOO_MANY). */
 #define FRAG_MAX_PIECES IP_FRAG_MAX_FRAGS_CAP
 
 static struct ipc_tx *
@@ -185,7 +185,7 @@ stream_deliver(void *ctx, const uint8_t *data, uint32_t len)
 {
 	struct stream_ctx *c = ctx;
 
-	if (c->f->client_side == FLOW_SIDE_UNKNOWN)
+	if (c->f->client_side == FLOW_SIDE_UNKNOWN || !c->w->dp->cfg.smtp_inspection)
 		return;
 	if (c->f->sess == NULL)
 		session_start(c->w, c->f);

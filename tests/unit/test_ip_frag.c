@@ -3,7 +3,8 @@
  * Unit tests for dataplane/ip_frag.c: a TCP segment carrying an SMTP command, cut into three
  * IPv4 or IPv6 fragments, reassembled in every order and compared byte for byte with the
  * unfragmented packet; duplicates, overlaps (same and different data: first wins), timeouts,
- * a full table, a full byte pool, too many fragments, oversize and malformed fragments. Each
+ * a full table, a full byte pool, too many disjoint ranges (holes), 9000-byte datagrams in
+ * 8-byte fragments in reverse and random order, oversize and malformed fragments. Each
  * test also checks that the table's memory accounting returns to zero.
  */
 #include <errno.h>
@@ -354,7 +355,7 @@ test_missing_fragment_times_out(void **state)
 	assert_int_equal(add_piece(t, 4, 5, seg, 2, 20).r, IP_FRAG_HELD);
 	ip_frag_table_stats(t, &s);
 	assert_int_equal(s.datagrams_in_use, 1);
-	assert_int_equal(s.bytes_in_use, 2 * IP_FRAG_CHUNK);
+	assert_int_equal(s.bytes_in_use, IP_FRAG_CHUNK); /* [0,24) and [48,61): both in chunk 0 */
 	assert_int_equal(ip_frag_sweep(t, 10 + to - 1, 8), 0);
 	assert_int_equal(ip_frag_sweep(t, 10 + to, 8), 1);
 	assert_int_equal(n_event(t, IP_FRAG_EV_TIMEOUT), 1);
@@ -437,20 +438,40 @@ test_too_many_fragments(void **state)
 
 	memset(data, 'z', sizeof(data));
 	assert_int_equal(ip_frag_table_set_limits(t, 1000000, 4), 0);
-	for (uint32_t i = 0; i < 4; i++) /* 8 bytes every 16: four pieces that never merge */
+	for (uint32_t i = 0; i < 4; i++) /* 8 bytes every 16: four disjoint ranges */
 		assert_int_equal(add_frag(t, 4, 77, data, i * 16, 8, true, 0).r, IP_FRAG_HELD);
-	/* a duplicate adds no piece */
+	/* a duplicate adds no range, nor does one that touches a held range */
 	assert_int_equal(add_frag(t, 4, 77, data, 16, 8, true, 0).r, IP_FRAG_HELD);
-	a = add_frag(t, 4, 77, data, 64, 8, true, 0);
+	a = add_frag(t, 4, 77, data, 56, 8, true, 0); /* [48,56) + [56,64) */
+	assert_int_equal(a.r, IP_FRAG_HELD);
+	assert_int_equal(a.events, 0);
+	a = add_frag(t, 4, 77, data, 72, 8, true, 0); /* a fifth hole-separated range */
 	assert_int_equal(a.r, IP_FRAG_DROPPED);
 	assert_int_equal(a.events, 1u << IP_FRAG_EV_TOO_MANY);
 	check_empty(t);
-	/* a fragment bridging two held ones can need more than one new piece */
+	/* a fragment bridging held ranges merges them: [16,64) is one range */
 	for (uint32_t i = 0; i < 3; i++)
 		assert_int_equal(add_frag(t, 6, 78, data, 16 + i * 16, 8, true, 0).r, IP_FRAG_HELD);
-	a = add_frag(t, 6, 78, data, 16, 48, true, 0); /* gaps [24,32) [40,48) [56,64) */
+	a = add_frag(t, 6, 78, data, 16, 48, true, 0); /* fills [24,32) [40,48) [56,64) */
+	assert_int_equal(a.r, IP_FRAG_HELD);
+	assert_int_equal(a.events, 1u << IP_FRAG_EV_OVERLAP_SAME);
+	for (uint32_t i = 0; i < 3; i++) /* [80,88) [96,104) [112,120): four ranges */
+		assert_int_equal(add_frag(t, 6, 78, data, 80 + i * 16, 8, true, 0).r, IP_FRAG_HELD);
+	a = add_frag(t, 6, 78, data, 128, 8, true, 0); /* a fifth: [128,136) */
 	assert_int_equal(a.r, IP_FRAG_DROPPED);
 	assert_true(a.events & (1u << IP_FRAG_EV_TOO_MANY));
+	check_empty(t);
+	/* every other 8-byte fragment of a 9000-byte datagram: 563 holes, past the cap */
+	static uint8_t jumbo[9000];
+
+	memset(jumbo, 'j', sizeof(jumbo));
+	assert_int_equal(ip_frag_table_set_limits(t, 1000000, IP_FRAG_MAX_FRAGS_CAP), 0);
+	a.r = IP_FRAG_HELD;
+	for (uint32_t off = 0; off < sizeof(jumbo) && a.r == IP_FRAG_HELD; off += 16)
+		a = add_frag(t, 4, 79, jumbo, off, 8, true, 0);
+	assert_int_equal(a.r, IP_FRAG_DROPPED);
+	assert_int_equal(a.events, 1u << IP_FRAG_EV_TOO_MANY);
+	assert_int_equal(n_event(t, IP_FRAG_EV_TOO_MANY), 3);
 	check_empty(t);
 	assert_int_equal(ip_frag_table_set_limits(t, 1, 0), -EINVAL);
 	assert_int_equal(ip_frag_table_set_limits(t, 1, IP_FRAG_MAX_FRAGS_CAP + 1), -EINVAL);
@@ -515,6 +536,74 @@ test_tiny_fragments_of_a_full_segment(void **state)
 	assert_memory_equal(a.out + 20, data, sizeof(data));
 	check_empty(t);
 	ip_frag_table_destroy(t);
+}
+
+/* A 9000-byte datagram (jumbo, or GRO'd and re-fragmented) in 1125 8-byte fragments. */
+#define JUMBO_LEN 9000u
+#define JUMBO_FRAGS (JUMBO_LEN / 8)
+
+static void
+jumbo_in_order(const uint32_t *order)
+{
+	static uint8_t data[JUMBO_LEN];
+	struct ip_frag_table *t = ip_frag_table_create(4, 64 * 1024);
+	struct add_result a = { 0 };
+
+	assert_non_null(t);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + i / 256);
+	for (uint32_t i = 0; i < JUMBO_FRAGS; i++) {
+		uint32_t off = order[i] * 8;
+
+		assert_int_equal(a.r, IP_FRAG_HELD);
+		a = add_frag(t, 4, 4242, data, off, 8, off + 8 < JUMBO_LEN, 0);
+		assert_int_not_equal(a.r, IP_FRAG_DROPPED);
+		/* IPv4 keeps an 8-byte first fragment (as Linux does) but flags it */
+		assert_int_equal(a.events & ~(1u << IP_FRAG_EV_TINY_FIRST), 0);
+	}
+	assert_int_equal(a.events, 1u << IP_FRAG_EV_TINY_FIRST);
+	assert_int_equal(a.r, IP_FRAG_COMPLETE);
+	assert_int_equal(a.out_len, 20 + JUMBO_LEN);
+	assert_int_equal(a.out[2] << 8 | a.out[3], 20 + JUMBO_LEN);
+	assert_int_equal(a.out[6] & 0x3f, 0);
+	assert_int_equal(a.out[7], 0);
+	assert_int_equal(decode_csum_fold(decode_csum_add(0, a.out, 20)), 0);
+	assert_memory_equal(a.out + 20, data, JUMBO_LEN);
+	check_empty(t);
+	ip_frag_table_destroy(t);
+}
+
+static void
+test_jumbo_tiny_fragments_reversed(void **state)
+{
+	(void)state;
+	static uint32_t order[JUMBO_FRAGS];
+
+	for (uint32_t i = 0; i < JUMBO_FRAGS; i++)
+		order[i] = JUMBO_FRAGS - 1 - i;
+	jumbo_in_order(order);
+}
+
+static void
+test_jumbo_tiny_fragments_random(void **state)
+{
+	(void)state;
+	static uint32_t order[JUMBO_FRAGS];
+	uint32_t x = 20240601; /* fixed seed: the same order every run */
+
+	for (uint32_t i = 0; i < JUMBO_FRAGS; i++)
+		order[i] = i;
+	for (uint32_t i = JUMBO_FRAGS - 1; i > 0; i--) {
+		x ^= x << 13; /* xorshift32 */
+		x ^= x >> 17;
+		x ^= x << 5;
+
+		uint32_t j = x % (i + 1), tmp = order[i];
+
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	jumbo_in_order(order);
 }
 
 static void
@@ -777,6 +866,8 @@ main(void)
 		cmocka_unit_test(test_too_many_fragments),
 		cmocka_unit_test(test_beyond_65535_rejected),
 		cmocka_unit_test(test_tiny_fragments_of_a_full_segment),
+		cmocka_unit_test(test_jumbo_tiny_fragments_reversed),
+		cmocka_unit_test(test_jumbo_tiny_fragments_random),
 		cmocka_unit_test(test_largest_datagram),
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_end_conflicts),
