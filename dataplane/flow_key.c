@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "flow_key.h"
+#include "hash_mix.h"
 
 _Static_assert(sizeof(struct flow_key) == 40, "flow key is hashed as 5 words");
 
@@ -33,17 +34,6 @@ flow_key_from_pkt(struct flow_key *key, const struct pkt_info *pkt)
 	return side;
 }
 
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
-
 static uint64_t
 hash_words(const struct flow_key *key, uint64_t seed)
 {
@@ -52,7 +42,7 @@ hash_words(const struct flow_key *key, uint64_t seed)
 
 	memcpy(w, key, sizeof(w));
 	for (int i = 0; i < 5; i++)
-		h = mix64(h ^ w[i]) + UINT64_C(0x9e3779b97f4a7c15);
+		h = hash_mix64(h ^ w[i]) + UINT64_C(0x9e3779b97f4a7c15);
 	return h;
 }
 
@@ -68,7 +58,7 @@ uint64_t
 flow_key_id(const struct flow_key *key, uint64_t first_seen_us)
 {
 	/* EVE consumers (and jq) read flow_id as a JSON number: keep it within 2^53. */
-	return hash_words(key, mix64(first_seen_us)) & ((UINT64_C(1) << 53) - 1);
+	return hash_words(key, hash_mix64(first_seen_us)) & ((UINT64_C(1) << 53) - 1);
 }
 
 uint32_t

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "hash_mix.h"
 #include "ip_frag.h"
 
 #define NIL UINT32_MAX
@@ -91,17 +92,6 @@ struct ip_frag_table {
 	struct ip_frag_stats stats;
 };
 
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
-
 static uint32_t
 key_hash(const struct ip_frag_table *t, const struct frag_key *k)
 {
@@ -110,11 +100,11 @@ key_hash(const struct ip_frag_table *t, const struct frag_key *k)
 
 	for (size_t i = 0; i + 8 <= sizeof(*k); i += 8) {
 		memcpy(&w, b + i, 8);
-		h = mix64(h ^ w);
+		h = hash_mix64(h ^ w);
 	}
 	w = 0;
 	memcpy(&w, b + sizeof(*k) - sizeof(*k) % 8, sizeof(*k) % 8);
-	return (uint32_t)mix64(h ^ w);
+	return (uint32_t)hash_mix64(h ^ w);
 }
 
 static struct frag_range *
@@ -375,7 +365,7 @@ ip_frag_table_create(uint32_t max_datagrams, uint32_t max_bytes)
 	t->stats.bytes_max = (uint64_t)t->n_chunks * IP_FRAG_CHUNK;
 	/* The seed only spreads buckets against chosen ids; a fixed one still works. */
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-		t->seed = mix64((uint64_t)(uintptr_t)t);
+		t->seed = hash_mix64((uint64_t)(uintptr_t)t);
 	return t;
 
 fail_table:

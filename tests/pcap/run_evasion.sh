@@ -24,21 +24,7 @@ done
 
 # stdin: EVE lines; stdout: alert and smtp events with placeholders, sorted.
 normalise() {
-	/usr/bin/python3 -c '
-import json, sys
-out = []
-for line in sys.stdin:
-    if not line.strip():
-        continue
-    ev = json.loads(line)
-    if ev.get("event_type") in ("stats", "anomaly"):
-        continue
-    for key in ("timestamp", "flow_id"):
-        if key in ev:
-            ev[key] = key.upper()
-    out.append(json.dumps(ev, separators=(",", ":"), ensure_ascii=False))
-sys.stdout.write("".join(l + "\n" for l in sorted(out)))
-' | LC_ALL=C sort
+	/usr/bin/python3 "$top/tests/tools/normalise_eve.py"
 }
 
 expected=$(mktemp)

@@ -13,20 +13,7 @@ build="$top/build"
 [ "${1:-}" = --build ] && build=$2
 
 normalise() {
-	/usr/bin/python3 -c '
-import json, sys
-out = []
-for line in sys.stdin:
-    if not line.strip():
-        continue
-    ev = json.loads(line)
-    if ev.get("event_type") in ("stats", "anomaly"):
-        continue
-    for key in ("timestamp", "flow_id"):
-        ev.pop(key, None)
-    out.append(json.dumps(ev, sort_keys=True, separators=(",", ":")))
-sys.stdout.write("".join(l + "\n" for l in sorted(out)))
-'
+	/usr/bin/python3 "$top/tests/tools/normalise_eve.py"
 }
 
 replay() { # pcap out
