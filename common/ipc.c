@@ -43,6 +43,11 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_TCP_OVERLAP_DIFF] = "tcp_overlap_diff",
 	[IPC_C_TCP_REASM_POOL_EXHAUSTED] = "tcp_reasm_pool_exhausted",
 	[IPC_C_TCP_DEPTH_REACHED] = "tcp_depth_reached",
+	[IPC_C_DECODE_TRUNCATED] = "decode_truncated",
+	[IPC_C_DECODE_BAD_L2] = "decode_bad_l2",
+	[IPC_C_DECODE_BAD_IPV4] = "decode_bad_ipv4",
+	[IPC_C_DECODE_BAD_IPV6] = "decode_bad_ipv6",
+	[IPC_C_DECODE_BAD_TCP] = "decode_bad_tcp",
 };
 
 const char *

@@ -340,6 +340,25 @@ reassemble(struct worker *w, const uint8_t *frame, size_t len, struct pkt_info *
 	return r;
 }
 
+/* A malformed packet: counted in all and by its reason. */
+static void
+count_decode_error(struct worker *w, enum decode_result r)
+{
+	static const uint8_t by_reason[DECODE__COUNT] = {
+		[DECODE_TRUNCATED] = IPC_C_DECODE_TRUNCATED,
+		[DECODE_BAD_L2] = IPC_C_DECODE_BAD_L2,
+		[DECODE_BAD_IPV4] = IPC_C_DECODE_BAD_IPV4,
+		[DECODE_BAD_IPV4_OPT] = IPC_C_DECODE_BAD_IPV4,
+		[DECODE_BAD_IPV6] = IPC_C_DECODE_BAD_IPV6,
+		[DECODE_BAD_IPV6_EXT] = IPC_C_DECODE_BAD_IPV6,
+		[DECODE_BAD_TCP] = IPC_C_DECODE_BAD_TCP,
+	};
+
+	w->env.counters[IPC_C_DECODE_ERRORS]++;
+	if ((unsigned)r < DECODE__COUNT && by_reason[r] != 0)
+		w->env.counters[by_reason[r]]++;
+}
+
 static void
 handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 {
@@ -358,7 +377,7 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 	const uint8_t *frame = rte_pktmbuf_read(m, 0, len, w->linear);
 
 	if (frame == NULL) {
-		w->env.counters[IPC_C_DECODE_ERRORS]++;
+		count_decode_error(w, DECODE_TRUNCATED);
 		goto out;
 	}
 	r = decode_packet(frame, len, &p);
@@ -372,7 +391,7 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 		goto out;
 	}
 	if (r != DECODE_OK) {
-		w->env.counters[IPC_C_DECODE_ERRORS]++;
+		count_decode_error(w, r);
 		goto out;
 	}
 	/* Counted, not dropped: behind a mirror port, offloads make good packets look bad. */

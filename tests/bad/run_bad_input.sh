@@ -101,6 +101,48 @@ check "garbage capture is refused cleanly (status $rc, not a signal)" \
 	test "$rc" -ne 0 -a "$rc" -lt 124
 check "garbage capture error says why" grep -qi "pcap\|EAL" "$work/garbage.out"
 
+# 8. malformed packets: counted by reason, nothing crashes, the good session around them is
+#    still inspected
+/usr/bin/python3 - "$top/tests/pcap/demo/input.pcap" "$work/malformed.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+head, recs, off = data[:24], [], 24
+while off + 16 <= len(data):
+    sec, usec, incl, orig = struct.unpack("<IIII", data[off:off + 16])
+    recs.append((sec, usec, data[off + 16:off + 16 + incl]))
+    off += 16 + incl
+good = recs[3][2]                      # a data packet of the first session
+eth, ip, tcp = good[:14], good[14:34], good[34:]
+vlan = b"\x81\x00\x00\x01"
+bad = [
+    eth + ip[:10],                                    # truncated inside the IP header
+    eth[:12] + vlan * 3 + eth[12:] + ip + tcp,        # three VLAN tags
+    eth + bytes([0x44]) + ip[1:] + tcp,               # IHL 4
+    eth + ip + tcp[:12] + bytes([0x10]) + tcp[13:],   # TCP data offset 4
+    eth[:12] + b"\x86\xdd" + bytes([0x40]) + b"\0" * 3 + struct.pack("!H", 0) + b"\x06\x40" + b"\0" * 32,  # IPv6 type, version 4
+]
+out = bytearray(head)
+for n, (sec, usec, frame) in enumerate(recs):
+    out += struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame
+    if n == 3:
+        for b in bad:
+            out += struct.pack("<IIII", sec, usec, len(b), len(b)) + b
+open(sys.argv[2], "wb").write(out)
+PY
+"$top/scripts/replay" --build "$build" --pcap "$work/malformed.pcap" \
+	--suppress "$top/tests/pcap/demo/suppress.csv" --out "$work/malformed.jsonl" \
+	2> "$work/malformed.log"
+rc=$?
+check "a capture with malformed packets replays (status $rc)" test "$rc" -eq 0
+stats=$(grep '"event_type":"stats"' "$work/malformed.jsonl" | tail -1)
+for reason in truncated bad_l2 bad_ipv4 bad_tcp bad_ipv6; do
+	check "a malformed packet counted as decode_$reason" \
+		grep -q "\"decode_$reason\":1[,}]" <<< "$stats"
+done
+check "decode_errors sums them" grep -q '"decode_errors":5[,}]' <<< "$stats"
+check "the session around them is still inspected (sid 2100002)" \
+	grep -q '"signature_id":2100002,' "$work/malformed.jsonl"
+
 # 7. a capture path DPDK's vdev arguments cannot carry: refused with the reason
 cp "$top/tests/pcap/demo/input.pcap" "$work/a,b.pcap"
 "$build/dataplane/postern-dataplane" -c "$work/postern.conf" --pcap "$work/a,b.pcap" \
