@@ -214,6 +214,8 @@ enum ipc_event_code {
 	IPC_EV_TCP_POOL_EXHAUSTED = 4, /* worker's reassembly pool empty: hole skipped */
 	IPC_EV_TCP_DEPTH = 5,          /* inspection depth reached: rest of the flow only counted */
 	IPC_EV_IP_FRAG_OVERLAP_DIFF = 6, /* IP fragments overlapping with different data */
+	/* the three resource events are sent at most once a second per worker, value = how
+	 * many occurred since the last one sent */
 	IPC_EV_FLOW_POOL_FULL = 7,     /* flow table full: oldest idle flow evicted for this one */
 	IPC_EV_SESSION_POOL_FULL = 8,  /* no SMTP session free: flow not inspected */
 	IPC_EV_SMTP_STARTTLS = 9,      /* session went opaque after STARTTLS */

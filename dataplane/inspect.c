@@ -173,8 +173,11 @@ on_headers_end(void *ctx)
 {
 	struct inspect_session *s = ctx;
 
-	if (s->gen != NULL && s->body == NULL)
-		s->body = scan_stream_open(s->gen, BUF_FILE_DATA);
+	if (s->gen == NULL || s->body != NULL || !scan_gen_has_buffer(s->gen, BUF_FILE_DATA))
+		return;
+	s->body = scan_stream_open(s->gen, BUF_FILE_DATA);
+	if (s->body == NULL)
+		count(s, IPC_C_SCAN_ERRORS); /* no stream state to be had: body not scanned */
 }
 
 static void

@@ -13,6 +13,91 @@
 
 #include "scan.h"
 
+/* A worker thread's fixed pool of stream states: a free stack of equal slots. */
+struct stream_pool {
+	uint8_t *mem;
+	uint32_t *free;
+	uint32_t n_free;
+	uint32_t n_slots;
+	uint64_t n_exhausted;
+};
+
+static _Thread_local struct stream_pool *tl_pool;
+
+static void *
+stream_alloc(size_t size)
+{
+	struct stream_pool *p = tl_pool;
+
+	if (p == NULL)
+		return malloc(size);
+	if (size > SCAN_STREAM_SLOT_MAX || p->n_free == 0) {
+		p->n_exhausted++;
+		return NULL; /* hs_open_stream fails: the message is counted, not scanned */
+	}
+	return p->mem + (size_t)p->free[--p->n_free] * SCAN_STREAM_SLOT_MAX;
+}
+
+static void
+stream_free(void *ptr)
+{
+	struct stream_pool *p = tl_pool;
+
+	if (ptr == NULL)
+		return;
+	if (p == NULL || (uint8_t *)ptr < p->mem ||
+	    (uint8_t *)ptr >= p->mem + (size_t)p->n_slots * SCAN_STREAM_SLOT_MAX) {
+		free(ptr);
+		return;
+	}
+	p->free[p->n_free++] = (uint32_t)(((uint8_t *)ptr - p->mem) / SCAN_STREAM_SLOT_MAX);
+}
+
+int
+scan_stream_pool_bind(uint32_t n_slots)
+{
+	struct stream_pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return -ENOMEM;
+	p->mem = aligned_alloc(64, (size_t)n_slots * SCAN_STREAM_SLOT_MAX);
+	p->free = malloc(sizeof(uint32_t) * n_slots);
+	if (p->mem == NULL || p->free == NULL) {
+		free(p->mem);
+		free(p->free);
+		free(p);
+		return -ENOMEM;
+	}
+	/* touched now, so that resident memory does not grow when messages arrive */
+	memset(p->mem, 0, (size_t)n_slots * SCAN_STREAM_SLOT_MAX);
+	for (uint32_t i = 0; i < n_slots; i++)
+		p->free[i] = n_slots - 1 - i;
+	p->n_free = p->n_slots = n_slots;
+	tl_pool = p;
+	/* Process-wide, but it only routes to the calling thread's pool (or malloc). */
+	hs_set_stream_allocator(stream_alloc, stream_free);
+	return 0;
+}
+
+void
+scan_stream_pool_unbind(void)
+{
+	struct stream_pool *p = tl_pool;
+
+	if (p == NULL)
+		return;
+	tl_pool = NULL;
+	free(p->mem);
+	free(p->free);
+	free(p);
+}
+
+uint64_t
+scan_stream_pool_exhausted(void)
+{
+	return tl_pool != NULL ? tl_pool->n_exhausted : 0;
+}
+
 struct scan_gen {
 	void *blob;                     /* our copy: rules and contents point into it */
 	const struct gen_hdr *hdr;
@@ -72,6 +157,18 @@ scan_gen_load(const void *blob, size_t len, unsigned n_workers, char *err, size_
 		if (hrc != HS_SUCCESS) {
 			gen_err(err, errlen, "hs_deserialize_database", hrc);
 			goto fail_dbs;
+		}
+		if (d->mode == GEN_DB_STREAM) {
+			size_t st_size = 0;
+
+			if (hs_stream_size(g->db[d->buffer], &st_size) != HS_SUCCESS ||
+			    st_size > SCAN_STREAM_SLOT_MAX) {
+				snprintf(err, errlen,
+					 "buffer %s needs %zu bytes of stream state, more than the %d a "
+					 "worker's slot holds",
+					 buffer_id_name(d->buffer), st_size, SCAN_STREAM_SLOT_MAX);
+				goto fail_dbs;
+			}
 		}
 		hrc = hs_alloc_scratch(g->db[d->buffer], &proto);
 		if (hrc != HS_SUCCESS) {
@@ -197,6 +294,12 @@ scan_block(const struct scan_gen *g, unsigned worker, enum buffer_id buf, const 
 	hs_error_t rc = hs_scan(db, (const char *)data, (unsigned)len, 0, g->scratch[worker],
 				on_match, m);
 	return rc == HS_SUCCESS ? 0 : -EIO;
+}
+
+bool
+scan_gen_has_buffer(const struct scan_gen *g, enum buffer_id buf)
+{
+	return (unsigned)buf < BUF__COUNT && g->db[buf] != NULL;
 }
 
 struct hs_stream *

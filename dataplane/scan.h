@@ -26,6 +26,24 @@
 struct scan_gen;
 struct hs_stream;
 
+/*
+ * Hyperscan keeps a body's stream state in memory it allocates when the stream opens. On a
+ * worker that memory comes from a fixed pool of slots made at start (one per session that
+ * can have a message open): scan_stream_pool_bind() makes one for the calling worker thread
+ * and routes Hyperscan's stream allocator to it. A generation whose stream state does not
+ * fit a slot is refused at load. Threads that bound no pool (tests, tools) use malloc.
+ */
+#define SCAN_STREAM_SLOT_MAX 4096       /* bytes of stream state a generation may need */
+
+/* Worker lcore, at its start: a pool of n_slots stream states for this thread. 0 or -ENOMEM. */
+int scan_stream_pool_bind(uint32_t n_slots);
+
+/* Worker lcore, at its end: release the thread's pool (all streams closed by then). */
+void scan_stream_pool_unbind(void);
+
+/* Streams that could not open because the calling thread's pool was empty. */
+uint64_t scan_stream_pool_exhausted(void);
+
 struct scan_matches {
 	uint32_t n;
 	bool overflow;           /* more than SCAN_MATCH_MAX distinct contents matched */
@@ -59,7 +77,11 @@ scan_matches_reset(struct scan_matches *m)
 int scan_block(const struct scan_gen *g, unsigned worker, enum buffer_id buf, const uint8_t *data,
 	       size_t len, struct scan_matches *m);
 
-/* Streaming scan of a body: open (NULL when the buffer has no database), write, close. */
+/* Does the generation have patterns for this buffer? */
+bool scan_gen_has_buffer(const struct scan_gen *g, enum buffer_id buf);
+
+/* Streaming scan of a body: open (NULL when the buffer has no database or no stream state
+ * could be had), write, close. */
 struct hs_stream *scan_stream_open(const struct scan_gen *g, enum buffer_id buf);
 int scan_stream_write(const struct scan_gen *g, unsigned worker, struct hs_stream *st,
 		      const uint8_t *data, size_t len, struct scan_matches *m);

@@ -108,6 +108,26 @@ flow_meta(const struct flow *f, struct inspect_flow_meta *meta)
 	memcpy(meta->server_ip, f->key.addr[c ^ 1], 16);
 }
 
+/*
+ * A table running out is news once, not once per flow: during a flood every new flow would
+ * report it and the events would crowd out the transactions. At most one a second per kind
+ * and worker; its value says how many happened since the last one sent.
+ */
+static bool
+resource_event_due(struct worker *w, uint16_t code, uint64_t *value)
+{
+	if (code != IPC_EV_FLOW_POOL_FULL && code != IPC_EV_SESSION_POOL_FULL &&
+	    code != IPC_EV_TCP_POOL_EXHAUSTED)
+		return true;
+	w->event_held[code]++;
+	if (w->event_last_us[code] != 0 && w->env.now_us - w->event_last_us[code] < 1000000)
+		return false;
+	*value = w->event_held[code];
+	w->event_held[code] = 0;
+	w->event_last_us[code] = w->env.now_us;
+	return true;
+}
+
 /* An anomaly on a flow, reported once per kind and flow (counters count every one). */
 static void
 flow_event(struct worker *w, struct flow *f, uint16_t code, uint64_t value)
@@ -118,6 +138,8 @@ flow_event(struct worker *w, struct flow *f, uint16_t code, uint64_t value)
 	if (f->events_reported & bit)
 		return;
 	f->events_reported |= bit;
+	if (!resource_event_due(w, code, &value))
+		return;
 	flow_meta(f, &meta);
 	worker_send_event(w, &meta, code, value);
 }
@@ -225,7 +247,7 @@ stream_event(void *ctx, enum tcp_reasm_event ev, uint32_t seq, uint32_t len)
 		break;
 	case TCP_REASM_EV_POOL_EXHAUSTED:
 		n[IPC_C_TCP_REASM_POOL_EXHAUSTED]++;
-		flow_event(c->w, c->f, IPC_EV_TCP_POOL_EXHAUSTED, len);
+		flow_event(c->w, c->f, IPC_EV_TCP_POOL_EXHAUSTED, 1);
 		break;
 	case TCP_REASM_EV_DEPTH:
 		n[IPC_C_TCP_DEPTH_REACHED]++;
@@ -279,7 +301,7 @@ handle_decoded(struct worker *w, const struct pkt_info *p, const struct flow_key
 	learn_client_side(w, f, p, side);
 	if (evicted) {
 		w->env.counters[IPC_C_FLOW_POOL_FULL]++;
-		flow_event(w, f, IPC_EV_FLOW_POOL_FULL, w->dp->cfg.flows_per_worker);
+		flow_event(w, f, IPC_EV_FLOW_POOL_FULL, 1);
 	}
 	if (p->payload_len > 0 && f->state == FLOW_STATE_NEW)
 		f->state = FLOW_STATE_ESTABLISHED;
@@ -540,6 +562,9 @@ worker_run(void *arg)
 	struct rte_mbuf *pkts[DP_BURST];
 	struct flow_table_stats fstats;
 
+	/* Message bodies' stream state comes from this worker's pool, one slot per session. */
+	if (scan_stream_pool_bind(dp->cfg.sessions_per_worker) < 0)
+		w->env.counters[IPC_C_SCAN_ERRORS]++;
 	rte_rcu_qsbr_thread_register(dp->rcu, w->idx);
 	rte_rcu_qsbr_thread_online(dp->rcu, w->idx);
 	while (!atomic_load_explicit(&dp->started, memory_order_acquire) &&
@@ -587,6 +612,7 @@ worker_run(void *arg)
 	w->env.counters[IPC_C_FLOWS_ACTIVE] = 0;
 	rte_rcu_qsbr_thread_offline(dp->rcu, w->idx);
 	rte_rcu_qsbr_thread_unregister(dp->rcu, w->idx);
+	scan_stream_pool_unbind();
 	atomic_store_explicit(&w->done, true, memory_order_release);
 	return 0;
 }

@@ -45,6 +45,9 @@ struct worker {
 	struct inspect_env env;           /* holds this worker's counters */
 	_Atomic uint64_t last_rx_us;      /* wall time of the last packet received */
 	uint8_t *linear;                  /* a multi-segment packet copied whole (64 KiB) */
+	/* resource anomalies are rate limited: when each was last sent, how many since */
+	uint64_t event_last_us[IPC_EV__MAX];
+	uint64_t event_held[IPC_EV__MAX];
 	atomic_bool done;
 } __rte_cache_aligned;
 

@@ -42,6 +42,9 @@ check "resident memory flat under the flood (grew $(( ${rss2:-0} - ${rss1:-0} ))
 stats=$(grep '"event_type":"stats"' "$work/out.jsonl" | tail -1)
 evicted=$(echo "$stats" | sed -n 's/.*"flows_evicted_full":\([0-9]*\).*/\1/p')
 check "a full table evicts to make room (${evicted:-0} flows evicted)" test "${evicted:-0}" -gt 0
+full_events=$(grep -c '"event":"FLOW_TABLE_FULL_EVICTED_OLDEST"' "$work/out.jsonl")
+check "the full table is reported, at most once a second ($full_events events)" \
+	test "$full_events" -ge 1 -a "$full_events" -le 12
 for sid in 2100002 1000001 1000002; do
 	check "the real sessions are still inspected: sid $sid alerted" \
 		grep -q "\"signature_id\":$sid," "$work/out.jsonl"

@@ -377,6 +377,35 @@ test_record_pool_exhausted_is_counted(void **state)
 	assert_int_equal(fx->env.counters[IPC_C_EVENTS_DROPPED] - before, 2);
 }
 
+/* Body stream state comes from the thread's fixed pool: slots are reused message after
+ * message, and an empty pool means a counted, unscanned body, never an allocation. */
+static void
+test_stream_state_from_fixed_pool(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(scan_stream_pool_bind(1), 0);
+	run_session(fx, SIZE_MAX);
+	assert_int_equal(fx->n_records, 2);
+	assert_true(has_alert(fx->records[0], 1000002, GEN_ACTION_ALERT)); /* body scanned */
+	assert_int_equal(scan_stream_pool_exhausted(), 0);
+
+	struct hs_stream *held = scan_stream_open(fx->gen, BUF_FILE_DATA);
+	uint64_t errors = fx->env.counters[IPC_C_SCAN_ERRORS];
+
+	assert_non_null(held);
+	assert_null(scan_stream_open(fx->gen, BUF_FILE_DATA));
+	assert_int_equal(scan_stream_pool_exhausted(), 1);
+	/* with the only slot taken, a message's body goes unscanned and is counted */
+	run_session(fx, SIZE_MAX);
+	assert_false(has_alert(fx->records[0], 1000002, GEN_ACTION_ALERT));
+	assert_true(fx->env.counters[IPC_C_SCAN_ERRORS] > errors);
+	struct scan_matches m;
+	scan_matches_reset(&m);
+	assert_int_equal(scan_stream_close(fx->gen, 0, held, &m), 0);
+	scan_stream_pool_unbind();
+}
+
 int
 main(void)
 {
@@ -385,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_byte_at_a_time_is_identical),
 		cmocka_unit_test(test_without_rules_or_set),
 		cmocka_unit_test(test_record_pool_exhausted_is_counted),
+		cmocka_unit_test(test_stream_state_from_fixed_pool),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
