@@ -289,6 +289,15 @@ handle_decoded(struct worker *w, const struct pkt_info *p, const struct flow_key
 	struct flow *f = flow_table_lookup(w->flows, key, hash, create, w->env.now_us, &created,
 					   &evicted);
 
+	/* A fresh SYN on a flow that already carried data or began closing is a new connection
+	 * reusing the 4-tuple (busy MTAs cycle through client ports, and a close may have been
+	 * missed): the old flow ends here, or the new session would be judged by its stale
+	 * sequence numbers and never inspected. */
+	if (f != NULL && !created && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+	    f->state != FLOW_STATE_NEW) {
+		flow_table_remove(w->flows, f);
+		f = flow_table_lookup(w->flows, key, hash, true, w->env.now_us, &created, &evicted);
+	}
 	if (f == NULL) {
 		if (create)
 			w->env.counters[IPC_C_FLOW_POOL_FULL]++;

@@ -31,7 +31,7 @@ Scenarios:
         record header promises more bytes than the file holds).
 
 Usage (from the repository root):
-  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|bench|synflood] [--sessions N]
+  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|portreuse|bench|synflood] [--sessions N]
                                    [--syns N] [--out FILE]
 --out defaults to the scenario's path above, relative to the repository root.
 """
@@ -419,9 +419,25 @@ def build_synflood(syns_per_packet):
     return cap.pcap()
 
 
+def build_portreuse():
+    """Session (b) whose close the sensor never saw (its last three packets, FINs and ACK,
+    are missing), then the same client port connecting again with a new ISN for session (b)
+    once more: the second connection must be inspected as a new flow."""
+    cap = Capture()
+    cap.session(session_b(), 1)
+    first = cap.records[:-3]
+    cap.records = []
+    cap.session(session_b(), 0)  # an ISN below the first one's: its data looks old
+    second = cap.records
+    cap.records = [(START_SEC + n // 1000, (n % 1000) * 1000, rec[2])
+                   for n, rec in enumerate(first + second)]
+    return cap.pcap()
+
+
 SCENARIOS = {
     "demo": (build_demo, "tests/pcap/demo/input.pcap"),
     "bad": (build_bad, "tests/pcap/truncated/input.pcap"),
+    "portreuse": (build_portreuse, "tests/pcap/portreuse/input.pcap"),
     "bench": (None, "build/bench/bench.pcap"),
     "synflood": (None, "build/synflood.pcap"),
 }
