@@ -49,8 +49,8 @@ struct main_state {
 	struct ctl_link *link;
 	struct retired_gen retired[MAX_RETIRED];
 	unsigned n_retired;
-	struct ipc_tx *pending;          /* a record the socket could not take yet */
-	unsigned pending_worker;
+	struct ipc_hdr *pending;         /* a record (transaction or anomaly) the socket could
+					  * not take yet */
 	uint64_t n_sent;
 	uint64_t n_link_dropped;
 	uint32_t exit_idle_ms;
@@ -305,7 +305,7 @@ retry_pending(struct main_state *ms)
 {
 	if (ms->pending == NULL)
 		return;
-	int rc = ctl_link_send(ms->link, ms->pending, ms->pending->hdr.len);
+	int rc = ctl_link_send(ms->link, ms->pending, ms->pending->len);
 	if (rc == -EAGAIN || (rc == -ENOTCONN && ms->dp->offline))
 		return;
 	if (rc == 0)
