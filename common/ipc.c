@@ -48,6 +48,7 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_DECODE_BAD_IPV4] = "decode_bad_ipv4",
 	[IPC_C_DECODE_BAD_IPV6] = "decode_bad_ipv6",
 	[IPC_C_DECODE_BAD_TCP] = "decode_bad_tcp",
+	[IPC_C_MIME_BAD_WORDS] = "mime_bad_words",
 };
 
 const char *

@@ -7,6 +7,7 @@
 
 #include "buffer_id.h"
 #include "inspect.h"
+#include "mime_words.h"
 
 /* Record field that carries each buffer's value, 0 for buffers not carried. */
 static const uint8_t buffer_field[BUF__COUNT] = {
@@ -162,10 +163,26 @@ on_data_begin(void *ctx)
 static void
 on_header(void *ctx, struct slice name, struct slice value)
 {
+	struct inspect_session *s = ctx;
 	int buf = buffer_id_from_header((const char *)name.ptr, name.len);
+	unsigned n_bad = 0;
+	bool truncated = false;
 
-	if (buf >= 0)
-		inspect_value(ctx, (enum buffer_id)buf, value);
+	if (buf < 0)
+		return;
+	/* Rules and alerts see what a mail reader shows: encoded words decoded to UTF-8
+	 * ("=?utf-8?B?RlJFRSBNT05FWQ==?=" is "FREE MONEY"); malformed ones stay as sent. */
+	if (s->env->words != NULL && memmem(value.ptr, value.len, "=?", 2) != NULL) {
+		size_t n = mime_words_decode(s->env->words, value.ptr, value.len, s->env->decoded,
+					     sizeof(s->env->decoded), &n_bad, &truncated);
+
+		if (n_bad > 0)
+			count(s, IPC_C_MIME_BAD_WORDS);
+		if (truncated)
+			count(s, IPC_C_FIELDS_TRUNCATED);
+		value = slice_make(s->env->decoded, n);
+	}
+	inspect_value(s, (enum buffer_id)buf, value);
 }
 
 static void

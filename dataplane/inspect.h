@@ -34,8 +34,14 @@ struct inspect_flow_meta {
 	bool midstream;                   /* no handshake seen: the session is picked up late */
 };
 
+#define INSPECT_DECODED_MAX (3 * SMTP_HEADER_MAX) /* a header decoded to UTF-8 (CJK grows) */
+
+struct mime_words;
+
 struct inspect_env {
 	struct scan_gen *gen;             /* live generation, read once per burst; may be NULL */
+	struct mime_words *words;         /* RFC 2047 decoder; NULL: header values kept raw */
+	uint8_t decoded[INSPECT_DECODED_MAX]; /* scratch for one decoded header value */
 	struct suppress_reader *supp;     /* NULL: no suppression set */
 	unsigned worker;
 	uint64_t now_us;                  /* time of the packet being inspected */

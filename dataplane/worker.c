@@ -19,6 +19,7 @@
 #include "decode.h"
 #include "flow_table.h"
 #include "ip_frag.h"
+#include "mime_words.h"
 #include "suppress_db.h"
 #include "worker.h"
 
@@ -526,6 +527,10 @@ worker_create(struct dp *dp, unsigned idx, unsigned lcore)
 		if (w->supp == NULL)
 			goto fail;
 	}
+	w->words = mime_words_create();
+	if (w->words == NULL)
+		goto fail;
+	w->env.words = w->words;
 	w->env.worker = idx;
 	w->env.supp = w->supp;
 	w->env.tx_alloc = worker_tx_alloc;
@@ -548,6 +553,7 @@ worker_destroy(struct worker *w)
 	flow_table_destroy(w->flows);
 	tcp_reasm_pool_destroy(w->reasm);
 	rte_free(w->linear);
+	mime_words_destroy(w->words);
 	rte_ring_free(w->events);
 	rte_ring_free(w->dispatch);
 	rte_free(w);

@@ -21,6 +21,7 @@
 struct flow_table;
 struct ip_frag_table;
 struct tcp_reasm_pool;
+struct mime_words;
 struct rte_ring;
 struct suppress_reader;
 
@@ -41,6 +42,7 @@ struct worker {
 	struct ip_frag_table *frags;      /* IP datagrams being reassembled */
 	struct tcp_reasm_pool *reasm;     /* out-of-order TCP data */
 	struct tcp_reasm_limits reasm_lim;
+	struct mime_words *words;         /* RFC 2047 decoder, iconv descriptors opened at start */
 	struct suppress_reader *supp;
 	struct inspect_env env;           /* holds this worker's counters */
 	_Atomic uint64_t last_rx_us;      /* wall time of the last packet received */
