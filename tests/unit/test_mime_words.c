@@ -264,7 +264,7 @@ test_long_word(void **state)
 }
 
 /*
- * Real Subject values (unfolded) from /work/shared/data/emails; the expected bytes are what
+ * Real Subject values (unfolded) from the shared data set (shared/data/emails, beside the repository); the expected bytes are what
  * Python 3's str(make_header(decode_header(subject))) gives, encoded as UTF-8.
  */
 static const struct {
