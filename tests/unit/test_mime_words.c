@@ -264,8 +264,9 @@ test_long_word(void **state)
 }
 
 /*
- * Real Subject values (unfolded) from the shared data set (shared/data/emails, beside the repository); the expected bytes are what
- * Python 3's str(make_header(decode_header(subject))) gives, encoded as UTF-8.
+ * Real Subject values (unfolded) from the shared data set (shared/data/emails, beside the
+ * repository); the expected bytes are what Python 3's str(make_header(decode_header(subject)))
+ * gives, encoded as UTF-8.
  */
 static const struct {
 	const char *file;
