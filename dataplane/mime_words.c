@@ -446,3 +446,20 @@ mime_words_decode(struct mime_words *m, const uint8_t *in, size_t len, uint8_t *
 		*truncated = o.truncated;
 	return o.len;
 }
+
+long
+mime_words_to_utf8(struct mime_words *m, const uint8_t *cs, size_t cs_len, const uint8_t *in,
+		   size_t len, uint8_t *out, size_t cap)
+{
+	int c = charset_lookup(m, cs, cs_len);
+	long n;
+
+	if (c < 0 || len > sizeof(m->raw))
+		return -1;
+	memcpy(m->raw, in, len);
+	n = convert(m, c, len);
+	if (n < 0 || (size_t)n > cap)
+		return -1;
+	memcpy(out, m->conv, (size_t)n);
+	return n;
+}

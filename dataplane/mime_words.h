@@ -46,3 +46,12 @@ void mime_words_destroy(struct mime_words *m);
  */
 size_t mime_words_decode(struct mime_words *m, const uint8_t *in, size_t len, uint8_t *out,
 			 size_t cap, unsigned *n_bad, bool *truncated);
+
+/*
+ * Worker lcore that owns m. Convert `in` (len bytes in the charset labelled cs, cs_len bytes,
+ * e.g. from an RFC 2231 parameter "utf-8''%E2%82%AC") to UTF-8 into out (cap bytes). Returns
+ * the bytes written, or -1 when the charset is unknown, the bytes are invalid in it, or the
+ * result (or len) exceeds MIME_WORDS_RUN_MAX or cap: the caller keeps the bytes raw.
+ */
+long mime_words_to_utf8(struct mime_words *m, const uint8_t *cs, size_t cs_len,
+			const uint8_t *in, size_t len, uint8_t *out, size_t cap);
