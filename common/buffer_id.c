@@ -17,6 +17,8 @@ static const char *const buffer_names[BUF__COUNT] = {
 	[BUF_EMAIL_X_MAILER] = "email.x_mailer",
 	[BUF_EMAIL_DATE] = "email.date",
 	[BUF_FILE_DATA] = "file.data",
+	[BUF_EMAIL_URL] = "email.url",
+	[BUF_FILE_NAME] = "file.name",
 };
 
 /* The header whose unfolded value is each email.* buffer. */

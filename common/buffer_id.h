@@ -21,7 +21,9 @@ enum buffer_id {
 	BUF_EMAIL_MESSAGE_ID = 7,
 	BUF_EMAIL_X_MAILER = 8,
 	BUF_EMAIL_DATE = 9,
-	BUF_FILE_DATA = 10,
+	BUF_FILE_DATA = 10,    /* each leaf part of the message, transfer-decoded */
+	BUF_EMAIL_URL = 11,    /* each URL of a text or HTML part */
+	BUF_FILE_NAME = 12,    /* each attachment's file name */
 	BUF__COUNT
 };
 

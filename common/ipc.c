@@ -49,6 +49,14 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_DECODE_BAD_IPV6] = "decode_bad_ipv6",
 	[IPC_C_DECODE_BAD_TCP] = "decode_bad_tcp",
 	[IPC_C_MIME_BAD_WORDS] = "mime_bad_words",
+	[IPC_C_MIME_PARTS] = "mime_parts",
+	[IPC_C_MIME_ANOMALIES] = "mime_anomalies",
+	[IPC_C_MIME_DECODE_ERRORS] = "mime_decode_errors",
+	[IPC_C_URLS] = "urls",
+	[IPC_C_ATTACHMENTS] = "attachments",
+	[IPC_C_SMTP_STARTTLS_INJECTION] = "smtp_starttls_injection",
+	[IPC_C_SMTP_BDAT_REJECTED] = "smtp_bdat_rejected",
+	[IPC_C_SMTP_AUTH_FAILED] = "smtp_auth_failed",
 };
 
 const char *
@@ -71,6 +79,8 @@ static const struct {
 	[IPC_EV_SESSION_POOL_FULL] = { "flow", "SMTP_SESSION_POOL_FULL" },
 	[IPC_EV_SMTP_STARTTLS] = { "applayer", "SMTP_STARTTLS_OPAQUE" },
 	[IPC_EV_SMTP_IMPLICIT_TLS] = { "applayer", "SMTP_IMPLICIT_TLS" },
+	[IPC_EV_SMTP_STARTTLS_INJECTION] = { "applayer", "SMTP_STARTTLS_COMMAND_INJECTION" },
+	[IPC_EV_MIME_NAME_MISMATCH] = { "applayer", "MIME_FILENAME_MISMATCH" },
 };
 
 const char *
@@ -217,7 +227,7 @@ ipc_tx_check(const void *buf, size_t len)
 
 		if (len - off < sizeof(*f))
 			return -EINVAL;
-		if (f->type < IPC_F_HELO || f->type > IPC_F_ALERT || f->len > IPC_FIELD_MAX)
+		if (f->type < IPC_F_HELO || f->type > IPC_F__LAST || f->len > IPC_FIELD_MAX)
 			return -EINVAL;
 		if (pad8(f->len) > len - off - sizeof(*f))
 			return -EINVAL;

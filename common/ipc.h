@@ -28,7 +28,7 @@
 #include "slice.h"
 
 #define IPC_MAGIC 0x4e525450u /* "PTRN" */
-#define IPC_VERSION 1u
+#define IPC_VERSION 2u
 #define IPC_TX_MAX 8192u
 #define IPC_FIELD_MAX 1024u
 #define IPC_RECORD_MAX 65536u
@@ -113,6 +113,14 @@ enum ipc_counter {
 	IPC_C_DECODE_BAD_IPV6,
 	IPC_C_DECODE_BAD_TCP,
 	IPC_C_MIME_BAD_WORDS,
+	IPC_C_MIME_PARTS,
+	IPC_C_MIME_ANOMALIES,
+	IPC_C_MIME_DECODE_ERRORS,
+	IPC_C_URLS,
+	IPC_C_ATTACHMENTS,
+	IPC_C_SMTP_STARTTLS_INJECTION,
+	IPC_C_SMTP_BDAT_REJECTED,
+	IPC_C_SMTP_AUTH_FAILED,
 	IPC_C__COUNT
 };
 
@@ -159,6 +167,27 @@ struct ipc_tx {
 	uint16_t n_fields;
 	uint32_t n_rcpt;       /* recipients seen, including those cut from the record */
 	uint64_t body_bytes;   /* message bytes after dot-unstuffing */
+	uint64_t mail_size;    /* MAIL FROM SIZE=, valid with IPC_MAILF_SIZE */
+	uint32_t smtp_ext;     /* extensions the EHLO reply offered: bits of enum smtp_ext */
+	uint16_t auth_code;    /* final reply to AUTH, 0 if the session did not authenticate */
+	uint8_t mail_body;     /* MAIL FROM BODY=: enum smtp_body of the dataplane's parser */
+	uint8_t mail_flags;    /* enum ipc_mail_flag */
+};
+
+enum ipc_mail_flag {
+	IPC_MAILF_SIZE = 1u << 0,      /* SIZE= given */
+	IPC_MAILF_SMTPUTF8 = 1u << 1,  /* SMTPUTF8 given */
+	IPC_MAILF_BAD_PARAM = 1u << 2, /* a MAIL FROM parameter was malformed */
+	IPC_MAILF_EHLO = 1u << 3,      /* the client greeted with EHLO (else HELO or none) */
+};
+
+/* MAIL FROM BODY= values in ipc_tx.mail_body, as the dataplane's parser numbers them. */
+enum ipc_mail_body {
+	IPC_BODY_NONE = 0,
+	IPC_BODY_7BIT,
+	IPC_BODY_8BITMIME,
+	IPC_BODY_BINARYMIME,
+	IPC_BODY_OTHER,
 };
 
 enum ipc_field_type {
@@ -173,6 +202,10 @@ enum ipc_field_type {
 	IPC_F_DATE = 9,
 	IPC_F_X_MAILER = 10,
 	IPC_F_ALERT = 11,      /* struct ipc_alert */
+	IPC_F_ATTACHMENT = 12, /* a part's file name (UTF-8) */
+	IPC_F_URL = 13,        /* a URL from a text or HTML part, once per transaction */
+	IPC_F_AUTH_MECH = 14,  /* the SASL mechanism the client chose (never credentials) */
+	IPC_F__LAST = IPC_F_AUTH_MECH,
 };
 
 struct ipc_field {
@@ -221,6 +254,8 @@ enum ipc_event_code {
 	IPC_EV_SESSION_POOL_FULL = 8,  /* no SMTP session free: flow not inspected */
 	IPC_EV_SMTP_STARTTLS = 9,      /* session went opaque after STARTTLS */
 	IPC_EV_SMTP_IMPLICIT_TLS = 10, /* TLS on the SMTPS port: not inspectable */
+	IPC_EV_SMTP_STARTTLS_INJECTION = 11, /* commands sent after STARTTLS before its reply */
+	IPC_EV_MIME_NAME_MISMATCH = 12, /* filename= and filename*= name different files */
 	IPC_EV__MAX
 };
 

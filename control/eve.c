@@ -19,6 +19,7 @@
 #include "eve.h"
 #include "gen_format.h"
 #include "slice.h"
+#include "smtp_ext.h"
 #include "suppress_db.h"
 
 #define EVE_DEFAULT_SEVERITY 3  /* Suricata's priority for a rule without classtype */
@@ -492,6 +493,92 @@ put_addr_array(json_t *obj, const char *key, const struct tx_view *v, uint16_t t
 	return put(obj, key, arr);
 }
 
+/* Plain string lists (email.attachment, email.url) from every field of a type. */
+static bool
+put_str_array(json_t *obj, const char *key, const struct ipc_tx *tx, uint16_t type)
+{
+	json_t *arr = json_array();
+
+	if (arr == NULL)
+		return false;
+	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f)) {
+		if (f->type == type && !append(arr, jstr(ipc_field_value(f), f->len))) {
+			json_decref(arr);
+			return false;
+		}
+	}
+	if (json_array_size(arr) == 0) {
+		json_decref(arr);
+		return true;
+	}
+	return put(obj, key, arr);
+}
+
+/* smtp.extensions: what the server's EHLO reply offered. */
+static bool
+put_extensions(json_t *smtp, const struct ipc_tx *tx)
+{
+	json_t *arr;
+
+	if (tx->smtp_ext == 0)
+		return true;
+	arr = json_array();
+	if (arr == NULL)
+		return false;
+	for (int e = 0; e < SMTP_EXT__COUNT; e++) {
+		if ((tx->smtp_ext & (1u << e)) && !append(arr, json_string(smtp_ext_name(e)))) {
+			json_decref(arr);
+			return false;
+		}
+	}
+	return put(smtp, "extensions", arr);
+}
+
+/* smtp.auth: the mechanism and how the server answered; never any credential. */
+static bool
+put_auth(json_t *smtp, const struct ipc_tx *tx)
+{
+	const struct ipc_field *mech = first_field(tx, IPC_F_AUTH_MECH);
+	json_t *auth;
+
+	if (mech == NULL && tx->auth_code == 0)
+		return true;
+	auth = json_object();
+	if (auth == NULL || !put(smtp, "auth", auth))
+		return false;
+	return (mech == NULL || put(auth, "mechanism", jstr(ipc_field_value(mech), mech->len))) &&
+	       put(auth, "result", json_string(tx->auth_code / 100 == 2   ? "success"
+					       : tx->auth_code == 0       ? "unknown"
+									  : "failure")) &&
+	       (tx->auth_code == 0 || put(auth, "reply_code", json_integer(tx->auth_code)));
+}
+
+/* smtp.mail_params: the MAIL FROM parameters that say what the message is. */
+static bool
+put_mail_params(json_t *smtp, const struct ipc_tx *tx)
+{
+	static const char *const body_names[] = {
+		[IPC_BODY_7BIT] = "7BIT",
+		[IPC_BODY_8BITMIME] = "8BITMIME",
+		[IPC_BODY_BINARYMIME] = "BINARYMIME",
+		[IPC_BODY_OTHER] = "other",
+	};
+	json_t *p;
+
+	if (tx->mail_body == IPC_BODY_NONE &&
+	    !(tx->mail_flags & (IPC_MAILF_SIZE | IPC_MAILF_SMTPUTF8 | IPC_MAILF_BAD_PARAM)))
+		return true;
+	p = json_object();
+	if (p == NULL || !put(smtp, "mail_params", p))
+		return false;
+	return (!(tx->mail_flags & IPC_MAILF_SIZE) ||
+		put(p, "size", json_integer((json_int_t)tx->mail_size))) &&
+	       (tx->mail_body == IPC_BODY_NONE || tx->mail_body > IPC_BODY_OTHER ||
+		put(p, "body", json_string(body_names[tx->mail_body]))) &&
+	       (!(tx->mail_flags & IPC_MAILF_SMTPUTF8) || put(p, "smtputf8", json_true())) &&
+	       (!(tx->mail_flags & IPC_MAILF_BAD_PARAM) || put(p, "malformed", json_true()));
+}
+
 static int
 tx_view_init(struct tx_view *v, const struct ipc_tx *tx, const struct eve_options *opt)
 {
@@ -512,6 +599,9 @@ tx_view_init(struct tx_view *v, const struct ipc_tx *tx, const struct eve_option
 	ok = ok && put_field_str(v->smtp, "helo", tx, IPC_F_HELO);
 	ok = ok && put_field_addr(v->smtp, "mail_from", v, IPC_F_MAIL_FROM);
 	ok = ok && put_addr_array(v->smtp, "rcpt_to", v, IPC_F_RCPT);
+	ok = ok && put_extensions(v->smtp, tx);
+	ok = ok && put_auth(v->smtp, tx);
+	ok = ok && put_mail_params(v->smtp, tx);
 
 	ok = ok && put_field_addr(v->email, "from", v, IPC_F_EMAIL_FROM);
 	ok = ok && put_addr_array(v->email, "to", v, IPC_F_EMAIL_TO);
@@ -520,6 +610,8 @@ tx_view_init(struct tx_view *v, const struct ipc_tx *tx, const struct eve_option
 	ok = ok && put_field_str(v->email, "message_id", tx, IPC_F_MESSAGE_ID);
 	ok = ok && put_field_str(v->email, "date", tx, IPC_F_DATE);
 	ok = ok && put_field_str(v->email, "x_mailer", tx, IPC_F_X_MAILER);
+	ok = ok && put_str_array(v->email, "attachment", tx, IPC_F_ATTACHMENT);
+	ok = ok && put_str_array(v->email, "url", tx, IPC_F_URL);
 	ok = ok && put(v->email, "status", json_string(tx_status_name(tx->status)));
 	return ok ? 0 : -ENOMEM;
 }

@@ -40,9 +40,9 @@ scan_value(struct inspect_session *s, enum buffer_id buf, struct slice v)
 static void
 record_add(struct inspect_session *s, enum buffer_id buf, struct slice v)
 {
-	if (s->tx == NULL || buffer_field[buf] == 0)
+	if (s->cur.rec == NULL || buffer_field[buf] == 0)
 		return;
-	if (ipc_tx_add(s->tx, IPC_TX_MAX, buffer_field[buf], v.ptr, v.len) == NULL ||
+	if (ipc_tx_add(s->cur.rec, IPC_TX_MAX, buffer_field[buf], v.ptr, v.len) == NULL ||
 	    v.len > IPC_FIELD_MAX)
 		count(s, IPC_C_FIELDS_TRUNCATED);
 }
@@ -55,6 +55,128 @@ inspect_value(struct inspect_session *s, enum buffer_id buf, struct slice v)
 	record_add(s, buf, v);
 }
 
+/* ---- transactions ---- */
+
+/* The file.data stream of the current part ends: its last matches are collected. */
+static void
+part_stream_close(struct inspect_session *s)
+{
+	if (s->part == NULL)
+		return;
+	if (scan_stream_close(s->gen, s->env->worker, s->part, &s->matches) < 0)
+		count(s, IPC_C_SCAN_ERRORS);
+	s->part = NULL;
+}
+
+static void
+part_stream_open(struct inspect_session *s)
+{
+	part_stream_close(s);
+	if (s->gen == NULL || !scan_gen_has_buffer(s->gen, BUF_FILE_DATA))
+		return;
+	s->part = scan_stream_open(s->gen, BUF_FILE_DATA);
+	if (s->part == NULL)
+		count(s, IPC_C_SCAN_ERRORS); /* no stream state to be had: part not scanned */
+}
+
+static void
+part_stream_write(struct inspect_session *s, struct slice data)
+{
+	if (s->part != NULL &&
+	    scan_stream_write(s->gen, s->env->worker, s->part, data.ptr, data.len, &s->matches) < 0)
+		count(s, IPC_C_SCAN_ERRORS);
+}
+
+static void
+tx_release(struct inspect_session *s)
+{
+	part_stream_close(s);
+	if (s->gen != NULL) {
+		scan_gen_unpin(s->gen);
+		s->gen = NULL;
+	}
+}
+
+static void
+on_fired(void *ctx, const struct gen_rule *r)
+{
+	struct inspect_session *s = ctx;
+	struct ipc_alert a = {
+		.sid = r->sid,
+		.rev = r->rev,
+		.gid = r->gid,
+		.action = r->action,
+	};
+
+	count(s, IPC_C_RULE_MATCHES);
+	if (ipc_tx_add(s->cur.rec, IPC_TX_MAX, IPC_F_ALERT, &a, sizeof(a)) == NULL)
+		count(s, IPC_C_FIELDS_TRUNCATED);
+}
+
+/* Everything the transaction will ever be scanned with is in: rules decide, the generation
+ * is let go, and the record only waits for the outcome. */
+static void
+tx_judge(struct inspect_session *s)
+{
+	if (s->msg_open) {
+		/* the message was cut (refused, reset, connection gone): judge what came */
+		mime_parser_finish(&s->mime);
+		s->msg_open = false;
+	}
+	part_stream_close(s);
+	if (s->cur.rec != NULL) {
+		if (s->gen != NULL)
+			scan_eval(s->gen, &s->matches, on_fired, s);
+		s->cur.rec->gen_id = s->gen != NULL ? scan_gen_id(s->gen) : 0;
+	}
+	tx_release(s);
+}
+
+static const uint8_t tx_status[] = {
+	[SMTP_TX_DELIVERED] = IPC_TX_DELIVERED,
+	[SMTP_TX_REJECTED] = IPC_TX_REJECTED,
+	[SMTP_TX_ABORTED] = IPC_TX_ABORTED,
+	[SMTP_TX_UNKNOWN] = IPC_TX_UNKNOWN,
+};
+
+/* The outcome is known: complete the record and hand it out. */
+static void
+tx_emit(struct inspect_session *s, struct inspect_tx *t, enum smtp_tx_end how, uint16_t code)
+{
+	struct ipc_tx *tx = t->rec;
+
+	count(s, IPC_C_SMTP_TRANSACTIONS);
+	t->rec = NULL;
+	t->n_rcpt_slots = 0;
+	if (tx == NULL)
+		return;
+	tx->ts_us = s->env->now_us;
+	tx->flow_id = s->meta.flow_id;
+	memcpy(tx->src_ip, s->meta.client_ip, 16);
+	memcpy(tx->dst_ip, s->meta.server_ip, 16);
+	tx->src_port = s->meta.client_port;
+	tx->dst_port = s->meta.server_port;
+	tx->ip_version = s->meta.ip_version;
+	tx->status = (unsigned)how < sizeof(tx_status) ? tx_status[how] : IPC_TX_UNKNOWN;
+	tx->worker = (uint16_t)s->env->worker;
+	tx->reply_code = code;
+	if (tx->flags & IPC_TXF_TRUNCATED)
+		count(s, IPC_C_FIELDS_TRUNCATED);
+	s->env->tx_emit(s->env->io, tx);
+}
+
+static struct inspect_tx *
+tx_by_seq(struct inspect_session *s, uint32_t seq)
+{
+	if (s->in_tx && s->cur.seq == seq)
+		return &s->cur;
+	if (s->waiting.rec != NULL && s->waiting.seq == seq)
+		return &s->waiting;
+	return NULL;
+}
+
+/* ---- SMTP hooks ---- */
+
 static void
 on_helo(void *ctx, struct slice name)
 {
@@ -66,42 +188,81 @@ on_helo(void *ctx, struct slice name)
 }
 
 static void
-tx_release(struct inspect_session *s)
+on_ehlo_reply(void *ctx, uint16_t code, uint32_t extensions)
 {
-	if (s->body != NULL) {
-		scan_stream_close(s->gen, s->env->worker, s->body, &s->matches);
-		s->body = NULL;
-	}
-	if (s->gen != NULL) {
-		scan_gen_unpin(s->gen);
-		s->gen = NULL;
-	}
+	struct inspect_session *s = ctx;
+
+	s->smtp_ext = extensions;
+	/* a HELO reply carries no extensions; only an accepted EHLO says the client spoke ESMTP */
+	s->ehlo = code / 100 == 2 && extensions != 0;
 }
 
 static void
-on_tx_begin(void *ctx)
+on_auth(void *ctx, struct slice mechanism, uint16_t code)
+{
+	struct inspect_session *s = ctx;
+	size_t n = mechanism.len < INSPECT_AUTH_MECH_MAX ? mechanism.len : INSPECT_AUTH_MECH_MAX;
+
+	memcpy(s->auth_mech, mechanism.ptr, n);
+	s->auth_mech_len = (uint8_t)n;
+	s->auth_code = code;
+	if (code / 100 == 5)
+		count(s, IPC_C_SMTP_AUTH_FAILED);
+}
+
+static void
+on_tx_begin(void *ctx, uint32_t seq)
 {
 	struct inspect_session *s = ctx;
 	struct inspect_env *env = s->env;
+	struct ipc_tx *tx;
 
+	/* The parser ends a transaction before the next begins unless its message is complete,
+	 * in which case it was judged at on_data_end and moved to waiting. */
+	if (s->in_tx)
+		tx_judge(s);
+	if (s->cur.rec != NULL)
+		tx_emit(s, &s->cur, SMTP_TX_UNKNOWN, 0);
+	s->in_tx = true;
+	s->cur.seq = seq;
+	s->cur.n_rcpt_slots = 0;
+	s->cur.n_urls = 0;
 	/* The generation is chosen here and kept to the end: rules switch between messages. */
 	s->gen = env->gen;
 	if (s->gen != NULL)
 		scan_gen_pin(s->gen);
 	scan_matches_reset(&s->matches);
-	s->n_rcpt_slots = 0;
-	s->tx = env->tx_alloc(env->io);
-	if (s->tx == NULL)
+	tx = s->cur.rec = env->tx_alloc(env->io);
+	if (tx == NULL) {
 		count(s, IPC_C_EVENTS_DROPPED);
-	else
-		ipc_tx_init(s->tx, IPC_TX_MAX);
+	} else {
+		ipc_tx_init(tx, IPC_TX_MAX);
+		tx->tx_seq = s->tx_seq;
+		tx->smtp_ext = s->smtp_ext;
+		tx->auth_code = s->auth_code;
+		if (s->ehlo)
+			tx->mail_flags |= IPC_MAILF_EHLO;
+		if (s->auth_mech_len > 0 &&
+		    ipc_tx_add(tx, IPC_TX_MAX, IPC_F_AUTH_MECH, s->auth_mech, s->auth_mech_len) == NULL)
+			count(s, IPC_C_FIELDS_TRUNCATED);
+	}
+	s->tx_seq++;
 	inspect_value(s, BUF_SMTP_HELO, slice_make(s->helo, s->helo_len));
 }
 
 static void
-on_mail_from(void *ctx, struct slice addr)
+on_mail_from(void *ctx, struct slice addr, const struct smtp_mail_params *p)
 {
-	inspect_value(ctx, BUF_SMTP_MAIL_FROM, addr);
+	struct inspect_session *s = ctx;
+	struct ipc_tx *tx = s->cur.rec;
+
+	inspect_value(s, BUF_SMTP_MAIL_FROM, addr);
+	if (tx == NULL)
+		return;
+	tx->mail_size = p->has_size ? p->size : 0;
+	tx->mail_body = p->body;
+	tx->mail_flags |= (p->has_size ? IPC_MAILF_SIZE : 0) |
+			  (p->smtputf8 ? IPC_MAILF_SMTPUTF8 : 0) | (p->bad ? IPC_MAILF_BAD_PARAM : 0);
 }
 
 static void
@@ -110,8 +271,8 @@ on_rcpt(void *ctx, uint32_t idx, struct slice addr)
 	struct inspect_session *s = ctx;
 	struct ipc_rcpt head = { 0 };
 	struct suppress_verdict v;
+	struct ipc_tx *tx = s->cur.rec;
 
-	(void)idx;
 	scan_value(s, BUF_SMTP_RCPT_TO, addr);
 	if (s->env->supp != NULL) {
 		count(s, IPC_C_SUPPRESS_LOOKUPS);
@@ -124,11 +285,11 @@ on_rcpt(void *ctx, uint32_t idx, struct slice addr)
 			head.grace_end = v.grace_end;
 		}
 	}
-	if (s->tx == NULL)
+	if (tx == NULL)
 		return;
-	s->tx->n_rcpt++;
+	tx->n_rcpt++;
 
-	struct ipc_rcpt *slot = ipc_tx_add2(s->tx, IPC_TX_MAX, IPC_F_RCPT, &head, sizeof(head),
+	struct ipc_rcpt *slot = ipc_tx_add2(tx, IPC_TX_MAX, IPC_F_RCPT, &head, sizeof(head),
 					    addr.ptr, addr.len);
 	if (slot == NULL) {
 		count(s, IPC_C_FIELDS_TRUNCATED);
@@ -136,39 +297,143 @@ on_rcpt(void *ctx, uint32_t idx, struct slice addr)
 	}
 	/* Keep the slot so the server's reply can be written into it later. */
 	if (idx < INSPECT_RCPT_MAX) {
-		s->rcpt[idx] = slot;
-		if (idx + 1 > s->n_rcpt_slots)
-			s->n_rcpt_slots = idx + 1;
+		s->cur.rcpt[idx] = slot;
+		if (idx + 1 > s->cur.n_rcpt_slots)
+			s->cur.n_rcpt_slots = idx + 1;
 	}
 }
 
 static void
-on_rcpt_reply(void *ctx, uint32_t idx, uint16_t code)
+on_rcpt_reply(void *ctx, uint32_t seq, uint32_t idx, uint16_t code)
 {
-	struct inspect_session *s = ctx;
+	struct inspect_tx *t = tx_by_seq(ctx, seq);
 
-	if (s->tx != NULL && idx < s->n_rcpt_slots && s->rcpt[idx] != NULL)
-		s->rcpt[idx]->reply_code = code;
+	if (t != NULL && t->rec != NULL && idx < t->n_rcpt_slots && t->rcpt[idx] != NULL)
+		t->rcpt[idx]->reply_code = code;
 }
+
+static const struct mime_hooks inspect_mime_hooks;
 
 static void
 on_data_begin(void *ctx)
 {
 	struct inspect_session *s = ctx;
 
-	if (s->tx != NULL)
-		s->tx->flags |= IPC_TXF_HAS_DATA;
+	if (s->cur.rec != NULL)
+		s->cur.rec->flags |= IPC_TXF_HAS_DATA;
+	mime_parser_init(&s->mime, &inspect_mime_hooks, s, s->env->words);
+	s->msg_open = true;
 }
 
 static void
-on_header(void *ctx, struct slice name, struct slice value)
+on_message(void *ctx, struct slice chunk)
 {
 	struct inspect_session *s = ctx;
-	int buf = buffer_id_from_header((const char *)name.ptr, name.len);
+
+	if (s->cur.rec != NULL)
+		s->cur.rec->body_bytes += chunk.len;
+	if (s->msg_open)
+		mime_parser_feed(&s->mime, chunk.ptr, chunk.len);
+}
+
+static void
+on_data_end(void *ctx)
+{
+	struct inspect_session *s = ctx;
+
+	/* Complete: judged now, so a pipelined next transaction can start at once. */
+	tx_judge(s);
+	if (s->waiting.rec != NULL) /* the parser ends it first; guard all the same */
+		tx_emit(s, &s->waiting, SMTP_TX_UNKNOWN, 0);
+	s->waiting = s->cur;
+	s->cur.rec = NULL;
+	s->cur.n_rcpt_slots = 0;
+	s->in_tx = false;
+	if (s->waiting.rec == NULL)
+		s->waiting.seq = s->cur.seq; /* no record, but its end still counts */
+}
+
+static void
+on_tx_end(void *ctx, uint32_t seq, enum smtp_tx_end how, uint16_t code)
+{
+	struct inspect_session *s = ctx;
+
+	if (s->in_tx && s->cur.seq == seq) {
+		tx_judge(s);
+		s->in_tx = false;
+		tx_emit(s, &s->cur, how, code);
+		return;
+	}
+	if (s->waiting.seq == seq)
+		tx_emit(s, &s->waiting, how, code);
+}
+
+static void
+on_starttls(void *ctx)
+{
+	struct inspect_session *s = ctx;
+
+	count(s, IPC_C_SMTP_STARTTLS);
+	if (s->env->event != NULL)
+		s->env->event(s->env->io, &s->meta, IPC_EV_SMTP_STARTTLS, 0);
+}
+
+static void
+on_anomaly(void *ctx, enum smtp_anomaly what)
+{
+	struct inspect_session *s = ctx;
+
+	switch (what) {
+	case SMTP_AN_GAP:
+		/* Gaps are the reassembler's to count; the parser only resynchronises after them. */
+		return;
+	case SMTP_AN_LINE_TOO_LONG:
+		count(s, IPC_C_SMTP_LINE_TOO_LONG);
+		return;
+	case SMTP_AN_STARTTLS_INJECTION:
+		count(s, IPC_C_SMTP_STARTTLS_INJECTION);
+		if (s->env->event != NULL)
+			s->env->event(s->env->io, &s->meta, IPC_EV_SMTP_STARTTLS_INJECTION, 0);
+		return;
+	case SMTP_AN_BDAT_REJECTED:
+		count(s, IPC_C_SMTP_BDAT_REJECTED);
+		return;
+	case SMTP_AN_AUTH_FAILED:
+		return; /* counted by on_auth */
+	default:
+		count(s, IPC_C_SMTP_PARSE_ERRORS);
+		return;
+	}
+}
+
+static const struct smtp_hooks inspect_hooks = {
+	.on_helo = on_helo,
+	.on_ehlo_reply = on_ehlo_reply,
+	.on_auth = on_auth,
+	.on_tx_begin = on_tx_begin,
+	.on_mail_from = on_mail_from,
+	.on_rcpt = on_rcpt,
+	.on_rcpt_reply = on_rcpt_reply,
+	.on_data_begin = on_data_begin,
+	.on_message = on_message,
+	.on_data_end = on_data_end,
+	.on_tx_end = on_tx_end,
+	.on_starttls = on_starttls,
+	.on_anomaly = on_anomaly,
+};
+
+/* ---- MIME hooks: the message of the current transaction ---- */
+
+static void
+mime_on_header(void *ctx, const struct mime_part *part, struct slice name, struct slice value)
+{
+	struct inspect_session *s = ctx;
+	int buf;
 	unsigned n_bad = 0;
 	bool truncated = false;
 
-	if (buf < 0)
+	/* email.* are the message's own headers, not those of its parts or enclosed messages */
+	if (part->depth != 0 || (buf = buffer_id_from_header((const char *)name.ptr, name.len)) < 0)
 		return;
 	/* Rules and alerts see what a mail reader shows: encoded words decoded to UTF-8
 	 * ("=?utf-8?B?RlJFRSBNT05FWQ==?=" is "FREE MONEY"); malformed ones stay as sent. */
@@ -186,132 +451,109 @@ on_header(void *ctx, struct slice name, struct slice value)
 }
 
 static void
-on_headers_end(void *ctx)
+mime_on_part_begin(void *ctx, const struct mime_part *part)
 {
 	struct inspect_session *s = ctx;
 
-	if (s->gen == NULL || s->body != NULL || !scan_gen_has_buffer(s->gen, BUF_FILE_DATA))
+	count(s, IPC_C_MIME_PARTS);
+	part_stream_close(s); /* a preamble before this part */
+	if (part->multipart || part->message)
 		return;
-	s->body = scan_stream_open(s->gen, BUF_FILE_DATA);
-	if (s->body == NULL)
-		count(s, IPC_C_SCAN_ERRORS); /* no stream state to be had: body not scanned */
-}
+	if (part->name_len > 0) {
+		struct slice name = slice_make(part->name, part->name_len);
 
-static void
-on_body(void *ctx, struct slice chunk)
-{
-	struct inspect_session *s = ctx;
-
-	if (s->tx != NULL)
-		s->tx->body_bytes += chunk.len;
-	if (s->body != NULL &&
-	    scan_stream_write(s->gen, s->env->worker, s->body, chunk.ptr, chunk.len, &s->matches) < 0)
-		count(s, IPC_C_SCAN_ERRORS);
-}
-
-static void
-on_data_end(void *ctx)
-{
-	struct inspect_session *s = ctx;
-
-	if (s->body != NULL) {
-		if (scan_stream_close(s->gen, s->env->worker, s->body, &s->matches) < 0)
-			count(s, IPC_C_SCAN_ERRORS);
-		s->body = NULL;
-	}
-}
-
-static void
-on_fired(void *ctx, const struct gen_rule *r)
-{
-	struct inspect_session *s = ctx;
-	struct ipc_alert a = {
-		.sid = r->sid,
-		.rev = r->rev,
-		.gid = r->gid,
-		.action = r->action,
-	};
-
-	count(s, IPC_C_RULE_MATCHES);
-	if (ipc_tx_add(s->tx, IPC_TX_MAX, IPC_F_ALERT, &a, sizeof(a)) == NULL)
-		count(s, IPC_C_FIELDS_TRUNCATED);
-}
-
-static const uint8_t tx_status[] = {
-	[SMTP_TX_DELIVERED] = IPC_TX_DELIVERED,
-	[SMTP_TX_REJECTED] = IPC_TX_REJECTED,
-	[SMTP_TX_ABORTED] = IPC_TX_ABORTED,
-	[SMTP_TX_UNKNOWN] = IPC_TX_UNKNOWN,
-};
-
-static void
-on_tx_end(void *ctx, enum smtp_tx_end how, uint16_t code)
-{
-	struct inspect_session *s = ctx;
-	struct ipc_tx *tx = s->tx;
-
-	on_data_end(s);
-	count(s, IPC_C_SMTP_TRANSACTIONS);
-	if (tx != NULL) {
-		if (s->gen != NULL)
-			scan_eval(s->gen, &s->matches, on_fired, s);
-		tx->ts_us = s->env->now_us;
-		tx->flow_id = s->meta.flow_id;
-		tx->gen_id = s->gen != NULL ? scan_gen_id(s->gen) : 0;
-		memcpy(tx->src_ip, s->meta.client_ip, 16);
-		memcpy(tx->dst_ip, s->meta.server_ip, 16);
-		tx->src_port = s->meta.client_port;
-		tx->dst_port = s->meta.server_port;
-		tx->ip_version = s->meta.ip_version;
-		tx->status = (unsigned)how < sizeof(tx_status) ? tx_status[how] : IPC_TX_UNKNOWN;
-		tx->worker = (uint16_t)s->env->worker;
-		tx->tx_seq = s->tx_seq;
-		tx->reply_code = code;
-		if (tx->flags & IPC_TXF_TRUNCATED)
+		count(s, IPC_C_ATTACHMENTS);
+		scan_value(s, BUF_FILE_NAME, name);
+		if (s->cur.rec != NULL &&
+		    ipc_tx_add(s->cur.rec, INSPECT_LIST_CAP, IPC_F_ATTACHMENT, name.ptr, name.len) == NULL)
 			count(s, IPC_C_FIELDS_TRUNCATED);
-		s->tx = NULL;
-		s->env->tx_emit(s->env->io, tx);
 	}
-	s->tx_seq++;
-	s->n_rcpt_slots = 0;
-	tx_release(s);
+	part_stream_open(s);
 }
 
 static void
-on_starttls(void *ctx)
+mime_on_part_data(void *ctx, const struct mime_part *part, struct slice data)
+{
+	(void)part;
+	part_stream_write(ctx, data);
+}
+
+/* A multipart's text outside its parts: scanned too, as a stream of its own (see mime.h). */
+static void
+mime_on_preamble(void *ctx, const struct mime_part *part, struct slice data)
 {
 	struct inspect_session *s = ctx;
 
-	count(s, IPC_C_SMTP_STARTTLS);
-	if (s->env->event != NULL)
-		s->env->event(s->env->io, &s->meta, IPC_EV_SMTP_STARTTLS, 0);
+	(void)part;
+	if (s->part == NULL)
+		part_stream_open(s);
+	part_stream_write(s, data);
 }
 
 static void
-on_anomaly(void *ctx, enum smtp_anomaly what)
+mime_on_part_end(void *ctx, const struct mime_part *part)
 {
-	/* Gaps are the reassembler's to count; the parser only resynchronises after them. */
-	if (what == SMTP_AN_GAP)
-		return;
-	count(ctx, what == SMTP_AN_LINE_TOO_LONG ? IPC_C_SMTP_LINE_TOO_LONG
-						 : IPC_C_SMTP_PARSE_ERRORS);
+	struct inspect_session *s = ctx;
+
+	if (part->n_garbage > 0)
+		count(s, IPC_C_MIME_DECODE_ERRORS);
+	part_stream_close(s);
 }
 
-static const struct smtp_hooks inspect_hooks = {
-	.on_helo = on_helo,
-	.on_tx_begin = on_tx_begin,
-	.on_mail_from = on_mail_from,
-	.on_rcpt = on_rcpt,
-	.on_rcpt_reply = on_rcpt_reply,
-	.on_data_begin = on_data_begin,
-	.on_header = on_header,
-	.on_headers_end = on_headers_end,
-	.on_body = on_body,
-	.on_data_end = on_data_end,
-	.on_tx_end = on_tx_end,
-	.on_starttls = on_starttls,
-	.on_anomaly = on_anomaly,
+/* Is this URL already in the record? Messages repeat the same link many times. */
+static bool
+url_recorded(const struct ipc_tx *tx, struct slice url)
+{
+	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f))
+		if (f->type == IPC_F_URL && f->len == url.len &&
+		    memcmp(f + 1, url.ptr, url.len) == 0)
+			return true;
+	return false;
+}
+
+static void
+mime_on_url(void *ctx, const struct mime_part *part, struct slice url, bool truncated)
+{
+	struct inspect_session *s = ctx;
+	struct ipc_tx *tx = s->cur.rec;
+
+	(void)part;
+	(void)truncated;
+	count(s, IPC_C_URLS);
+	if (tx != NULL && url_recorded(tx, url))
+		return;
+	scan_value(s, BUF_EMAIL_URL, url);
+	if (tx == NULL)
+		return;
+	if (s->cur.n_urls >= INSPECT_URL_MAX ||
+	    ipc_tx_add(tx, INSPECT_LIST_CAP, IPC_F_URL, url.ptr, url.len) == NULL) {
+		tx->flags |= IPC_TXF_TRUNCATED;
+		return;
+	}
+	s->cur.n_urls++;
+}
+
+static void
+mime_on_anomaly(void *ctx, enum mime_anomaly what)
+{
+	struct inspect_session *s = ctx;
+
+	count(s, IPC_C_MIME_ANOMALIES);
+	if (what == MIME_AN_NAME_MISMATCH && s->env->event != NULL)
+		s->env->event(s->env->io, &s->meta, IPC_EV_MIME_NAME_MISMATCH, 0);
+}
+
+static const struct mime_hooks inspect_mime_hooks = {
+	.on_header = mime_on_header,
+	.on_part_begin = mime_on_part_begin,
+	.on_part_data = mime_on_part_data,
+	.on_part_end = mime_on_part_end,
+	.on_preamble = mime_on_preamble,
+	.on_url = mime_on_url,
+	.on_anomaly = mime_on_anomaly,
 };
+
+/* ---- API ---- */
 
 void
 inspect_session_init(struct inspect_session *s, struct inspect_env *env,
@@ -320,11 +562,19 @@ inspect_session_init(struct inspect_session *s, struct inspect_env *env,
 	s->env = env;
 	s->meta = *meta;
 	s->gen = NULL;
-	s->tx = NULL;
-	s->body = NULL;
-	s->n_rcpt_slots = 0;
+	s->cur.rec = NULL;
+	s->cur.n_rcpt_slots = 0;
+	s->waiting.rec = NULL;
+	s->waiting.n_rcpt_slots = 0;
+	s->in_tx = false;
+	s->msg_open = false;
+	s->ehlo = false;
+	s->part = NULL;
 	s->tx_seq = 0;
 	s->helo_len = 0;
+	s->auth_code = 0;
+	s->auth_mech_len = 0;
+	s->smtp_ext = 0;
 	scan_matches_reset(&s->matches);
 	smtp_session_init(&s->smtp, &inspect_hooks, s);
 	if (meta->midstream)
@@ -347,9 +597,14 @@ void
 inspect_session_close(struct inspect_session *s)
 {
 	smtp_session_close(&s->smtp);
-	/* The parser ended any transaction; this only guards against a record left behind. */
-	if (s->tx != NULL)
-		on_tx_end(s, SMTP_TX_ABORTED, 0);
+	/* The parser ended every transaction; this only guards against records left behind. */
+	if (s->in_tx) {
+		tx_judge(s);
+		s->in_tx = false;
+		tx_emit(s, &s->cur, SMTP_TX_ABORTED, 0);
+	}
+	if (s->waiting.rec != NULL)
+		tx_emit(s, &s->waiting, SMTP_TX_UNKNOWN, 0);
 	tx_release(s);
 }
 

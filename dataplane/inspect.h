@@ -17,12 +17,17 @@
 #include <stdint.h>
 
 #include "ipc.h"
+#include "mime.h"
 #include "scan.h"
 #include "smtp.h"
 #include "suppress_db.h"
 
 #define INSPECT_RCPT_MAX 64     /* recipients whose verdicts a record carries */
 #define INSPECT_HELO_MAX 255
+#define INSPECT_AUTH_MECH_MAX 32 /* SASL mechanism names are at most 20 (RFC 4422 3.1) */
+#define INSPECT_URL_MAX 32      /* distinct URLs a record carries */
+/* URLs and file names stop filling a record here: the rest is kept for alerts. */
+#define INSPECT_LIST_CAP (IPC_TX_MAX - 3072)
 
 struct inspect_flow_meta {
 	uint64_t flow_id;
@@ -34,7 +39,7 @@ struct inspect_flow_meta {
 	bool midstream;                   /* no handshake seen: the session is picked up late */
 };
 
-#define INSPECT_DECODED_MAX (3 * SMTP_HEADER_MAX) /* a header decoded to UTF-8 (CJK grows) */
+#define INSPECT_DECODED_MAX (3 * MIME_HEADER_MAX) /* a header decoded to UTF-8 (CJK grows) */
 
 struct mime_words;
 
@@ -55,18 +60,34 @@ struct inspect_env {
 };
 
 
+/* A transaction's record while it is built or waits for its final reply. */
+struct inspect_tx {
+	struct ipc_tx *rec;               /* NULL: none, or no record could be had (counted) */
+	uint32_t seq;                     /* the SMTP parser's tx_seq */
+	uint32_t n_rcpt_slots;
+	uint16_t n_urls;
+	struct ipc_rcpt *rcpt[INSPECT_RCPT_MAX]; /* where each RCPT's reply is written */
+};
+
 struct inspect_session {
 	struct smtp_session smtp;
+	struct mime_parser mime;          /* the message of the open transaction */
 	struct inspect_env *env;
 	struct inspect_flow_meta meta;
 	struct scan_gen *gen;             /* pinned for the open transaction */
-	struct ipc_tx *tx;                /* record being built; NULL outside a transaction */
-	struct hs_stream *body;
-	struct ipc_rcpt *rcpt[INSPECT_RCPT_MAX];
-	uint32_t n_rcpt_slots;
-	uint16_t tx_seq;
+	struct inspect_tx cur;            /* the newest transaction */
+	struct inspect_tx waiting;        /* complete, pipelined past: waits for its reply */
+	bool in_tx;
+	bool msg_open;                    /* the MIME parser is reading a message */
+	bool ehlo;
+	struct hs_stream *part;           /* file.data stream of the current leaf part */
+	uint16_t tx_seq;                  /* records numbered in order of MAIL FROM */
 	uint16_t helo_len;
+	uint16_t auth_code;
+	uint8_t auth_mech_len;
+	uint32_t smtp_ext;
 	uint8_t helo[INSPECT_HELO_MAX];
+	uint8_t auth_mech[INSPECT_AUTH_MECH_MAX];
 	struct scan_matches matches;
 };
 

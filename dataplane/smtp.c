@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SMTP session follower (see smtp.h for the contract). Client bytes go through two
- * layers, each a resumable state machine whose whole state lives in struct smtp_session:
- *   1. the command line reader (CS_CMD), or in a message the end-of-data/dot-unstuffing
- *      matcher (CS_DATA) or the BDAT chunk counter (CS_BDAT);
- *   2. the message layer (msg_*), fed the unstuffed message bytes: header block with
- *      unfolding, then body pass-through.
- * Server bytes go through the reply line reader, whose final lines pop the FIFO of pending
- * commands and decide what the server accepted. It does not decode MIME, scan or allocate;
- * it keeps only one command line, one reply line and one header. One session belongs to one
- * worker lcore.
+ * SMTP session follower (see smtp.h for the contract). Client bytes go through the command
+ * line reader (CS_CMD), or in a message the end-of-data/dot-unstuffing matcher (CS_DATA) or
+ * the BDAT chunk counter (CS_BDAT); message bytes leave through on_message untouched
+ * otherwise. Server bytes go through the reply line reader, whose final lines pop the FIFO of
+ * pending commands and decide what the server accepted. Each reader is a resumable state
+ * machine whose whole state lives in struct smtp_session. It does not parse the message,
+ * scan or allocate; it keeps one command line, one reply line and one SASL mechanism name.
+ * One session belongs to one worker lcore.
  *
  * Choices worth knowing (the unit tests pin each one):
  * - A line ends at LF; a CR before it is dropped from command and reply lines; a bare LF is
@@ -19,34 +17,44 @@
  * - Dot-unstuffing follows RFC 5321 4.5.2: the first "." of any line other than the end line is
  *   removed ("..x" -> ".x", ".x" -> "x"). The CRLF ending the last line before "." belongs to
  *   that line (RFC 5321 4.1.1.4: it is the message's, the terminator is ".CRLF"), so
- *   on_body gets the message byte for byte as the server stores it; in BDAT every byte is
+ *   on_message gets the message byte for byte as the server stores it; in BDAT every byte is
  *   message data.
- * - Header unfolding follows RFC 5322 2.2.3: the CRLF of a fold is removed and the folding
- *   whitespace is kept as it was ("a\r\n\tb" -> "a\tb"). The value is trimmed of leading and
- *   trailing SP/HTAB. A line that cannot be a header (no "name:" at its start, including a
- *   first line starting with whitespace) ends the header block and starts the body, as a
- *   missing blank line would (Python's email and Postfix's cleanup do the same).
  * - EHLO/HELO, RSET and QUIT end an open transaction ABORTED (RFC 5321 4.1.4: EHLO resets
  *   the state), except a transaction whose message is complete: its reply still decides.
  *   A new MAIL, DATA, BDAT or RCPT while a complete message awaits its reply (pipelined after
- *   the ".") ends that transaction UNKNOWN: the hooks carry no transaction id, so its reply
- *   can no longer be reported; replies for a transaction that has ended are not reported.
+ *   the "." or BDAT LAST) parks that transaction in wait_seq: pending replies carry their
+ *   transaction's number, so its reply is still paired. One parked transaction at a time:
+ *   a second one displaces the first, which ends UNKNOWN (see smtp.h).
  * - A 4xx/5xx reply to MAIL ends its transaction REJECTED, as a refused DATA or BDAT chunk
  *   does. RCPT, DATA or BDAT outside a transaction (a capture that missed MAIL) opens one,
  *   so hooks always come between on_tx_begin and on_tx_end, message hooks between
  *   on_data_begin and on_data_end (or on_tx_end). Commands that cannot be followed (MAIL
- *   without "FROM:", BDAT without a valid size, RCPT between BDAT chunks) call no hook and
- *   return SMTP_INVALID; their replies are paired and change nothing.
+ *   without "FROM:", BDAT without a valid size, RCPT between BDAT chunks) call no hook but
+ *   on_anomaly and return SMTP_INVALID; their replies are paired and change nothing.
  * - A DATA refused after its transaction ended (MAIL refused, pipelined) still leaves message
  *   mode; a refusal of the DATA of an older transaction does not touch a newer one.
+ * - BDAT chunk bytes are always consumed as counted, whatever the server replies: the reply
+ *   comes after the chunk on the wire, and the client has sent it in full (RFC 3030 2). After
+ *   a refused chunk the transaction has failed; the chunks the client had already pipelined
+ *   behind it are consumed with no hook up to BDAT LAST (RFC 3030 3: the server discards
+ *   them), unless MAIL, RSET, EHLO/HELO, QUIT or DATA comes first.
+ * - AUTH: only the mechanism (the first argument) is kept, for on_auth. The initial response
+ *   and the SASL lines that answer 334 are never handed to a hook, and each client line is
+ *   wiped from the line buffer once read, so no credential outlives its line.
+ * - STARTTLS: any client byte read after the STARTTLS line and before its reply is the command
+ *   injection of CVE-2011-0411 (a client must wait for 220 to start TLS); it is reported once
+ *   per session, and the bytes are still read as commands (if the server refuses STARTTLS they
+ *   are commands; if it accepts, the session turns opaque at the 220 anyway).
  */
 #include <string.h>
 
 #include "smtp.h"
 
+_Static_assert(SMTP_EXT__COUNT <= 32, "the EHLO extension mask is a uint32_t");
+
 enum client_state {
 	CS_CMD = 0,
-	CS_DATA,        /* DATA message: end-of-data matcher, then message layer */
+	CS_DATA,        /* DATA message: end-of-data matcher */
 	CS_BDAT,        /* inside a BDAT chunk: bdat_remaining raw bytes */
 };
 
@@ -69,16 +77,6 @@ enum dot_eol {
 	EOL_NONE = 0,   /* start of the message: no line ending before the first line */
 	EOL_LF,
 	EOL_CRLF,
-};
-
-enum msg_state {
-	MSG_H_BOL = 0,  /* start of a header line: a fold, a new field or the blank line */
-	MSG_H_NAME,
-	MSG_H_NAME_WSP, /* whitespace after the name (obsolete syntax), only ':' may follow */
-	MSG_H_VALUE,
-	MSG_H_VALUE_CR,
-	MSG_H_EMPTY_CR, /* CR at the start of a header line: the blank line, probably */
-	MSG_BODY,
 };
 
 static const struct smtp_hooks no_hooks;
@@ -109,8 +107,17 @@ anomaly(struct smtp_session *s, enum smtp_anomaly what)
 	HOOK(s, on_anomaly, s->ctx, what);
 }
 
+/* A command that cannot be followed: counted, and the line is skipped. */
+static void
+bad_command(struct smtp_session *s)
+{
+	set_status(s, SMTP_INVALID);
+	anomaly(s, SMTP_AN_BAD_COMMAND);
+}
+
 /* ---- transactions and pending commands ---- */
 
+/* Ends the current transaction (the newest, tx_seq), if open. */
 static void
 tx_end(struct smtp_session *s, enum smtp_tx_end how, uint16_t code)
 {
@@ -120,32 +127,71 @@ tx_end(struct smtp_session *s, enum smtp_tx_end how, uint16_t code)
 	s->msg_open = false;
 	s->message_complete = false;
 	s->n_rcpt = 0;
-	HOOK(s, on_tx_end, s->ctx, how, code);
+	HOOK(s, on_tx_end, s->ctx, s->tx_seq, how, code);
 }
 
+/* Ends the parked transaction, if any. */
+static void
+tx_end_waiting(struct smtp_session *s, enum smtp_tx_end how, uint16_t code)
+{
+	uint32_t seq = s->wait_seq;
+
+	if (seq == 0)
+		return;
+	s->wait_seq = 0;
+	HOOK(s, on_tx_end, s->ctx, seq, how, code);
+}
+
+/* Is transaction seq still open (current or parked), so that its replies are reported? */
+static bool
+tx_is_live(const struct smtp_session *s, uint32_t seq)
+{
+	return seq != 0 && (seq == s->wait_seq || (s->in_tx && seq == s->tx_seq));
+}
+
+/* Ends transaction seq, current or parked; a transaction already ended is left alone. */
+static void
+tx_end_seq(struct smtp_session *s, uint32_t seq, enum smtp_tx_end how, uint16_t code)
+{
+	if (seq == 0)
+		return;
+	if (seq == s->wait_seq)
+		tx_end_waiting(s, how, code);
+	else if (s->in_tx && seq == s->tx_seq)
+		tx_end(s, how, code);
+}
+
+/*
+ * A new transaction starts. The current one ends ABORTED, or, if its message is complete
+ * (pipelined after "." or BDAT LAST), is parked to wait for its reply; the one parked before
+ * it can wait no longer and ends UNKNOWN.
+ */
 static void
 tx_begin(struct smtp_session *s)
 {
+	if (s->in_tx && s->message_complete) {
+		tx_end_waiting(s, SMTP_TX_UNKNOWN, 0);
+		s->wait_seq = s->tx_seq;
+		s->in_tx = false;
+	} else {
+		tx_end(s, SMTP_TX_ABORTED, 0);
+	}
 	s->in_tx = true;
 	s->msg_open = false;
 	s->message_complete = false;
+	s->bdat_discard = false;
 	s->n_rcpt = 0;
 	/* 0 marks a pending command that belongs to no transaction */
 	if (++s->tx_seq == 0)
 		s->tx_seq = 1;
-	HOOK(s, on_tx_begin, s->ctx);
+	HOOK(s, on_tx_begin, s->ctx, s->tx_seq);
 }
 
-/*
- * Before a command that belongs in a transaction: a complete message pipelined ahead of it
- * ends UNKNOWN (see the file comment); with no transaction, one is opened.
- */
+/* Before a command that belongs in a transaction: open one unless one is open for it. */
 static void
 tx_ensure(struct smtp_session *s)
 {
-	if (s->in_tx && s->message_complete)
-		tx_end(s, SMTP_TX_UNKNOWN, 0);
-	if (!s->in_tx)
+	if (!s->in_tx || s->message_complete)
 		tx_begin(s);
 }
 
@@ -153,6 +199,7 @@ tx_ensure(struct smtp_session *s)
 static void
 tx_reset(struct smtp_session *s)
 {
+	s->bdat_discard = false;
 	if (s->in_tx && !s->message_complete)
 		tx_end(s, SMTP_TX_ABORTED, 0);
 }
@@ -164,6 +211,8 @@ pending_push_tx(struct smtp_session *s, enum smtp_cmd cmd, uint32_t rcpt_idx, ui
 
 	if (s->pending_count == SMTP_PENDING_MAX) {
 		/* Pairing is off either way; keep the newest, the current transaction's. */
+		if (s->pending[s->pending_head].cmd == SMTP_CMD_STARTTLS)
+			s->starttls_wait = false;
 		s->pending_head = (uint8_t)((s->pending_head + 1) % SMTP_PENDING_MAX);
 		s->pending_count--;
 		anomaly(s, SMTP_AN_PIPELINE_OVERFLOW);
@@ -175,223 +224,36 @@ pending_push_tx(struct smtp_session *s, enum smtp_cmd cmd, uint32_t rcpt_idx, ui
 	s->pending_count++;
 }
 
+/* A command of the current transaction, if one is open. */
 static void
 pending_push(struct smtp_session *s, enum smtp_cmd cmd, uint32_t rcpt_idx)
 {
-	pending_push_tx(s, cmd, rcpt_idx, s->tx_seq);
+	pending_push_tx(s, cmd, rcpt_idx, s->in_tx ? s->tx_seq : 0);
 }
 
-/* ---- message layer: header block, then body ---- */
+/* ---- the message ---- */
 
 static void
-hdr_emit(struct smtp_session *s)
+msg_out(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-	struct slice name, value;
-	const uint8_t *colon;
-
-	if (s->hdr_len == 0)
-		return;
-	colon = memchr(s->hdr_buf, ':', s->hdr_len);
-	if (colon != NULL) {
-		name = slice_make(s->hdr_buf, (size_t)(colon - s->hdr_buf));
-		value = slice_make(colon + 1, s->hdr_len - name.len - 1);
-		while (name.len > 0 && is_wsp(name.ptr[name.len - 1]))
-			name.len--;
-		while (value.len > 0 && is_wsp(value.ptr[0])) {
-			value.ptr++;
-			value.len--;
-		}
-		while (value.len > 0 && is_wsp(value.ptr[value.len - 1]))
-			value.len--;
-		HOOK(s, on_header, s->ctx, name, value);
-	}
-	s->hdr_len = 0;
-	s->hdr_overflow = false;
-}
-
-static void
-hdr_append(struct smtp_session *s, const uint8_t *p, size_t n)
-{
-	size_t room = SMTP_HEADER_MAX - s->hdr_len;
-
-	if (n > room) {
-		if (!s->hdr_overflow) {
-			s->hdr_overflow = true;
-			anomaly(s, SMTP_AN_HEADER_TOO_LONG);
-		}
-		set_status(s, SMTP_TOO_LONG);
-		n = room;
-	}
-	memcpy(s->hdr_buf + s->hdr_len, p, n);
-	s->hdr_len = (uint16_t)(s->hdr_len + n);
-}
-
-static void
-msg_headers_end(struct smtp_session *s)
-{
-	s->msg_state = MSG_BODY;
-	HOOK(s, on_headers_end, s->ctx);
-}
-
-static void
-msg_body(struct smtp_session *s, const uint8_t *p, size_t n)
-{
-	if (n > 0)
-		HOOK(s, on_body, s->ctx, slice_make(p, n));
-}
-
-/* The line being read as a header name is not one: it starts the body. */
-static void
-msg_not_header(struct smtp_session *s)
-{
-	msg_headers_end(s);
-	msg_body(s, s->hdr_buf, s->hdr_len);
-	s->hdr_len = 0;
-	s->hdr_overflow = false;
-}
-
-static inline bool
-is_name_char(uint8_t c)
-{
-	return c >= 33 && c <= 126 && c != ':';
-}
-
-static void
-msg_feed(struct smtp_session *s, const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-
 	/* The transaction ended under the message (refused, reset): its bytes are dropped. */
-	if (!s->msg_open)
-		return;
-
-	while (i < n) {
-		uint8_t c = p[i];
-
-		switch (s->msg_state) {
-		case MSG_BODY:
-			msg_body(s, p + i, n - i);
-			return;
-		case MSG_H_BOL:
-			if (is_wsp(c) && s->hdr_len > 0) {
-				/* a fold: the CRLF went, the whitespace stays */
-				s->msg_state = MSG_H_VALUE;
-			} else if (c == '\r') {
-				s->msg_state = MSG_H_EMPTY_CR;
-				i++;
-			} else if (c == '\n') {
-				hdr_emit(s);
-				msg_headers_end(s);
-				i++;
-			} else {
-				hdr_emit(s);
-				s->msg_state = MSG_H_NAME;
-			}
-			break;
-		case MSG_H_NAME:
-			if (c == ':' && s->hdr_len > 0) {
-				hdr_append(s, &c, 1);
-				s->msg_state = MSG_H_VALUE;
-				i++;
-			} else if (is_name_char(c) && s->hdr_len < SMTP_HEADER_MAX) {
-				hdr_append(s, &c, 1);
-				i++;
-			} else if (is_wsp(c) && s->hdr_len > 0 && s->hdr_len < SMTP_HEADER_MAX) {
-				hdr_append(s, &c, 1);
-				s->msg_state = MSG_H_NAME_WSP;
-				i++;
-			} else {
-				msg_not_header(s);
-			}
-			break;
-		case MSG_H_NAME_WSP:
-			if (c == ':') {
-				hdr_append(s, &c, 1);
-				s->msg_state = MSG_H_VALUE;
-				i++;
-			} else if (is_wsp(c) && s->hdr_len < SMTP_HEADER_MAX) {
-				hdr_append(s, &c, 1);
-				i++;
-			} else {
-				msg_not_header(s);
-			}
-			break;
-		case MSG_H_VALUE: {
-			size_t j = i;
-
-			while (j < n && p[j] != '\r' && p[j] != '\n')
-				j++;
-			hdr_append(s, p + i, j - i);
-			i = j;
-			if (i < n) {
-				s->msg_state = p[i] == '\r' ? MSG_H_VALUE_CR : MSG_H_BOL;
-				i++;
-			}
-			break;
-		}
-		case MSG_H_VALUE_CR:
-			if (c == '\n') {
-				s->msg_state = MSG_H_BOL;
-				i++;
-			} else {
-				/* a lone CR inside the value is kept */
-				hdr_append(s, (const uint8_t *)"\r", 1);
-				s->msg_state = MSG_H_VALUE;
-			}
-			break;
-		case MSG_H_EMPTY_CR:
-			hdr_emit(s);
-			msg_headers_end(s);
-			if (c == '\n')
-				i++;
-			else
-				msg_body(s, (const uint8_t *)"\r", 1);
-			break;
-		default:
-			/* unreachable: states are only set above; recover rather than loop */
-			s->msg_state = MSG_BODY;
-			break;
-		}
-	}
+	if (s->msg_open && n > 0)
+		HOOK(s, on_message, s->ctx, slice_make(p, n));
 }
 
 static void
 msg_begin(struct smtp_session *s)
 {
 	s->msg_open = true;
-	s->msg_state = MSG_H_BOL;
-	s->hdr_len = 0;
-	s->hdr_overflow = false;
 	s->msg_bare_lf = false;
 	HOOK(s, on_data_begin, s->ctx);
 }
 
-/* The message is complete: whatever the header layer holds is finished. */
 static void
 msg_end(struct smtp_session *s)
 {
 	if (!s->msg_open)
 		return;
-	switch (s->msg_state) {
-	case MSG_BODY:
-		break;
-	case MSG_H_NAME:
-	case MSG_H_NAME_WSP:
-		msg_not_header(s);
-		break;
-	case MSG_H_EMPTY_CR:
-		hdr_emit(s);
-		msg_headers_end(s);
-		msg_body(s, (const uint8_t *)"\r", 1);
-		break;
-	case MSG_H_VALUE_CR:
-		hdr_append(s, (const uint8_t *)"\r", 1);
-		/* fall through */
-	default:
-		hdr_emit(s);
-		msg_headers_end(s);
-		break;
-	}
 	s->msg_open = false;
 	s->message_complete = true;
 	HOOK(s, on_data_end, s->ctx);
@@ -399,7 +261,7 @@ msg_end(struct smtp_session *s)
 
 /* ---- DATA: end-of-data matcher and dot-unstuffing ---- */
 
-/* Contiguous output of the matcher, handed to the message layer in as few calls as possible. */
+/* Contiguous output of the matcher, handed out in as few calls as possible. */
 struct run {
 	const uint8_t *ptr;
 	size_t len;
@@ -409,7 +271,7 @@ static void
 run_flush(struct smtp_session *s, struct run *r)
 {
 	if (r->len > 0)
-		msg_feed(s, r->ptr, r->len);
+		msg_out(s, r->ptr, r->len);
 	r->len = 0;
 }
 
@@ -468,6 +330,27 @@ data_end(struct smtp_session *s, struct run *r)
 	s->client_state = CS_CMD;
 	pending_push(s, SMTP_CMD_DATA_END, 0);
 	msg_end(s);
+}
+
+/*
+ * The message stops here (cut by the close or a hole): the withheld bytes that are data
+ * whatever would have followed go out (a line ending, a CR), not a dot that might have been
+ * the start of the end line or a stuffing dot.
+ */
+static void
+data_release(struct smtp_session *s)
+{
+	struct run r = { NULL, 0 };
+
+	if (s->client_state != CS_DATA)
+		return;
+	if (s->dot_state == DOT_CR)
+		run_add(s, &r, (const uint8_t *)"\r", 1);
+	else if (s->dot_state != DOT_MID)
+		run_eol(s, &r, NULL, 0, 0);
+	run_flush(s, &r);
+	s->dot_state = DOT_MID;
+	s->dot_eol = EOL_NONE;
 }
 
 /* Returns how many bytes were consumed: all of them, or up to the end-of-data line. */
@@ -541,7 +424,7 @@ data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 				data_end(s, &r);
 				return i + 1;
 			}
-			/* ".\rX": drop the dot; the CR, last byte read, is now a withheld mid-line CR */
+			/* ".\rX": the dot goes; the CR, read last, is now a withheld mid-line CR */
 			run_eol(s, &r, p, i, 2);
 			s->dot_state = DOT_CR;
 			break;
@@ -593,15 +476,36 @@ skip_wsp(struct slice a)
 	return a;
 }
 
+/* The first word of a (up to whitespace); *rest is what follows it. */
+static struct slice
+first_word(struct slice a, struct slice *rest)
+{
+	size_t k = 0;
+
+	while (k < a.len && !is_wsp(a.ptr[k]))
+		k++;
+	*rest = slice_make(a.ptr + k, a.len - k);
+	return slice_make(a.ptr, k);
+}
+
+/* Split a command line into its verb and its arguments (leading whitespace skipped). */
+static struct slice
+split_verb(struct slice line, struct slice *args)
+{
+	struct slice verb = first_word(line, args);
+
+	*args = skip_wsp(*args);
+	return verb;
+}
+
 /*
  * "FROM:<addr> params" / "TO:<addr> params": the keyword (any case), then optional spaces,
- * ":", optional spaces, the address with or without brackets; parameters dropped.
+ * ":", optional spaces, the address with or without brackets; *rest holds the parameters.
  */
 static bool
-parse_path(struct slice args, const char *kw, struct slice *addr)
+parse_path(struct slice args, const char *kw, struct slice *addr, struct slice *rest)
 {
 	size_t kwlen = strlen(kw);
-	size_t k = 0;
 
 	if (!slice_starts_nocase(args, kw))
 		return false;
@@ -620,72 +524,128 @@ parse_path(struct slice args, const char *kw, struct slice *addr)
 		args.len--;
 		if (close != NULL) {
 			*addr = slice_make(args.ptr, (size_t)(close - args.ptr));
+			*rest = slice_make(close + 1, args.len - addr->len - 1);
 			return true;
 		}
+		/* unclosed: read as an address without brackets */
 	}
-	while (k < args.len && !is_wsp(args.ptr[k]))
-		k++;
-	*addr = slice_make(args.ptr, k);
+	*addr = first_word(args, rest);
 	return true;
 }
 
-/* "n" or "n LAST" (any case); n decimal, at most 19 digits so it cannot overflow. */
+/* Decimal digits only (no sign, no space), and a value that fits in 64 bits. */
+static bool
+parse_u64(struct slice a, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (a.len == 0)
+		return false;
+	for (size_t k = 0; k < a.len; k++) {
+		uint64_t d = (uint64_t)(a.ptr[k] - '0');
+
+		if (a.ptr[k] < '0' || a.ptr[k] > '9' || x > (UINT64_MAX - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return true;
+}
+
+/* "n" or "n LAST" (any case). */
 static bool
 parse_bdat(struct slice args, uint64_t *size, bool *last)
 {
-	uint64_t v = 0;
-	size_t k = 0;
+	struct slice rest, n = first_word(args, &rest);
 
-	while (k < args.len && args.ptr[k] >= '0' && args.ptr[k] <= '9') {
-		if (k == 19)
-			return false;
-		v = v * 10 + (uint64_t)(args.ptr[k] - '0');
-		k++;
-	}
-	if (k == 0)
+	if (!parse_u64(n, size))
 		return false;
-	args.ptr += k;
-	args.len -= k;
-	if (args.len > 0 && !is_wsp(args.ptr[0]))
-		return false;
-	args = slice_trim(args);
-	if (args.len == 0)
+	rest = slice_trim(rest);
+	if (rest.len == 0)
 		*last = false;
-	else if (slice_eq_nocase(args, "LAST"))
+	else if (slice_eq_nocase(rest, "LAST"))
 		*last = true;
 	else
 		return false;
-	*size = v;
 	return true;
+}
+
+/*
+ * MAIL FROM parameters (RFC 5321 4.1.2 esmtp-param: keyword["="value], separated by spaces):
+ * SIZE (RFC 1870), BODY (RFC 6152, 3030), SMTPUTF8 (RFC 6531, no value); others are skipped.
+ */
+static void
+parse_mail_params(struct slice rest, struct smtp_mail_params *mp)
+{
+	for (;;) {
+		struct slice param, key, value = { NULL, 0 };
+		const uint8_t *eq;
+
+		rest = skip_wsp(rest);
+		if (rest.len == 0)
+			break;
+		param = first_word(rest, &rest);
+		key = param;
+		eq = memchr(param.ptr, '=', param.len);
+		if (eq != NULL) {
+			key.len = (size_t)(eq - param.ptr);
+			value = slice_make(eq + 1, param.len - key.len - 1);
+		}
+		if (slice_eq_nocase(key, "SIZE")) {
+			mp->has_size = eq != NULL && parse_u64(value, &mp->size);
+			if (!mp->has_size) {
+				mp->size = 0;
+				mp->bad = true;
+			}
+		} else if (slice_eq_nocase(key, "BODY")) {
+			if (eq != NULL && slice_eq_nocase(value, "7BIT")) {
+				mp->body = SMTP_BODY_7BIT;
+			} else if (eq != NULL && slice_eq_nocase(value, "8BITMIME")) {
+				mp->body = SMTP_BODY_8BITMIME;
+			} else if (eq != NULL && slice_eq_nocase(value, "BINARYMIME")) {
+				mp->body = SMTP_BODY_BINARYMIME;
+			} else {
+				mp->body = SMTP_BODY_OTHER;
+				mp->bad = true;
+			}
+		} else if (slice_eq_nocase(key, "SMTPUTF8")) {
+			/* claimed either way; a value is a syntax error the server will refuse */
+			mp->smtputf8 = true;
+			if (eq != NULL)
+				mp->bad = true;
+		}
+	}
 }
 
 static void
 cmd_mail(struct smtp_session *s, struct slice args)
 {
-	struct slice addr;
+	struct smtp_mail_params mp = { 0 };
+	struct slice addr, rest;
 
-	if (!parse_path(args, "FROM", &addr)) {
+	if (!parse_path(args, "FROM", &addr, &rest)) {
 		/* The server will refuse it; pairing still needs the entry, with no transaction. */
-		set_status(s, SMTP_INVALID);
+		bad_command(s);
 		pending_push_tx(s, SMTP_CMD_MAIL, 0, 0);
 		return;
 	}
-	if (s->in_tx)
-		tx_end(s, s->message_complete ? SMTP_TX_UNKNOWN : SMTP_TX_ABORTED, 0);
+	parse_mail_params(rest, &mp);
 	tx_begin(s);
-	HOOK(s, on_mail_from, s->ctx, addr);
+	HOOK(s, on_mail_from, s->ctx, addr, &mp);
+	if (mp.bad)
+		anomaly(s, SMTP_AN_BAD_MAIL_PARAM);
 	pending_push(s, SMTP_CMD_MAIL, 0);
 }
 
 static void
 cmd_rcpt(struct smtp_session *s, struct slice args)
 {
-	struct slice addr;
+	struct slice addr, rest;
 	uint32_t idx;
 
-	if (!parse_path(args, "TO", &addr) || s->msg_open) {
+	if (!parse_path(args, "TO", &addr, &rest) || s->msg_open || s->bdat_discard) {
 		/* bad syntax, or between the chunks of a BDAT message: the server refuses it */
-		set_status(s, SMTP_INVALID);
+		bad_command(s);
 		pending_push_tx(s, SMTP_CMD_RCPT, 0, 0);
 		return;
 	}
@@ -699,8 +659,10 @@ static void
 bdat_chunk_done(struct smtp_session *s)
 {
 	s->client_state = CS_CMD;
-	if (s->bdat_last)
+	if (s->bdat_last) {
+		s->bdat_discard = false;
 		msg_end(s);
+	}
 }
 
 static void
@@ -711,23 +673,42 @@ cmd_bdat(struct smtp_session *s, struct slice args)
 
 	if (!parse_bdat(args, &size, &last)) {
 		/*
-		 * Without a size the chunk cannot be followed: stay on commands. Its refusal
-		 * says nothing about the transaction.
+		 * Without a size the chunk cannot be followed: stay on commands (the server
+		 * does too: RFC 3030 leaves it no other choice). Its refusal says nothing about
+		 * the transaction.
 		 */
-		set_status(s, SMTP_INVALID);
+		bad_command(s);
 		pending_push_tx(s, SMTP_CMD_BDAT, 0, 0);
 		return;
 	}
-	if (!s->msg_open) {
-		tx_ensure(s);
-		msg_begin(s);
+	if (s->bdat_discard) {
+		/* a chunk of a failed transaction, pipelined before the refusal: discarded */
+		pending_push_tx(s, last ? SMTP_CMD_BDAT_LAST : SMTP_CMD_BDAT, 0, 0);
+	} else {
+		if (!s->msg_open) {
+			tx_ensure(s);
+			msg_begin(s);
+		}
+		pending_push(s, last ? SMTP_CMD_BDAT_LAST : SMTP_CMD_BDAT, 0);
 	}
-	pending_push(s, last ? SMTP_CMD_DATA_END : SMTP_CMD_BDAT, 0);
 	s->bdat_remaining = size;
 	s->bdat_last = last;
 	s->client_state = CS_BDAT;
 	if (size == 0)
 		bdat_chunk_done(s);
+}
+
+static void
+cmd_auth(struct smtp_session *s, struct slice args)
+{
+	struct slice rest, mech = first_word(args, &rest);
+
+	/* only the mechanism is kept: what follows it is the initial response, a credential */
+	if (mech.len > SMTP_AUTH_MECH_MAX)
+		mech.len = SMTP_AUTH_MECH_MAX;
+	memcpy(s->auth_mech, mech.ptr, mech.len);
+	s->auth_mech_len = (uint8_t)mech.len;
+	pending_push(s, SMTP_CMD_AUTH, 0);
 }
 
 /*
@@ -739,18 +720,11 @@ cmd_bdat(struct smtp_session *s, struct slice args)
 static bool
 is_command_line(struct slice line)
 {
-	struct slice verb = line, args = { line.ptr + line.len, 0 };
+	struct slice args, verb = split_verb(line, &args);
 	enum smtp_cmd cmd;
 	uint64_t size;
 	bool last;
 
-	for (size_t k = 0; k < line.len; k++) {
-		if (is_wsp(line.ptr[k])) {
-			verb.len = k;
-			args = skip_wsp(slice_make(line.ptr + k, line.len - k));
-			break;
-		}
-	}
 	if (!parse_verb(verb, &cmd))
 		return false;
 	switch (cmd) {
@@ -777,22 +751,16 @@ is_command_line(struct slice line)
 static void
 cmd_line(struct smtp_session *s, struct slice line)
 {
-	struct slice verb = line, args = { line.ptr + line.len, 0 };
+	struct slice args, verb;
 	enum smtp_cmd cmd;
 
 	if (s->auth_cont) {
-		/* a SASL response line answering 334, not a command */
+		/* a SASL response line answering 334, not a command: a credential, never shown */
 		s->auth_cont = false;
 		pending_push(s, SMTP_CMD_AUTH, 0);
 		return;
 	}
-	for (size_t k = 0; k < line.len; k++) {
-		if (is_wsp(line.ptr[k])) {
-			verb.len = k;
-			args = skip_wsp(slice_make(line.ptr + k, line.len - k));
-			break;
-		}
-	}
+	verb = split_verb(line, &args);
 	if (!parse_verb(verb, &cmd)) {
 		anomaly(s, SMTP_AN_UNKNOWN_COMMAND);
 		set_status(s, SMTP_INVALID);
@@ -817,6 +785,7 @@ cmd_line(struct smtp_session *s, struct slice line)
 		 * Message mode at once, as Suricata does: a client may send the message only
 		 * after 354, so nothing else comes before the reply; a refusal undoes it.
 		 */
+		s->bdat_discard = false;
 		if (!s->msg_open) {
 			tx_ensure(s);
 			msg_begin(s);
@@ -828,6 +797,13 @@ cmd_line(struct smtp_session *s, struct slice line)
 		break;
 	case SMTP_CMD_BDAT:
 		cmd_bdat(s, args);
+		break;
+	case SMTP_CMD_AUTH:
+		cmd_auth(s, args);
+		break;
+	case SMTP_CMD_STARTTLS:
+		s->starttls_wait = true;
+		pending_push(s, cmd, 0);
 		break;
 	case SMTP_CMD_RSET:
 	case SMTP_CMD_QUIT:
@@ -889,12 +865,12 @@ line_reset(struct smtp_line *l)
 /* ---- replies ---- */
 
 static void
-reply_final(struct smtp_session *s, uint16_t code)
+reply_final(struct smtp_session *s, uint16_t code, uint32_t extensions)
 {
 	unsigned int head;
 	enum smtp_cmd cmd;
 	uint32_t idx, seq;
-	bool current;
+	bool ok = code / 100 == 2;
 
 	if (!s->greeted) {
 		s->greeted = true;
@@ -911,47 +887,65 @@ reply_final(struct smtp_session *s, uint16_t code)
 	cmd = s->pending[head].cmd;
 	idx = s->pending[head].rcpt_idx;
 	seq = s->pending[head].tx_seq;
-	current = s->in_tx && seq == s->tx_seq;
 	s->pending_head = (uint8_t)((head + 1) % SMTP_PENDING_MAX);
 	s->pending_count--;
 
 	switch (cmd) {
+	case SMTP_CMD_HELO:
+	case SMTP_CMD_EHLO:
+		HOOK(s, on_ehlo_reply, s->ctx, code, cmd == SMTP_CMD_EHLO && ok ? extensions : 0);
+		break;
 	case SMTP_CMD_MAIL:
-		if (current && code / 100 != 2)
-			tx_end(s, SMTP_TX_REJECTED, code);
+		if (!ok)
+			tx_end_seq(s, seq, SMTP_TX_REJECTED, code);
 		break;
 	case SMTP_CMD_RCPT:
-		if (current)
-			HOOK(s, on_rcpt_reply, s->ctx, idx, code);
+		if (tx_is_live(s, seq))
+			HOOK(s, on_rcpt_reply, s->ctx, seq, idx, code);
 		break;
 	case SMTP_CMD_DATA:
+		if (code == 354)
+			break;
 		/*
 		 * Leave message mode if this DATA started it, even when its transaction already
 		 * ended (MAIL refused); a DATA of an older transaction must not end a newer
 		 * transaction's message.
 		 */
-		if (code == 354 || seq != s->tx_seq)
-			break;
-		if (s->client_state == CS_DATA) {
+		if (seq == s->tx_seq && s->client_state == CS_DATA) {
 			s->client_state = CS_CMD;
 			line_reset(&s->cmd);
 		}
-		if (current)
-			tx_end(s, SMTP_TX_REJECTED, code);
+		tx_end_seq(s, seq, SMTP_TX_REJECTED, code);
 		break;
 	case SMTP_CMD_BDAT:
-		/* RFC 3030: after a refused chunk the transaction has failed */
-		if (current && code / 100 != 2)
-			tx_end(s, SMTP_TX_REJECTED, code);
+	case SMTP_CMD_BDAT_LAST:
+		if (!tx_is_live(s, seq))
+			break;
+		if (ok) {
+			if (cmd == SMTP_CMD_BDAT_LAST)
+				tx_end_seq(s, seq, SMTP_TX_DELIVERED, code);
+			break;
+		}
+		/* RFC 3030 2: after a refused chunk the transaction has failed */
+		if (s->in_tx && seq == s->tx_seq && s->msg_open)
+			s->bdat_discard = true;
+		anomaly(s, SMTP_AN_BDAT_REJECTED);
+		tx_end_seq(s, seq, SMTP_TX_REJECTED, code);
 		break;
 	case SMTP_CMD_DATA_END:
-		if (current)
-			tx_end(s, code / 100 == 2 ? SMTP_TX_DELIVERED : SMTP_TX_REJECTED, code);
+		tx_end_seq(s, seq, ok ? SMTP_TX_DELIVERED : SMTP_TX_REJECTED, code);
 		break;
 	case SMTP_CMD_AUTH:
-		s->auth_cont = code == 334;
+		if (code == 334) {
+			s->auth_cont = true;
+			break;
+		}
+		HOOK(s, on_auth, s->ctx, slice_make(s->auth_mech, s->auth_mech_len), code);
+		if (code / 100 == 5)
+			anomaly(s, SMTP_AN_AUTH_FAILED);
 		break;
 	case SMTP_CMD_STARTTLS:
+		s->starttls_wait = false;
 		if (code == 220) {
 			s->opaque = true;
 			HOOK(s, on_starttls, s->ctx);
@@ -966,6 +960,7 @@ static void
 reply_line(struct smtp_session *s, struct slice line)
 {
 	uint16_t code;
+	uint32_t extensions;
 
 	if (line.len < 3 || line.ptr[0] < '1' || line.ptr[0] > '5' || line.ptr[1] < '0' ||
 	    line.ptr[1] > '9' || line.ptr[2] < '0' || line.ptr[2] > '9' ||
@@ -974,10 +969,29 @@ reply_line(struct smtp_session *s, struct slice line)
 		set_status(s, SMTP_INVALID);
 		return;
 	}
-	if (line.len > 3 && line.ptr[3] == '-')
-		return; /* continuation: the final line carries the code that counts */
-	code = (uint16_t)((line.ptr[0] - '0') * 100 + (line.ptr[1] - '0') * 10 + (line.ptr[2] - '0'));
-	reply_final(s, code);
+	/*
+	 * Every line but the first names an EHLO extension (RFC 5321 4.1.1.1: the first is the
+	 * server's domain). Collected for any reply; only a 2xx reply to EHLO reports them.
+	 */
+	if (s->reply_lines > 0 && line.len > 4) {
+		struct slice rest, kw = first_word(skip_wsp(slice_make(line.ptr + 4, line.len - 4)),
+						   &rest);
+
+		if (kw.len > 0)
+			s->ehlo_mask |= 1u << smtp_ext_from_keyword(kw.ptr, kw.len);
+	}
+	if (line.len > 3 && line.ptr[3] == '-') {
+		/* continuation: the final line carries the code that counts */
+		if (s->reply_lines < UINT16_MAX)
+			s->reply_lines++;
+		return;
+	}
+	code = (uint16_t)((line.ptr[0] - '0') * 100 + (line.ptr[1] - '0') * 10 +
+			  (line.ptr[2] - '0'));
+	extensions = s->ehlo_mask;
+	s->reply_lines = 0;
+	s->ehlo_mask = 0;
+	reply_final(s, code, extensions);
 }
 
 /* ---- API ---- */
@@ -985,31 +999,35 @@ reply_line(struct smtp_session *s, struct slice line)
 void
 smtp_session_init(struct smtp_session *s, const struct smtp_hooks *hooks, void *ctx)
 {
-	/* Only the small fields: the line and header buffers are read only up to their lengths. */
+	/* Only the small fields: the line buffers are read only up to their lengths. */
 	s->hooks = hooks != NULL ? hooks : &no_hooks;
 	s->ctx = ctx;
 	s->worst = SMTP_OK;
 	s->opaque = false;
 	s->closed = false;
-	s->hunting = false;
 	s->client_state = CS_CMD;
 	s->dot_state = DOT_BOL;
 	s->dot_eol = EOL_NONE;
-	s->msg_state = MSG_H_BOL;
 	s->in_tx = false;
+	s->hunting = false;
 	s->msg_open = false;
 	s->message_complete = false;
 	s->auth_cont = false;
 	s->bdat_last = false;
+	s->bdat_discard = false;
 	s->msg_bare_lf = false;
+	s->starttls_wait = false;
+	s->starttls_injected = false;
+	s->auth_mech_len = 0;
 	s->tx_seq = 0;
+	s->wait_seq = 0;
 	s->n_rcpt = 0;
 	s->bdat_remaining = 0;
 	line_reset(&s->cmd);
-	s->hdr_len = 0;
-	s->hdr_overflow = false;
 	line_reset(&s->reply);
 	s->greeted = false;
+	s->reply_lines = 0;
+	s->ehlo_mask = 0;
 	s->pending_head = 0;
 	s->pending_count = 0;
 	memset(s->n_anomalies, 0, sizeof(s->n_anomalies));
@@ -1021,6 +1039,10 @@ client_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 	size_t i = 0;
 
 	while (i < n && !s->opaque) {
+		if (s->starttls_wait && !s->starttls_injected) {
+			s->starttls_injected = true;
+			anomaly(s, SMTP_AN_STARTTLS_INJECTION);
+		}
 		switch (s->client_state) {
 		case CS_DATA:
 			i += data_feed(s, p + i, n - i);
@@ -1030,7 +1052,7 @@ client_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 
 			if (s->bdat_remaining < take)
 				take = (size_t)s->bdat_remaining;
-			msg_feed(s, p + i, take);
+			msg_out(s, p + i, take);
 			s->bdat_remaining -= take;
 			i += take;
 			if (s->bdat_remaining == 0)
@@ -1044,11 +1066,13 @@ client_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 			if (done) {
 				struct slice line = slice_make(s->cmd.buf, s->cmd.len);
 
-				line_reset(&s->cmd);
 				if (!s->hunting || is_command_line(line)) {
 					s->hunting = false;
 					cmd_line(s, line);
 				}
+				/* AUTH lines and SASL responses hold credentials: wiped */
+				memset(s->cmd.buf, 0, line.len);
+				line_reset(&s->cmd);
 			}
 			break;
 		}
@@ -1095,6 +1119,8 @@ smtp_session_close(struct smtp_session *s)
 	if (s->closed)
 		return;
 	s->closed = true;
+	data_release(s);
+	tx_end_waiting(s, SMTP_TX_UNKNOWN, 0);
 	if (s->in_tx)
 		tx_end(s, s->message_complete ? SMTP_TX_UNKNOWN : SMTP_TX_ABORTED, 0);
 }
@@ -1104,21 +1130,32 @@ smtp_session_gap(struct smtp_session *s, bool to_server, uint64_t len)
 {
 	if (s->opaque || s->closed || len == 0)
 		return;
+	if (to_server)
+		data_release(s); /* the message bytes before the hole come before its report */
 	anomaly(s, SMTP_AN_GAP);
 	if (!to_server) {
-		/* The replies in the hole answered the oldest pending commands: which, we cannot
-		 * tell, so none is paired any more. What follows the hole is read as it comes: a
-		 * cut line is no valid reply and is counted as such. */
+		/*
+		 * The replies in the hole answered the oldest pending commands: which, we cannot
+		 * tell, so none is paired any more, and a complete message whose reply was
+		 * awaited can never be decided. What follows the hole is read as it comes: a cut
+		 * line is no valid reply and is counted as such.
+		 */
 		line_reset(&s->reply);
+		s->reply_lines = 0;
+		s->ehlo_mask = 0;
 		s->pending_count = 0;
 		s->greeted = true;
+		s->starttls_wait = false;
+		tx_end_waiting(s, SMTP_TX_UNKNOWN, 0);
+		if (s->in_tx && s->message_complete)
+			tx_end(s, SMTP_TX_UNKNOWN, 0);
 		return;
 	}
+	/* a SASL response the hole may have held is over: what follows is a command or nothing */
+	s->auth_cont = false;
 	switch (s->client_state) {
 	case CS_DATA:
-		/* Still inside the message: the end-of-data matcher restarts mid-line. */
-		s->dot_state = DOT_MID;
-		s->dot_eol = EOL_NONE;
+		/* Still inside the message: the end-of-data matcher restarts mid-line (above). */
 		return;
 	case CS_BDAT: {
 		uint64_t in_chunk = len < s->bdat_remaining ? len : s->bdat_remaining;
@@ -1134,7 +1171,8 @@ smtp_session_gap(struct smtp_session *s, bool to_server, uint64_t len)
 	default:
 		break;
 	}
-	/* The hole may have ended mid-line or at a line's end: wait for a line that is a command. */
+	/* The hole may have ended mid-line or at a line's end: wait for a line that is a command */
+	memset(s->cmd.buf, 0, s->cmd.len);
 	line_reset(&s->cmd);
 	s->hunting = true;
 }

@@ -3,16 +3,21 @@
  * libFuzzer harness for the SMTP session follower (dataplane/smtp.c).
  *
  * Input: byte 0 seeds the choice of split points; the rest is a conversation, a sequence of
- * records [dir][len lo][len hi][len bytes] (dir bit 0: 1 = client to server, 0 = server to
- * client; a short last record takes what is left). A dir byte of 0xfe or 0xff is no data
- * but a hole of len bytes in that direction (smtp_session_gap), 0xfd a pickup mid-stream. Each conversation is fed twice: each
- * record whole, then each record cut into chunks of pseudo-random sizes. Both runs must give
- * the same events (hashed, body chunks joined), and the hooks check that events come in a
- * valid order (no hook outside its transaction, message or header block, bounded slices);
- * any breach aborts. Seeds in tests/fuzz/corpus/smtp/ are real sessions in this format.
+ * records [dir][len lo][len hi][len bytes], each fed to one direction (dir bit 0: 1 = client
+ * to server, 0 = server to client; a short last record takes what is left), so both parsers
+ * and their pairing are driven by one input. A dir byte of 0xfe or 0xff is no data but a
+ * hole of len bytes in that direction (smtp_session_gap), 0xfd a pickup mid-stream. Each
+ * conversation is fed twice: each record whole, then each record cut into chunks of
+ * pseudo-random sizes. Both runs must give the same events (hashed, message chunks joined),
+ * and the hooks check that events come in the order smtp.h promises (no hook outside its
+ * transaction or message, at most one complete transaction waiting for its reply, replies
+ * only for open transactions, extension masks and codes in range, bounded slices, an AUTH
+ * mechanism of one word); any breach aborts. Seeds in tests/fuzz/corpus/smtp/ are real
+ * sessions and hand-made ones (pipelining, CHUNKING, AUTH, STARTTLS) in this format.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Idataplane \
- *        tests/fuzz/fuzz_smtp.c dataplane/smtp.c common/slice.c -o fuzz_smtp
+ *        tests/fuzz/fuzz_smtp.c dataplane/smtp.c common/slice.c common/smtp_ext.c \
+ *        -o fuzz_smtp
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,14 +29,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* What the hooks told so far, to check the order smtp.h promises. */
+struct tx_view {
+	uint32_t seq;     /* 0: none */
+	uint32_t n_rcpt;
+	bool in_msg;      /* on_data_begin called, on_data_end not yet */
+	bool msg_done;    /* on_data_end called */
+};
+
 struct check {
 	uint64_t hash;
-	bool in_body;     /* the last event was a body chunk: the next chunk joins it */
-	bool in_tx;
-	bool in_msg;
-	bool hdrs_done;
+	bool in_body;     /* the last event was a message chunk: the next chunk joins it */
 	bool opaque;
-	uint32_t n_rcpt;
+	uint32_t last_seq;
+	struct tx_view cur;  /* the newest transaction, if open */
+	struct tx_view wait; /* a complete one awaiting its reply, if any */
 };
 
 #define CHECK(cond)                                                                            \
@@ -53,7 +65,7 @@ mix(struct check *c, const void *p, size_t n)
 	}
 }
 
-/* Every event but a body chunk: closes a body run, then hashes the event's tag. */
+/* Every event but a message chunk: closes a chunk run, then hashes the event's tag. */
 static void
 event(struct check *c, const char *tag)
 {
@@ -77,6 +89,12 @@ slice_ok(struct slice s, size_t max)
 }
 
 static void
+code_ok(uint16_t code)
+{
+	CHECK(code >= 100 && code <= 599);
+}
+
+static void
 h_helo(void *ctx, struct slice name)
 {
 	struct check *c = ctx;
@@ -87,26 +105,67 @@ h_helo(void *ctx, struct slice name)
 }
 
 static void
-h_tx_begin(void *ctx)
+h_ehlo_reply(void *ctx, uint16_t code, uint32_t extensions)
+{
+	struct check *c = ctx;
+
+	event(c, "ehlo_reply");
+	code_ok(code);
+	CHECK(extensions < (1u << SMTP_EXT__COUNT));
+	CHECK(code / 100 == 2 || extensions == 0);
+	mix(c, &code, sizeof(code));
+	mix(c, &extensions, sizeof(extensions));
+}
+
+static void
+h_auth(void *ctx, struct slice mechanism, uint16_t code)
+{
+	struct check *c = ctx;
+
+	event(c, "auth");
+	code_ok(code);
+	CHECK(code != 334);
+	slice_ok(mechanism, SMTP_AUTH_MECH_MAX);
+	/* the mechanism is one word: never the initial response that follows it */
+	CHECK(mechanism.len == 0 || memchr(mechanism.ptr, ' ', mechanism.len) == NULL);
+	mix(c, mechanism.ptr, mechanism.len);
+	mix(c, &code, sizeof(code));
+}
+
+static void
+h_tx_begin(void *ctx, uint32_t tx_seq)
 {
 	struct check *c = ctx;
 
 	event(c, "tx_begin");
-	CHECK(!c->in_tx);
-	c->in_tx = true;
-	c->in_msg = false;
-	c->n_rcpt = 0;
+	CHECK(tx_seq > c->last_seq);
+	c->last_seq = tx_seq;
+	if (c->cur.seq != 0) {
+		/* only a complete message may wait for its reply, and only one */
+		CHECK(c->cur.msg_done && !c->cur.in_msg);
+		CHECK(c->wait.seq == 0);
+		c->wait = c->cur;
+	}
+	c->cur = (struct tx_view){ .seq = tx_seq };
+	mix(c, &tx_seq, sizeof(tx_seq));
 }
 
 static void
-h_mail_from(void *ctx, struct slice addr)
+h_mail_from(void *ctx, struct slice addr, const struct smtp_mail_params *params)
 {
 	struct check *c = ctx;
 
 	event(c, "mail");
-	CHECK(c->in_tx && !c->in_msg);
+	CHECK(c->cur.seq != 0 && !c->cur.in_msg && !c->cur.msg_done);
+	CHECK(params != NULL && params->body <= SMTP_BODY_OTHER);
+	CHECK(params->size == 0 || params->has_size);
 	slice_ok(addr, SMTP_LINE_MAX);
 	mix(c, addr.ptr, addr.len);
+	mix(c, &params->size, sizeof(params->size));
+	mix(c, &params->body, sizeof(params->body));
+	mix(c, &params->has_size, sizeof(params->has_size));
+	mix(c, &params->smtputf8, sizeof(params->smtputf8));
+	mix(c, &params->bad, sizeof(params->bad));
 }
 
 static void
@@ -115,22 +174,27 @@ h_rcpt(void *ctx, uint32_t idx, struct slice addr)
 	struct check *c = ctx;
 
 	event(c, "rcpt");
-	CHECK(c->in_tx && !c->in_msg);
-	CHECK(idx == c->n_rcpt);
-	c->n_rcpt++;
+	CHECK(c->cur.seq != 0 && !c->cur.in_msg && !c->cur.msg_done);
+	CHECK(idx == c->cur.n_rcpt);
+	c->cur.n_rcpt++;
 	slice_ok(addr, SMTP_LINE_MAX);
 	mix(c, &idx, sizeof(idx));
 	mix(c, addr.ptr, addr.len);
 }
 
 static void
-h_rcpt_reply(void *ctx, uint32_t idx, uint16_t code)
+h_rcpt_reply(void *ctx, uint32_t tx_seq, uint32_t idx, uint16_t code)
 {
 	struct check *c = ctx;
 
 	event(c, "rcpt_reply");
-	CHECK(c->in_tx && idx < c->n_rcpt);
-	CHECK(code >= 100 && code <= 599);
+	CHECK(tx_seq != 0);
+	if (tx_seq == c->cur.seq)
+		CHECK(idx < c->cur.n_rcpt);
+	else
+		CHECK(tx_seq == c->wait.seq && idx < c->wait.n_rcpt);
+	code_ok(code);
+	mix(c, &tx_seq, sizeof(tx_seq));
 	mix(c, &idx, sizeof(idx));
 	mix(c, &code, sizeof(code));
 }
@@ -141,48 +205,21 @@ h_data_begin(void *ctx)
 	struct check *c = ctx;
 
 	event(c, "data_begin");
-	CHECK(c->in_tx && !c->in_msg);
-	c->in_msg = true;
-	c->hdrs_done = false;
+	CHECK(c->cur.seq != 0 && !c->cur.in_msg && !c->cur.msg_done);
+	c->cur.in_msg = true;
 }
 
 static void
-h_header(void *ctx, struct slice name, struct slice value)
-{
-	struct check *c = ctx;
-
-	event(c, "header");
-	CHECK(c->in_tx && c->in_msg && !c->hdrs_done);
-	CHECK(name.len > 0);
-	CHECK(name.len + value.len < SMTP_HEADER_MAX);
-	slice_ok(name, SMTP_HEADER_MAX);
-	slice_ok(value, SMTP_HEADER_MAX);
-	mix(c, name.ptr, name.len);
-	mix(c, "=", 1);
-	mix(c, value.ptr, value.len);
-}
-
-static void
-h_headers_end(void *ctx)
-{
-	struct check *c = ctx;
-
-	event(c, "headers_end");
-	CHECK(c->in_tx && c->in_msg && !c->hdrs_done);
-	c->hdrs_done = true;
-}
-
-static void
-h_body(void *ctx, struct slice chunk)
+h_message(void *ctx, struct slice chunk)
 {
 	struct check *c = ctx;
 
 	CHECK(!c->opaque);
-	CHECK(c->in_tx && c->in_msg && c->hdrs_done);
+	CHECK(c->cur.seq != 0 && c->cur.in_msg);
 	CHECK(chunk.len > 0);
 	slice_ok(chunk, SIZE_MAX);
 	if (!c->in_body)
-		mix(c, "|body", 5);
+		mix(c, "|msg", 4);
 	c->in_body = true;
 	mix(c, chunk.ptr, chunk.len);
 }
@@ -193,22 +230,30 @@ h_data_end(void *ctx)
 	struct check *c = ctx;
 
 	event(c, "data_end");
-	CHECK(c->in_tx && c->in_msg && c->hdrs_done);
-	c->in_msg = false;
+	CHECK(c->cur.seq != 0 && c->cur.in_msg);
+	c->cur.in_msg = false;
+	c->cur.msg_done = true;
 }
 
 static void
-h_tx_end(void *ctx, enum smtp_tx_end how, uint16_t code)
+h_tx_end(void *ctx, uint32_t tx_seq, enum smtp_tx_end how, uint16_t code)
 {
 	struct check *c = ctx;
 
 	event(c, "tx_end");
-	CHECK(c->in_tx);
+	CHECK(tx_seq != 0);
+	if (tx_seq == c->wait.seq) {
+		/* a waiting transaction's message is complete: it cannot end ABORTED */
+		CHECK(how != SMTP_TX_ABORTED);
+		c->wait = (struct tx_view){ 0 };
+	} else {
+		CHECK(tx_seq == c->cur.seq);
+		c->cur = (struct tx_view){ 0 };
+	}
 	CHECK((unsigned int)how <= SMTP_TX_UNKNOWN);
 	CHECK(code == 0 || (code >= 100 && code <= 599));
 	CHECK((code == 0) == (how == SMTP_TX_ABORTED || how == SMTP_TX_UNKNOWN));
-	c->in_tx = false;
-	c->in_msg = false;
+	mix(c, &tx_seq, sizeof(tx_seq));
 	mix(c, &how, sizeof(how));
 	mix(c, &code, sizeof(code));
 }
@@ -234,14 +279,14 @@ h_anomaly(void *ctx, enum smtp_anomaly what)
 
 static const struct smtp_hooks hooks = {
 	.on_helo = h_helo,
+	.on_ehlo_reply = h_ehlo_reply,
+	.on_auth = h_auth,
 	.on_tx_begin = h_tx_begin,
 	.on_mail_from = h_mail_from,
 	.on_rcpt = h_rcpt,
 	.on_rcpt_reply = h_rcpt_reply,
 	.on_data_begin = h_data_begin,
-	.on_header = h_header,
-	.on_headers_end = h_headers_end,
-	.on_body = h_body,
+	.on_message = h_message,
 	.on_data_end = h_data_end,
 	.on_tx_end = h_tx_end,
 	.on_starttls = h_starttls,
@@ -291,7 +336,7 @@ run(struct smtp_session *s, const uint8_t *data, size_t size, uint8_t seed, bool
 			size_t chunk = len - off;
 
 			if (split) {
-				/* mostly small pieces, sometimes large ones: seed bit 0 picks the mix */
+				/* mostly small pieces, sometimes large: seed bit 0 picks the mix */
 				uint32_t r = rng_next(&x);
 				size_t cap = (seed & 1) ? 8 : ((r >> 8) & 3) == 0 ? 4096 : 3;
 
@@ -299,8 +344,9 @@ run(struct smtp_session *s, const uint8_t *data, size_t size, uint8_t seed, bool
 				if (chunk > len - off)
 					chunk = len - off;
 			}
-			enum smtp_status st = smtp_session_feed(s, to_server, data + i + off, chunk);
+			enum smtp_status st;
 
+			st = smtp_session_feed(s, to_server, data + i + off, chunk);
 			CHECK(st != SMTP_AGAIN && st <= SMTP_TOO_LONG);
 			off += chunk;
 		}
@@ -310,7 +356,8 @@ run(struct smtp_session *s, const uint8_t *data, size_t size, uint8_t seed, bool
 	mix(&c, "|close", 6);
 	c.in_body = false;
 	smtp_session_close(s);
-	CHECK(!c.in_tx);
+	CHECK(c.cur.seq == 0 && c.wait.seq == 0);
+	CHECK(s->pending_count <= SMTP_PENDING_MAX && s->cmd.len <= SMTP_LINE_MAX);
 	return c.hash;
 }
 

@@ -20,6 +20,7 @@
 
 #include "builtin_sids.h"
 #include "eve.h"
+#include "smtp_ext.h"
 #include "gen_format.h"
 #include "ipc.h"
 #include "suppress_db.h"
@@ -314,6 +315,45 @@ test_smtp_event(void **state)
 	assert_non_null(strstr(s.line[0], "\"tx_id\":3,"
 					  "\"smtp\":{\"mail_from\":\"alice@example.com\"},"
 					  "\"email\":{\"status\":\"aborted\"}}"));
+	sink_fini(&s);
+}
+
+/* ESMTP details and the message's parts: extensions, AUTH, MAIL parameters, names, URLs. */
+static void
+test_smtp_details(void **state)
+{
+	(void)state;
+	struct rec r;
+	struct sink s;
+	struct ipc_tx *tx = rec_init(&r, 4);
+
+	tx->smtp_ext = 1u << SMTP_EXT_PIPELINING | 1u << SMTP_EXT_CHUNKING | 1u << SMTP_EXT_OTHER;
+	tx->auth_code = 535;
+	tx->mail_size = 12345;
+	tx->mail_body = IPC_BODY_8BITMIME;
+	tx->mail_flags = IPC_MAILF_SIZE | IPC_MAILF_SMTPUTF8 | IPC_MAILF_EHLO;
+	add_str(tx, IPC_F_AUTH_MECH, "LOGIN");
+	add_str(tx, IPC_F_MAIL_FROM, "alice@example.com");
+	add_str(tx, IPC_F_ATTACHMENT, "invoice.pdf.exe");
+	add_str(tx, IPC_F_ATTACHMENT, "caf\xc3\xa9.txt");
+	add_str(tx, IPC_F_URL, "https://example.com/a?b=1&c=2");
+	assert_int_equal(format(tx, CONFIG_ADDR_PLAIN, true, &s), 1);
+	assert_non_null(strstr(s.line[0],
+		"\"smtp\":{\"mail_from\":\"alice@example.com\","
+		"\"extensions\":[\"PIPELINING\",\"CHUNKING\",\"other\"],"
+		"\"auth\":{\"mechanism\":\"LOGIN\",\"result\":\"failure\",\"reply_code\":535},"
+		"\"mail_params\":{\"size\":12345,\"body\":\"8BITMIME\",\"smtputf8\":true}},"
+		"\"email\":{\"attachment\":[\"invoice.pdf.exe\",\"caf\xc3\xa9.txt\"],"
+		"\"url\":[\"https://example.com/a?b=1&c=2\"],\"status\":\"delivered\"}}"));
+	sink_fini(&s);
+
+	/* a successful AUTH, no parameters: no mail_params object */
+	tx = rec_init(&r, 4);
+	tx->auth_code = 235;
+	add_str(tx, IPC_F_AUTH_MECH, "PLAIN");
+	assert_int_equal(format(tx, CONFIG_ADDR_PLAIN, true, &s), 1);
+	assert_non_null(strstr(s.line[0], "\"smtp\":{\"auth\":{\"mechanism\":\"PLAIN\","
+					  "\"result\":\"success\",\"reply_code\":235}},"));
 	sink_fini(&s);
 }
 
@@ -866,6 +906,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_alert_ipv4),
 		cmocka_unit_test(test_smtp_event),
+		cmocka_unit_test(test_smtp_details),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_actions),

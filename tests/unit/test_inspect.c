@@ -18,6 +18,7 @@
 
 #include "builtin_sids.h"
 #include "inspect.h"
+#include "smtp_ext.h"
 #include "mime_words.h"
 #include "rule_compile.h"
 #include "rule_parse.h"
@@ -78,7 +79,20 @@ struct fixture {
 	struct inspect_env env;
 	struct ipc_tx *records[MAX_RECORDS];
 	unsigned n_records;
+	uint16_t events[8];
+	unsigned n_events;
 };
+
+static void
+test_event(void *io, const struct inspect_flow_meta *meta, uint16_t code, uint64_t value)
+{
+	struct fixture *fx = io;
+
+	(void)meta;
+	(void)value;
+	if (fx->n_events < 8)
+		fx->events[fx->n_events++] = code;
+}
 
 static struct ipc_tx *
 test_alloc(void *io)
@@ -157,6 +171,7 @@ setup(void **state)
 	fx->env.now_us = JUN_03_2024_US;
 	fx->env.tx_alloc = test_alloc;
 	fx->env.tx_emit = test_emit;
+	fx->env.event = test_event;
 	fx->env.io = fx;
 	*state = fx;
 	return 0;
@@ -306,8 +321,12 @@ test_session_records(void **state)
 	assert_true(has_alert(t1, 1000001, GEN_ACTION_ALERT));
 	assert_true(has_alert(t1, 1000002, GEN_ACTION_ALERT));
 	assert_int_equal(n_alerts(t1), 2);
+	/* the whole message, header block included, dot-unstuffed */
 	assert_int_equal(t1->body_bytes,
-			 strlen("Pay the wire transfer\r\n.fee now\r\nor the wire transfer fee doubles.\r\n"));
+			 strlen("From: News <news@corp.example>\r\nTo: optedout@customer.example,\r\n"
+				" former@customer.example\r\nSubject: =?utf-8?q?x?= FREE\r\n MONEY inside\r\n"
+				"Message-ID: <1@corp.example>\r\n\r\nPay the wire transfer\r\n"
+				".fee now\r\nor the wire transfer fee doubles.\r\n"));
 
 	const struct ipc_tx *t2 = fx->records[1];
 	assert_int_equal(t2->status, IPC_TX_REJECTED);
@@ -439,6 +458,165 @@ test_encoded_subject_is_decoded(void **state)
 	assert_int_equal(fx->env.counters[IPC_C_MIME_BAD_WORDS], bad + 1);
 }
 
+/* Feed a session's steps in pieces of `piece` bytes (SIZE_MAX: whole), then close it. */
+/* Whole steps, a small odd size, and one byte at a time. */
+static const size_t pieces[] = { SIZE_MAX, 7, 1 };
+
+static void
+run_steps(struct fixture *fx, const struct step *steps, size_t n_steps, size_t piece)
+{
+	static struct inspect_session s;
+	struct inspect_flow_meta meta = { .flow_id = 9, .client_port = 41000, .server_port = 25,
+					  .ip_version = 4 };
+
+	clear_records(fx);
+	fx->n_events = 0;
+	inspect_session_init(&s, &fx->env, &meta);
+	for (size_t i = 0; i < n_steps; i++) {
+		const uint8_t *p = (const uint8_t *)steps[i].text;
+		size_t len = strlen(steps[i].text);
+
+		for (size_t off = 0; off < len; off += piece)
+			inspect_session_data(&s, steps[i].to_server, p + off,
+					     len - off < piece ? len - off : piece);
+	}
+	inspect_session_close(&s);
+	assert_false(scan_gen_is_pinned(fx->gen));
+}
+
+static unsigned
+n_fields(const struct ipc_tx *tx, uint16_t type)
+{
+	unsigned n = 0;
+
+	while (find_field(tx, type, n) != NULL)
+		n++;
+	return n;
+}
+
+/*
+ * The message layer: the body rule fires on a base64 part once decoded, a file name given the
+ * RFC 2231 way is recorded decoded, a URL repeated in text and HTML is recorded once, and a
+ * multipart whose boundary never comes still has its body scanned.
+ */
+static void
+test_mime_parts_scanned_and_recorded(void **state)
+{
+	struct fixture *fx = *state;
+	/* "Pay the wire transfer fee today" in base64 */
+	static const struct step steps[] = {
+		{ true, "EHLO a.example\r\nMAIL FROM:<x@a.example>\r\nRCPT TO:<y@b.example>\r\n"
+			"DATA\r\n" },
+		{ false, "220 hi\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ true, "Subject: parts\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+			"--b1\r\nContent-Type: text/html\r\n\r\n"
+			"<a href=\"https://pay.example/x\">https://pay.example/x</a>\r\n"
+			"--b1\r\nContent-Type: application/octet-stream\r\n"
+			"Content-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\n"
+			"UGF5IHRoZSB3aXJlIHRyYW5z\r\nZmVyIGZlZSB0b2RheQ==\r\n--b1--\r\n.\r\n" },
+		{ false, "250 queued\r\n" },
+		{ true, "MAIL FROM:<x@a.example>\r\nRCPT TO:<y@b.example>\r\nDATA\r\n" },
+		{ false, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ true, "Content-Type: multipart/alternative; boundary=\"never\"\r\n\r\n"
+			"hidden: wire transfer fee\r\n.\r\n" },
+		{ false, "250 queued\r\n" },
+	};
+	uint64_t parts = fx->env.counters[IPC_C_MIME_PARTS];
+
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		run_steps(fx, steps, sizeof(steps) / sizeof(steps[0]), pieces[k]);
+		assert_int_equal(fx->n_records, 2);
+		const struct ipc_tx *t = fx->records[0];
+
+		assert_true(has_alert(t, 1000002, GEN_ACTION_ALERT));
+		assert_field(t, IPC_F_ATTACHMENT, "r\xc3\xa9sum\xc3\xa9.pdf");
+		assert_field(t, IPC_F_URL, "https://pay.example/x");
+		assert_int_equal(n_fields(t, IPC_F_URL), 1);
+		assert_true(has_alert(fx->records[1], 1000002, GEN_ACTION_ALERT));
+		assert_int_equal(n_fields(fx->records[1], IPC_F_ATTACHMENT), 0);
+	}
+	/* multipart, html, attachment; then the boundary-less multipart: per run */
+	assert_int_equal((fx->env.counters[IPC_C_MIME_PARTS] - parts) % 4, 0);
+}
+
+/*
+ * PIPELINING: the next MAIL sent right after the "." and before its reply. The first message's
+ * verdict still comes from its own reply (it used to end "unknown"), RCPT replies land in the
+ * right record, and the second transaction is refused by its own reply.
+ */
+static void
+test_pipelined_next_mail_keeps_verdict(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct step steps[] = {
+		{ false, "220 relay ESMTP\r\n" },
+		{ true, "EHLO a.example\r\n" },
+		{ false, "250-relay\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250-AUTH PLAIN LOGIN\r\n"
+			 "250 CHUNKING\r\n" },
+		{ true, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n" },
+		{ false, "235 2.7.0 ok\r\n" },
+		{ true, "MAIL FROM:<a@corp.example> SIZE=1234 BODY=8BITMIME\r\nRCPT TO:<b@b.example>\r\n"
+			"DATA\r\n" },
+		{ false, "250 ok\r\n251 forwarded\r\n354 go\r\n" },
+		{ true, "Subject: one\r\n\r\nfirst\r\n.\r\nMAIL FROM:<c@outside.example>\r\n"
+			"RCPT TO:<d@b.example>\r\nRCPT TO:<e@b.example>\r\nDATA\r\n" },
+		{ false, "250 queued 1\r\n250 ok\r\n550 no\r\n250 ok\r\n354 go\r\n" },
+		{ true, "Subject: Invoice 7\r\nFrom: c@outside.example\r\n\r\nsecond\r\n.\r\nQUIT\r\n" },
+		{ false, "554 refused\r\n221 bye\r\n" },
+	};
+
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		run_steps(fx, steps, sizeof(steps) / sizeof(steps[0]), pieces[k]);
+		assert_int_equal(fx->n_records, 2);
+		const struct ipc_tx *t1 = fx->records[0], *t2 = fx->records[1];
+
+		assert_int_equal(t1->tx_seq, 0);
+		assert_int_equal(t1->status, IPC_TX_DELIVERED);
+		assert_int_equal(t1->reply_code, 250);
+		assert_int_equal(rcpt(t1, 0, "b@b.example").reply_code, 251);
+		assert_int_equal(t1->smtp_ext & (1u << SMTP_EXT_PIPELINING | 1u << SMTP_EXT_CHUNKING |
+						 1u << SMTP_EXT_AUTH | 1u << SMTP_EXT_SIZE),
+				 1u << SMTP_EXT_PIPELINING | 1u << SMTP_EXT_CHUNKING |
+				 1u << SMTP_EXT_AUTH | 1u << SMTP_EXT_SIZE);
+		assert_int_equal(t1->auth_code, 235);
+		assert_field(t1, IPC_F_AUTH_MECH, "PLAIN");
+		assert_true(t1->mail_flags & IPC_MAILF_SIZE);
+		assert_int_equal(t1->mail_size, 1234);
+		assert_int_equal(t1->mail_body, IPC_BODY_8BITMIME);
+
+		assert_int_equal(t2->tx_seq, 1);
+		assert_int_equal(t2->status, IPC_TX_REJECTED);
+		assert_int_equal(t2->reply_code, 554);
+		assert_int_equal(rcpt(t2, 0, "d@b.example").reply_code, 550);
+		assert_int_equal(rcpt(t2, 1, "e@b.example").reply_code, 250);
+		assert_true(has_alert(t2, 1000005, GEN_ACTION_DROP));
+		/* no credential reaches a record */
+		for (int i = 0; i < 2; i++)
+			assert_null(memmem(fx->records[i], fx->records[i]->hdr.len, "AGFsaWNl", 8));
+	}
+}
+
+/* Commands sent after STARTTLS before its reply would run inside TLS on a vulnerable server
+ * (CVE-2011-0411): an anomaly event for the flow. */
+static void
+test_starttls_injection_event(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct step steps[] = {
+		{ false, "220 relay\r\n" },
+		{ true, "EHLO a.example\r\n" },
+		{ false, "250-relay\r\n250 STARTTLS\r\n" },
+		{ true, "STARTTLS\r\nMAIL FROM:<x@a.example>\r\n" },
+		{ false, "220 go ahead\r\n" },
+	};
+
+	run_steps(fx, steps, sizeof(steps) / sizeof(steps[0]), SIZE_MAX);
+	assert_int_equal(fx->n_events, 2);
+	assert_int_equal(fx->events[0], IPC_EV_SMTP_STARTTLS_INJECTION);
+	assert_int_equal(fx->events[1], IPC_EV_SMTP_STARTTLS);
+}
+
 int
 main(void)
 {
@@ -449,6 +627,9 @@ main(void)
 		cmocka_unit_test(test_record_pool_exhausted_is_counted),
 		cmocka_unit_test(test_stream_state_from_fixed_pool),
 		cmocka_unit_test(test_encoded_subject_is_decoded),
+		cmocka_unit_test(test_mime_parts_scanned_and_recorded),
+		cmocka_unit_test(test_pipelined_next_mail_keeps_verdict),
+		cmocka_unit_test(test_starttls_injection_event),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
