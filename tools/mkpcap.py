@@ -344,6 +344,51 @@ def session_d():
     }
 
 
+def promo_message():
+    """A marketing mail as ESPs send them (about 40 KB): multipart/mixed holding a
+    multipart/alternative (quoted-printable text and HTML with tracked links) and a base64
+    PDF attachment. The bench's MIME load: every byte is transfer-decoded."""
+    import base64
+    import random
+    rnd = random.Random(7)
+    links = ["https://click.esp.example/t/%d?u=%08x&amp;c=spring" % (i, rnd.getrandbits(32))
+             for i in range(12)]
+    html = "".join('<p style=3D"margin:0">Deal %d: <a href=3D"%s">50%%=\n off</a></p>\n'
+                   % (i, l) for i, l in enumerate(links)) * 8
+    text = "".join("Deal %d: %s =E2=80=94 50%% off this week=\nend only\n"
+                   % (i, l.replace("&amp;", "&")) for i, l in enumerate(links)) * 6
+    pdf = bytes(rnd.getrandbits(8) for _ in range(18000))
+    b64 = base64.encodebytes(pdf).decode()
+    body = ("--mixed-1\nContent-Type: multipart/alternative; boundary=\"alt-1\"\n\n"
+            "--alt-1\nContent-Type: text/plain; charset=utf-8\n"
+            "Content-Transfer-Encoding: quoted-printable\n\n" + text +
+            "\n--alt-1\nContent-Type: text/html; charset=utf-8\n"
+            "Content-Transfer-Encoding: quoted-printable\n\n" + html +
+            "\n--alt-1--\n\n--mixed-1\nContent-Type: application/pdf; name=\"offer.pdf\"\n"
+            "Content-Disposition: attachment; filename*=UTF-8''spring%20offer.pdf\n"
+            "Content-Transfer-Encoding: base64\n\n" + b64 + "--mixed-1--\n")
+    return message([
+        ("From", "=?utf-8?Q?Spring_Sale?= <news@shop.example>"),
+        ("To", "customer@customer.example"),
+        ("Subject", "=?utf-8?B?U3ByaW5nIHNhbGUg4oCUIDUwJSBvZmY=?="),
+        ("Date", DATE),
+        ("Message-ID", "<promo.1@shop.example>"),
+        ("MIME-Version", "1.0"),
+        ("List-Unsubscribe", "<https://shop.example/u/1>"),
+        ("Content-Type", "multipart/mixed; boundary=\"mixed-1\""),
+    ], body)
+
+
+def session_e():
+    return {
+        "client": ("10.10.1.15", 40015), "server": RELAY,
+        "dialogue": greeting() + ehlo("mailer15.corp.example")
+        + pipelined_transaction("news@shop.example", ["customer@customer.example"],
+                                promo_message(), "4VtA1E0006")
+        + quit_(),
+    }
+
+
 def build_demo():
     cap = Capture()
     for i, s in enumerate([session_a(), session_b(), session_c(), session_d()]):
@@ -364,12 +409,12 @@ def build_bad():
 
 
 def build_bench(n_sessions):
-    """The demo's four sessions over and over, each copy from its own client address and
+    """The demo's four sessions and a MIME-heavy marketing mail over and over, each copy from its own client address and
     port, so that every copy is a new flow: a capture for scripts/bench."""
     cap = Capture()
-    templates = [session_a, session_b, session_c, session_d]
+    templates = [session_a, session_b, session_c, session_d, session_e]
     for i in range(n_sessions):
-        s = templates[i % 4]()
+        s = templates[i % len(templates)]()
         s["client"] = ("10.%d.%d.%d" % (20 + i // 65536, i // 256 % 256, i % 256 or 1),
                        20000 + i % 40000)
         cap.session(s, i)
