@@ -59,7 +59,8 @@ config_defaults(struct postern_config *c)
 	snprintf(c->suppress_db, sizeof(c->suppress_db), "/var/lib/postern/suppress");
 	c->inspect_ports[0] = 25;
 	c->inspect_ports[1] = 587;
-	c->n_inspect_ports = 2;
+	c->inspect_ports[2] = 465; /* implicit TLS (RFC 8314): reported, not readable */
+	c->n_inspect_ports = 3;
 	c->workers = 1;
 	c->flows_per_worker = 65536;
 	c->sessions_per_worker = 4096;

@@ -57,6 +57,7 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_SMTP_STARTTLS_INJECTION] = "smtp_starttls_injection",
 	[IPC_C_SMTP_BDAT_REJECTED] = "smtp_bdat_rejected",
 	[IPC_C_SMTP_AUTH_FAILED] = "smtp_auth_failed",
+	[IPC_C_SMTP_IMPLICIT_TLS] = "smtp_implicit_tls",
 };
 
 const char *

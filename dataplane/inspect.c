@@ -569,6 +569,8 @@ inspect_session_init(struct inspect_session *s, struct inspect_env *env,
 	s->in_tx = false;
 	s->msg_open = false;
 	s->ehlo = false;
+	s->client_spoke = false;
+	s->tls = false;
 	s->part = NULL;
 	s->tx_seq = 0;
 	s->helo_len = 0;
@@ -587,9 +589,31 @@ inspect_session_gap(struct inspect_session *s, bool to_server, uint64_t len)
 	smtp_session_gap(&s->smtp, to_server, len);
 }
 
+/*
+ * A client whose first byte opens a TLS record (content type 20-23: handshake, alert, ...)
+ * speaks TLS from the start: implicit TLS (RFC 8314, port 465), or TLS on a port expected to
+ * be cleartext. No SMTP command starts with such a control byte, so one byte decides.
+ */
+static bool
+implicit_tls(struct inspect_session *s, bool to_server, const uint8_t *data, size_t len)
+{
+	if (!to_server || s->client_spoke || len == 0)
+		return false;
+	s->client_spoke = true;
+	if (data[0] < 0x14 || data[0] > 0x17)
+		return false;
+	s->tls = true;
+	count(s, IPC_C_SMTP_IMPLICIT_TLS);
+	if (s->env->event != NULL)
+		s->env->event(s->env->io, &s->meta, IPC_EV_SMTP_IMPLICIT_TLS, 0);
+	return true;
+}
+
 void
 inspect_session_data(struct inspect_session *s, bool to_server, const uint8_t *data, size_t len)
 {
+	if (s->tls || implicit_tls(s, to_server, data, len))
+		return;
 	smtp_session_feed(&s->smtp, to_server, data, len);
 }
 
@@ -611,5 +635,5 @@ inspect_session_close(struct inspect_session *s)
 bool
 inspect_session_is_opaque(const struct inspect_session *s)
 {
-	return smtp_session_is_opaque(&s->smtp);
+	return s->tls || smtp_session_is_opaque(&s->smtp);
 }

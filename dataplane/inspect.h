@@ -80,6 +80,8 @@ struct inspect_session {
 	bool in_tx;
 	bool msg_open;                    /* the MIME parser is reading a message */
 	bool ehlo;
+	bool client_spoke;                /* the client sent a byte: its first says TLS or not */
+	bool tls;                         /* TLS from the first byte: opaque, reported */
 	struct hs_stream *part;           /* file.data stream of the current leaf part */
 	uint16_t tx_seq;                  /* records numbered in order of MAIL FROM */
 	uint16_t helo_len;

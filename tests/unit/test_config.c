@@ -40,10 +40,11 @@ test_defaults(void **state)
 	struct postern_config c;
 
 	config_defaults(&c);
-	assert_int_equal(c.n_inspect_ports, 2);
+	assert_int_equal(c.n_inspect_ports, 3);
 	assert_true(config_is_inspected_port(&c, 25));
 	assert_true(config_is_inspected_port(&c, 587));
-	assert_false(config_is_inspected_port(&c, 465));
+	assert_true(config_is_inspected_port(&c, 465));
+	assert_false(config_is_inspected_port(&c, 2525));
 	assert_int_equal(c.workers, 1);
 	assert_int_equal(c.address_output, CONFIG_ADDR_PLAIN);
 }

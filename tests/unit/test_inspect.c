@@ -617,6 +617,28 @@ test_starttls_injection_event(void **state)
 	assert_int_equal(fx->events[1], IPC_EV_SMTP_STARTTLS);
 }
 
+/* TLS from the client's first byte (port 465, or TLS where cleartext was expected): reported
+ * once, and nothing of it read as SMTP. */
+static void
+test_implicit_tls_reported(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct step steps[] = {
+		{ true, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03MAIL FROM:<x@a.example>\r\n" },
+		{ false, "\x16\x03\x03\x00\x5a\x02\x00\x00\x56\x03\x03" },
+		{ true, "\x17\x03\x03\x00\x20RCPT TO:<y@b.example>\r\nDATA\r\n" },
+	};
+	uint64_t errors = fx->env.counters[IPC_C_SMTP_PARSE_ERRORS];
+
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		run_steps(fx, steps, sizeof(steps) / sizeof(steps[0]), pieces[k]);
+		assert_int_equal(fx->n_records, 0);
+		assert_int_equal(fx->n_events, 1);
+		assert_int_equal(fx->events[0], IPC_EV_SMTP_IMPLICIT_TLS);
+	}
+	assert_int_equal(fx->env.counters[IPC_C_SMTP_PARSE_ERRORS], errors);
+}
+
 int
 main(void)
 {
@@ -630,6 +652,7 @@ main(void)
 		cmocka_unit_test(test_mime_parts_scanned_and_recorded),
 		cmocka_unit_test(test_pipelined_next_mail_keeps_verdict),
 		cmocka_unit_test(test_starttls_injection_event),
+		cmocka_unit_test(test_implicit_tls_reported),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -225,6 +225,27 @@ test_crlf_and_empty(void **state)
 	rule_set_destroy(rs);
 }
 
+/* The message layer's buffers: URLs and file names, each a sticky buffer of its own. */
+static void
+test_message_buffers(void **state)
+{
+	(void)state;
+	static const char text[] =
+		HDR "msg:\"u\"; email.url; content:\"pay.example\"; file.name; "
+		"content:\".exe\"; nocase; sid:7;)\n";
+	struct rule_set *rs = rule_set_parse_buffer("t.rules", text, sizeof(text) - 1, NULL, err,
+						    sizeof(err));
+
+	if (rs == NULL)
+		fail_msg("%s", err);
+	const struct rule *r = rule_set_find(rs, 1, 7);
+
+	assert_non_null(r);
+	assert_content(&r->contents[0], BUF_EMAIL_URL, false, false, "pay.example", 11);
+	assert_content(&r->contents[1], BUF_FILE_NAME, true, false, ".exe", 4);
+	rule_set_destroy(rs);
+}
+
 /* Many rules: the (gid,sid) index grows and still finds every one of them. */
 static void
 test_many_rules(void **state)
@@ -755,6 +776,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_pack),
 		cmocka_unit_test(test_crlf_and_empty),
+		cmocka_unit_test(test_message_buffers),
 		cmocka_unit_test(test_many_rules),
 		cmocka_unit_test(test_severity_with_classification),
 		cmocka_unit_test(test_errors),
