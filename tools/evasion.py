@@ -63,7 +63,7 @@ import sys
 
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
-from scapy.packet import Raw
+from scapy.packet import Padding, Raw
 
 MODES = ["wrap", "split", "reorder", "overlap-same", "overlap-diff", "duplicate",
          "drop-ack-only", "fragment"]
@@ -149,6 +149,11 @@ def classify(ts, raw, linktype):
     if linktype == 1:
         pkt = Ether(raw)
         if IP in pkt and TCP in pkt and pkt[IP].frag == 0 and not pkt[IP].flags.MF:
+            # Ethernet padding (a pure ACK is padded to 60 bytes) is not payload: once a
+            # mode rewrites the packet and scapy recomputes the IP length, it would become
+            # six bytes of TCP data that the real stream never had.
+            if Padding in pkt:
+                pkt[Padding].underlayer.remove_payload()
             return Item(ts, pkt)
     return Item(ts, None, raw)
 
