@@ -599,6 +599,13 @@ tx_view_init(struct tx_view *v, const struct ipc_tx *tx, const struct eve_option
 	ok = ok && put_field_str(v->smtp, "helo", tx, IPC_F_HELO);
 	ok = ok && put_field_addr(v->smtp, "mail_from", v, IPC_F_MAIL_FROM);
 	ok = ok && put_addr_array(v->smtp, "rcpt_to", v, IPC_F_RCPT);
+	/* a record cut at its bounds says so: the SOC must not read a list as complete */
+	if (tx->flags & IPC_TXF_TRUNCATED) {
+		json_t *rcpt = json_object_get(v->smtp, "rcpt_to");
+
+		if (tx->n_rcpt > (rcpt != NULL ? json_array_size(rcpt) : 0))
+			ok = ok && put(v->smtp, "rcpt_count", json_integer(tx->n_rcpt));
+	}
 	ok = ok && put_extensions(v->smtp, tx);
 	ok = ok && put_auth(v->smtp, tx);
 	ok = ok && put_mail_params(v->smtp, tx);
@@ -612,6 +619,8 @@ tx_view_init(struct tx_view *v, const struct ipc_tx *tx, const struct eve_option
 	ok = ok && put_field_str(v->email, "x_mailer", tx, IPC_F_X_MAILER);
 	ok = ok && put_str_array(v->email, "attachment", tx, IPC_F_ATTACHMENT);
 	ok = ok && put_str_array(v->email, "url", tx, IPC_F_URL);
+	if (tx->flags & IPC_TXF_TRUNCATED)
+		ok = ok && put(v->email, "truncated", json_true());
 	ok = ok && put(v->email, "status", json_string(tx_status_name(tx->status)));
 	return ok ? 0 : -ENOMEM;
 }

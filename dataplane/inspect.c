@@ -10,6 +10,8 @@
 #include "mime_words.h"
 
 /* Record field that carries each buffer's value, 0 for buffers not carried. */
+_Static_assert(BUF__COUNT <= 32, "struct inspect_tx.seen_fields is a 32-bit mask");
+
 static const uint8_t buffer_field[BUF__COUNT] = {
 	[BUF_SMTP_HELO] = IPC_F_HELO,
 	[BUF_SMTP_MAIL_FROM] = IPC_F_MAIL_FROM,
@@ -37,13 +39,72 @@ scan_value(struct inspect_session *s, enum buffer_id buf, struct slice v)
 		count(s, IPC_C_SCAN_ERRORS);
 }
 
-static void
-record_add(struct inspect_session *s, enum buffer_id buf, struct slice v)
+/*
+ * An address list cut short (at IPC_FIELD_MAX, or by the header limit): keep the addresses
+ * before the last top-level comma that fits, never a fragment that would be reported (or
+ * hashed) as an address of its own. Commas in quotes, comments and angle brackets do not
+ * separate addresses (RFC 5322 3.4).
+ */
+static struct slice
+address_list_cut(struct slice v, size_t limit)
 {
-	if (s->cur.rec == NULL || buffer_field[buf] == 0)
+	size_t keep = 0;
+	unsigned angle = 0, paren = 0;
+	bool quoted = false;
+
+	for (size_t i = 0; i < v.len && i <= limit; i++) {
+		uint8_t c = v.ptr[i];
+
+		if (quoted) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				quoted = false;
+		} else if (c == '"') {
+			quoted = true;
+		} else if (c == '(') {
+			paren++;
+		} else if (c == ')' && paren > 0) {
+			paren--;
+		} else if (c == '<' && paren == 0) {
+			angle++;
+		} else if (c == '>' && paren == 0 && angle > 0) {
+			angle--;
+		} else if (c == ',' && paren == 0 && angle == 0 && !quoted) {
+			keep = i;
+		}
+	}
+	return slice_make(v.ptr, keep);
+}
+
+static void
+record_add(struct inspect_session *s, enum buffer_id buf, struct slice v, bool cut)
+{
+	struct ipc_tx *tx = s->cur.rec;
+	bool list = buf == BUF_EMAIL_TO || buf == BUF_EMAIL_CC;
+	size_t cap = buf == BUF_SMTP_HELO || buf == BUF_SMTP_MAIL_FROM ? IPC_TX_MAX
+		     : list ? INSPECT_LIST_HEADER_CAP
+			    : INSPECT_HEADER_CAP;
+
+	if (tx == NULL || buffer_field[buf] == 0)
 		return;
-	if (ipc_tx_add(s->cur.rec, IPC_TX_MAX, buffer_field[buf], v.ptr, v.len) == NULL ||
-	    v.len > IPC_FIELD_MAX)
+	/*
+	 * A header that names one thing (Subject, Date, ...) is reported as its first
+	 * occurrence, as readers show it; every occurrence is scanned. Six hundred To headers
+	 * (zeek's smtp-many-addresses) must not crowd the Subject out.
+	 */
+	if (!list && buf != BUF_SMTP_HELO && buf != BUF_SMTP_MAIL_FROM &&
+	    (s->cur.seen_fields & (1u << buf)))
+		return;
+	s->cur.seen_fields |= 1u << buf;
+	if (list && (cut || v.len > IPC_FIELD_MAX)) {
+		v = address_list_cut(v, IPC_FIELD_MAX);
+		tx->flags |= IPC_TXF_TRUNCATED;
+		count(s, IPC_C_FIELDS_TRUNCATED);
+		if (v.len == 0)
+			return;
+	}
+	if (ipc_tx_add(tx, cap, buffer_field[buf], v.ptr, v.len) == NULL || v.len > IPC_FIELD_MAX)
 		count(s, IPC_C_FIELDS_TRUNCATED);
 }
 
@@ -52,7 +113,7 @@ static void
 inspect_value(struct inspect_session *s, enum buffer_id buf, struct slice v)
 {
 	scan_value(s, buf, v);
-	record_add(s, buf, v);
+	record_add(s, buf, v, false);
 }
 
 /* ---- transactions ---- */
@@ -227,6 +288,7 @@ on_tx_begin(void *ctx, uint32_t seq)
 	s->cur.seq = seq;
 	s->cur.n_rcpt_slots = 0;
 	s->cur.n_urls = 0;
+	s->cur.seen_fields = 0;
 	/* The generation is chosen here and kept to the end: rules switch between messages. */
 	s->gen = env->gen;
 	if (s->gen != NULL)
@@ -289,8 +351,10 @@ on_rcpt(void *ctx, uint32_t idx, struct slice addr)
 		return;
 	tx->n_rcpt++;
 
-	struct ipc_rcpt *slot = ipc_tx_add2(tx, IPC_TX_MAX, IPC_F_RCPT, &head, sizeof(head),
-					    addr.ptr, addr.len);
+	/* a recipient on the suppression list matters more than any header: more room */
+	size_t cap = head.verdict != IPC_SUPPRESS_NONE ? INSPECT_LIST_CAP : INSPECT_RCPT_CAP;
+	struct ipc_rcpt *slot = ipc_tx_add2(tx, cap, IPC_F_RCPT, &head, sizeof(head), addr.ptr,
+					    addr.len);
 	if (slot == NULL) {
 		count(s, IPC_C_FIELDS_TRUNCATED);
 		return;
@@ -447,7 +511,8 @@ mime_on_header(void *ctx, const struct mime_part *part, struct slice name, struc
 			count(s, IPC_C_FIELDS_TRUNCATED);
 		value = slice_make(s->env->decoded, n);
 	}
-	inspect_value(s, (enum buffer_id)buf, value);
+	scan_value(s, (enum buffer_id)buf, value);
+	record_add(s, (enum buffer_id)buf, value, truncated || mime_parser_header_cut(&s->mime));
 }
 
 static void

@@ -26,8 +26,18 @@
 #define INSPECT_HELO_MAX 255
 #define INSPECT_AUTH_MECH_MAX 32 /* SASL mechanism names are at most 20 (RFC 4422 3.1) */
 #define INSPECT_URL_MAX 32      /* distinct URLs a record carries */
-/* URLs and file names stop filling a record here: the rest is kept for alerts. */
-#define INSPECT_LIST_CAP (IPC_TX_MAX - 3072)
+/*
+ * How a record's IPC_TX_MAX bytes are shared, so that a flood of one kind (600 RCPTs, a 4 KB
+ * To header, hundreds of URLs) cannot push out the others: fields arrive in this order and
+ * each kind fills the record only up to its mark, leaving the rest to the kinds after it.
+ * What does not fit is counted and the record flagged truncated.
+ */
+#define INSPECT_ALERT_RESERVE 1536                          /* alerts: 64 at least */
+#define INSPECT_LIST_CAP (IPC_TX_MAX - INSPECT_ALERT_RESERVE) /* URLs, file names, and
+							       * recipients on the list */
+#define INSPECT_HEADER_CAP (INSPECT_LIST_CAP - 1024)        /* message headers */
+#define INSPECT_LIST_HEADER_CAP (INSPECT_HEADER_CAP - 1024) /* To and Cc, which repeat */
+#define INSPECT_RCPT_CAP (INSPECT_HEADER_CAP - 2560)        /* other recipients */
 
 struct inspect_flow_meta {
 	uint64_t flow_id;
@@ -66,6 +76,7 @@ struct inspect_tx {
 	uint32_t seq;                     /* the SMTP parser's tx_seq */
 	uint32_t n_rcpt_slots;
 	uint16_t n_urls;
+	uint32_t seen_fields;             /* buffers already recorded (1 << enum buffer_id) */
 	struct ipc_rcpt *rcpt[INSPECT_RCPT_MAX]; /* where each RCPT's reply is written */
 };
 

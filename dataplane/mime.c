@@ -497,15 +497,17 @@ header_emit(struct mime_parser *m)
 	if (m->hdr_len == 0)
 		return;
 	colon = memchr(m->hdr, ':', m->hdr_len);
-	if (colon != NULL && l->n_headers < MIME_HEADERS_MAX) {
-		l->n_headers++;
+	if (colon != NULL) {
+		/*
+		 * Headers cost no memory here, so none is skipped: stuffing hundreds before the
+		 * Subject must not hide it. The count is an anomaly past the mark.
+		 */
+		if (l->n_headers < UINT16_MAX && ++l->n_headers == MIME_HEADERS_MAX + 1)
+			anomaly(m, MIME_AN_TOO_MANY_HEADERS);
 		name = slice_trim(slice_make(m->hdr, (size_t)(colon - m->hdr)));
 		value = slice_trim(slice_make(colon + 1, (size_t)(m->hdr + m->hdr_len - colon - 1)));
 		HOOK(m, on_header, m->ctx, &l->part, name, value);
 		header_field(m, l, name, value);
-	} else if (colon != NULL) {
-		if (l->n_headers++ == MIME_HEADERS_MAX)
-			anomaly(m, MIME_AN_TOO_MANY_HEADERS);
 	}
 	m->hdr_len = 0;
 	m->hdr_overflow = false;

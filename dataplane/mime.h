@@ -28,7 +28,7 @@
 #define MIME_DEPTH_MAX 8         /* nested entities followed; deeper multiparts are leaves */
 #define MIME_BOUNDARY_MAX 70     /* RFC 2046 5.1.1; a longer boundary is not followed */
 #define MIME_HEADER_MAX 4096     /* an unfolded header kept; longer ones are cut */
-#define MIME_HEADERS_MAX 256     /* headers read per entity; more are counted and skipped */
+#define MIME_HEADERS_MAX 256     /* headers per entity before MIME_AN_TOO_MANY_HEADERS */
 #define MIME_TYPE_MAX 64         /* "type/subtype" kept, lower-cased */
 #define MIME_CHARSET_MAX 40
 #define MIME_NAME_MAX 256        /* attachment name kept, UTF-8 */
@@ -36,7 +36,7 @@
 
 enum mime_anomaly {
 	MIME_AN_HEADER_TOO_LONG,      /* a header over MIME_HEADER_MAX: cut */
-	MIME_AN_TOO_MANY_HEADERS,     /* more than MIME_HEADERS_MAX in one block: rest skipped */
+	MIME_AN_TOO_MANY_HEADERS,     /* more than MIME_HEADERS_MAX in one block (still read) */
 	MIME_AN_DEPTH,                /* nesting deeper than MIME_DEPTH_MAX: kept as a leaf */
 	MIME_AN_BAD_BOUNDARY,         /* multipart without a usable boundary: kept as a leaf */
 	MIME_AN_MISSING_BOUNDARY,     /* a multipart ended without its close delimiter */
@@ -150,6 +150,13 @@ void mime_parser_feed(struct mime_parser *m, const uint8_t *p, size_t len);
  * re-initialised afterwards.
  */
 void mime_parser_finish(struct mime_parser *m);
+
+/* Inside on_header: was this header's value cut at MIME_HEADER_MAX? */
+static inline bool
+mime_parser_header_cut(const struct mime_parser *m)
+{
+	return m->hdr_overflow;
+}
 
 /* Name of an anomaly ("missing_boundary"). */
 const char *mime_anomaly_name(enum mime_anomaly what);

@@ -347,6 +347,16 @@ test_smtp_details(void **state)
 		"\"url\":[\"https://example.com/a?b=1&c=2\"],\"status\":\"delivered\"}}"));
 	sink_fini(&s);
 
+	/* a record cut at its bounds: how many recipients there were, and a flag */
+	tx = rec_init(&r, 4);
+	add_rcpt(tx, "a@example.org", 250, IPC_SUPPRESS_NONE, 0, 0, 0);
+	tx->n_rcpt = 600;
+	tx->flags |= IPC_TXF_TRUNCATED;
+	assert_int_equal(format(tx, CONFIG_ADDR_PLAIN, true, &s), 1);
+	assert_non_null(strstr(s.line[0], "\"smtp\":{\"rcpt_to\":[\"a@example.org\"],\"rcpt_count\":600},"
+					  "\"email\":{\"truncated\":true,\"status\":\"delivered\"}"));
+	sink_fini(&s);
+
 	/* a successful AUTH, no parameters: no mail_params object */
 	tx = rec_init(&r, 4);
 	tx->auth_code = 235;

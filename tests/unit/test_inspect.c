@@ -639,6 +639,74 @@ test_implicit_tls_reported(void **state)
 	assert_int_equal(fx->env.counters[IPC_C_SMTP_PARSE_ERRORS], errors);
 }
 
+/*
+ * Limits of a record: 600 recipients, a To header of 600 addresses and 300 Cc headers (as in
+ * zeek's smtp-many-addresses capture) must not push out the message headers, the opted-out
+ * recipient among them or the alerts; the To list is cut between two addresses, never
+ * inside one.
+ */
+static void
+test_record_budget_under_a_flood(void **state)
+{
+	struct fixture *fx = *state;
+	static char cmds[600 * 40 + 256], msg[600 * 40 + 300 * 24 + 512];
+	size_t c = 0, m = 0;
+	struct step steps[4];
+
+	c += (size_t)snprintf(cmds + c, sizeof(cmds) - c, "EHLO a.example\r\nMAIL FROM:<x@a.example>\r\n");
+	for (int i = 0; i < 600; i++)
+		c += (size_t)snprintf(cmds + c, sizeof(cmds) - c, "RCPT TO:<user%03d@b.example>\r\n",
+				      i);
+	/* the 500th recipient opted out long ago */
+	c += (size_t)snprintf(cmds + c, sizeof(cmds) - c,
+			      "RCPT TO:<optedout@customer.example>\r\nDATA\r\n");
+	m += (size_t)snprintf(msg + m, sizeof(msg) - m, "From: x@a.example\r\nTo: ");
+	for (int i = 0; i < 600; i++)
+		m += (size_t)snprintf(msg + m, sizeof(msg) - m, "%s\"User, %03d\" <user%03d@b.example>",
+				      i ? ",\r\n " : "", i, i);
+	/* and then 300 more Cc headers (past MIME_HEADERS_MAX), one address each, before the Subject */
+	for (int i = 0; i < 300; i++)
+		m += (size_t)snprintf(msg + m, sizeof(msg) - m, "\r\nCc: cc%03d@b.example", i);
+	m += (size_t)snprintf(msg + m, sizeof(msg) - m,
+			      "\r\nSubject: free money\r\nSubject: second subject\r\n\r\nbody\r\n.\r\n");
+	steps[0] = (struct step){ true, cmds };
+	steps[1] = (struct step){ false, "220 hi\r\n250 ok\r\n" };
+	steps[2] = (struct step){ true, msg };
+	steps[3] = (struct step){ false, "250 queued\r\n" };
+
+	run_steps(fx, steps, 4, SIZE_MAX);
+	assert_int_equal(fx->n_records, 1);
+	const struct ipc_tx *t = fx->records[0];
+
+	assert_int_equal(t->n_rcpt, 601);
+	assert_true(t->flags & IPC_TXF_TRUNCATED);
+	assert_field(t, IPC_F_EMAIL_FROM, "x@a.example");
+	assert_field(t, IPC_F_SUBJECT, "free money");
+	assert_int_equal(n_fields(t, IPC_F_SUBJECT), 1); /* the first of two */
+	assert_true(n_fields(t, IPC_F_EMAIL_CC) < 300);
+	assert_true(has_alert(t, 1000001, GEN_ACTION_ALERT));
+	/* the opted-out recipient made it in, after the plain ones ran out of room */
+	bool found = false;
+
+	for (unsigned i = 0; find_field(t, IPC_F_RCPT, i) != NULL; i++) {
+		const struct ipc_field *f = find_field(t, IPC_F_RCPT, i);
+		struct ipc_rcpt r;
+
+		memcpy(&r, ipc_field_value(f), sizeof(r));
+		if (r.verdict == IPC_SUPPRESS_VIOLATION)
+			found = true;
+	}
+	assert_true(found);
+	assert_true(n_fields(t, IPC_F_RCPT) < 601);
+	/* the To list: whole addresses only, the last one complete */
+	const struct ipc_field *to = find_field(t, IPC_F_EMAIL_TO, 0);
+
+	assert_non_null(to);
+	assert_true(to->len <= IPC_FIELD_MAX);
+	assert_int_equal(ipc_field_value(to)[to->len - 1], '>');
+	assert_memory_equal(ipc_field_value(to), "\"User, 000\" <user000@b.example>,", 32);
+}
+
 int
 main(void)
 {
@@ -653,6 +721,7 @@ main(void)
 		cmocka_unit_test(test_pipelined_next_mail_keeps_verdict),
 		cmocka_unit_test(test_starttls_injection_event),
 		cmocka_unit_test(test_implicit_tls_reported),
+		cmocka_unit_test(test_record_budget_under_a_flood),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
