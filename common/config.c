@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-enum opt_type { OPT_PATH, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ADDR_OUTPUT };
+enum opt_type { OPT_PATH, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ENUM };
 
 struct opt {
 	const char *key;
@@ -19,7 +19,14 @@ struct opt {
 	size_t offset;
 	uint64_t min;
 	uint64_t max;
+	const char *const *names;   /* OPT_ENUM: value i is spelled names[i]; NULL-terminated */
 };
+
+static const char *const address_output_names[] = { "plain", "hash", "redact", NULL };
+static const char *const link_type_names[] = { "ethernet", "null", "raw", "sll", NULL };
+
+_Static_assert(sizeof(enum config_address_output) == sizeof(int), "OPT_ENUM writes an int");
+_Static_assert(sizeof(enum config_link_type) == sizeof(int), "OPT_ENUM writes an int");
 
 #define OFF(f) offsetof(struct postern_config, f)
 
@@ -43,7 +50,8 @@ static const struct opt options[] = {
 	{ "reasm_chunks", OPT_U32, OFF(reasm_chunks), 16, 1u << 22 },
 	{ "reasm_window", OPT_U32, OFF(reasm_window), 0, 1u << 30 },
 	{ "inspect_depth", OPT_U64, OFF(inspect_depth), 0, UINT64_MAX },
-	{ "address_output", OPT_ADDR_OUTPUT, OFF(address_output), 0, 0 },
+	{ "address_output", OPT_ENUM, OFF(address_output), 0, 0, address_output_names },
+	{ "link_type", OPT_ENUM, OFF(link_type), 0, 0, link_type_names },
 	{ "eve_smtp_events", OPT_BOOL, OFF(eve_smtp_events), 0, 0 },
 	{ "smtp_inspection", OPT_BOOL, OFF(smtp_inspection), 0, 0 },
 };
@@ -180,18 +188,18 @@ config_set(struct postern_config *c, const char *key, const char *value, char *e
 		if (parse_ports(c, value, err, errlen) < 0)
 			return -1;
 		return 0;
-	case OPT_ADDR_OUTPUT:
-		if (strcmp(value, "plain") == 0)
-			c->address_output = CONFIG_ADDR_PLAIN;
-		else if (strcmp(value, "hash") == 0)
-			c->address_output = CONFIG_ADDR_HASH;
-		else if (strcmp(value, "redact") == 0)
-			c->address_output = CONFIG_ADDR_REDACT;
-		else {
-			snprintf(err, errlen, "%s: '%s' is not plain, hash or redact", key, value);
-			return -1;
+	case OPT_ENUM:
+		for (unsigned i = 0; o->names[i] != NULL; i++) {
+			if (strcmp(value, o->names[i]) == 0) {
+				*(int *)place = (int)i; /* the enums are int-sized, from 0 */
+				return 0;
+			}
 		}
-		return 0;
+		rc = snprintf(err, errlen, "%s: '%s' is not one of", key, value);
+		for (unsigned i = 0; o->names[i] != NULL && rc > 0 && (size_t)rc < errlen; i++)
+			rc += snprintf(err + rc, errlen - (size_t)rc, "%s %s", i ? "," : "",
+				       o->names[i]);
+		return -1;
 	}
 	return -1;
 }

@@ -21,6 +21,14 @@ enum config_address_output {
 	CONFIG_ADDR_REDACT,  /* local part replaced by "***" */
 };
 
+/* What the capture port's frames start with (a pcap file's link type, DLT_*). */
+enum config_link_type {
+	CONFIG_LINK_ETHERNET = 0, /* DLT_EN10MB: NICs, af_packet, most captures */
+	CONFIG_LINK_NULL,         /* DLT_NULL / DLT_LOOP: BSD loopback, 4-byte family */
+	CONFIG_LINK_RAW,          /* DLT_RAW: the IP header first */
+	CONFIG_LINK_SLL,          /* DLT_LINUX_SLL: Linux "any" device, 16-byte header */
+};
+
 struct postern_config {
 	/* paths */
 	char control_socket[CONFIG_PATH_MAX];  /* posternd <-> dataplane, SOCK_SEQPACKET */
@@ -44,6 +52,7 @@ struct postern_config {
 	uint32_t reasm_chunks;                 /* 2 KiB out-of-order chunks per worker */
 	uint32_t reasm_window;                 /* bytes queued past a hole, per stream */
 	uint64_t inspect_depth;                /* bytes inspected per stream, 0: all */
+	enum config_link_type link_type;
 	/* output */
 	enum config_address_output address_output;
 	bool eve_smtp_events;                  /* also one "smtp" event per transaction */

@@ -434,19 +434,73 @@ decode_packet(const uint8_t *frame, size_t len, struct pkt_info *out)
 	}
 }
 
+/* An IP header at frame + off, its version from the first nibble. */
+static enum decode_result
+decode_l3(const uint8_t *frame, size_t off, size_t len, struct pkt_info *out)
+{
+	if (len <= off)
+		return DECODE_TRUNCATED;
+	switch (frame[off] >> 4) {
+	case 4:
+		return decode_ipv4(frame, off, len - off, out);
+	case 6:
+		return decode_ipv6(frame, off, len - off, out);
+	default:
+		return DECODE_NOT_IP;
+	}
+}
+
 enum decode_result
 decode_ip(const uint8_t *ip, size_t len, struct pkt_info *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (len < 1)
-		return DECODE_TRUNCATED;
-	switch (ip[0] >> 4) {
-	case 4:
-		return decode_ipv4(ip, 0, len, out);
-	case 6:
-		return decode_ipv6(ip, 0, len, out);
+	return decode_l3(ip, 0, len, out);
+}
+
+/* Address families a DLT_NULL header may name, in either byte order. */
+static bool
+null_family_is_ip(const uint8_t *h)
+{
+	uint32_t le = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
+		      (uint32_t)h[3] << 24;
+	uint32_t be = (uint32_t)h[3] | (uint32_t)h[2] << 8 | (uint32_t)h[1] << 16 |
+		      (uint32_t)h[0] << 24;
+
+	/* AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24 (NetBSD, OpenBSD), 28
+	 * (FreeBSD), 30 (macOS) */
+	for (int i = 0; i < 2; i++) {
+		uint32_t f = i == 0 ? le : be;
+
+		if (f == 2 || f == 10 || f == 24 || f == 28 || f == 30)
+			return true;
+	}
+	return false;
+}
+
+enum decode_result
+decode_frame(enum decode_link link, const uint8_t *frame, size_t len, struct pkt_info *out)
+{
+	switch (link) {
+	case DECODE_LINK_NULL:
+		memset(out, 0, sizeof(*out));
+		if (len < 4)
+			return DECODE_TRUNCATED;
+		return null_family_is_ip(frame) ? decode_l3(frame, 4, len, out) : DECODE_NOT_IP;
+	case DECODE_LINK_RAW:
+		memset(out, 0, sizeof(*out));
+		return decode_l3(frame, 0, len, out);
+	case DECODE_LINK_SLL: {
+		memset(out, 0, sizeof(*out));
+		if (len < 16)
+			return DECODE_TRUNCATED;
+		uint16_t proto = rd16(frame + 14);
+
+		if (proto != ETHERTYPE_IPV4 && proto != ETHERTYPE_IPV6)
+			return DECODE_NOT_IP;
+		return decode_l3(frame, 16, len, out);
+	}
 	default:
-		return DECODE_NOT_IP;
+		return decode_packet(frame, len, out);
 	}
 }
 

@@ -128,6 +128,21 @@ struct pkt_info {
  */
 enum decode_result decode_packet(const uint8_t *frame, size_t len, struct pkt_info *out);
 
+/* What a frame starts with: the capture's link type (a pcap file's DLT_*). */
+enum decode_link {
+	DECODE_LINK_ETHERNET = 0, /* DLT_EN10MB */
+	DECODE_LINK_NULL,         /* DLT_NULL, DLT_LOOP: 4-byte address family, either order */
+	DECODE_LINK_RAW,          /* DLT_RAW: the IP header */
+	DECODE_LINK_SLL,          /* DLT_LINUX_SLL: 16-byte cooked header, protocol last */
+};
+
+/*
+ * Decode one frame of the given link type: decode_packet() for Ethernet; the others have
+ * no VLANs, and l3_off is where their IP header starts. Worker lcores.
+ */
+enum decode_result decode_frame(enum decode_link link, const uint8_t *frame, size_t len,
+				struct pkt_info *out);
+
 /*
  * Decode from the IP header (version from the first nibble): for datagrams ip_frag.c
  * reassembled. Same results and fields as decode_packet() with l3_off 0 and no VLANs (copy

@@ -29,6 +29,7 @@
 #include "flow_table.h"
 #include "ipc.h"
 #include "log.h"
+#include "pcap_link.h"
 #include "port.h"
 #include "scan.h"
 #include "suppress_db.h"
@@ -64,6 +65,8 @@ struct options {
 	char *vdevs[DP_MAX_PORTS];
 	unsigned n_vdevs;
 	bool offline;
+	bool has_link;               /* --pcap: the files' link type, which the vdev does not say */
+	enum decode_link link;
 	uint32_t exit_idle_ms;
 	uint32_t wait_rules_ms;
 	uint32_t duration_s;
@@ -150,6 +153,29 @@ add_vdev(struct options *o, const char *driver, const char *key, const char *arg
 	o->vdevs[o->n_vdevs++] = strdup(buf);
 }
 
+/*
+ * A capture file says what its frames start with; the pcap vdev does not pass it on, so the
+ * decoder is told here. Files of different link types cannot share one port's decoder.
+ */
+static void
+pcap_link_option(struct options *o, const char *path)
+{
+	enum decode_link link;
+	char err[512];
+
+	if (pcap_link_type(path, &link, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postern-dataplane: %s\n", err);
+		exit(2);
+	}
+	if (o->has_link && link != o->link) {
+		fprintf(stderr, "postern-dataplane: %s: its link type differs from the other "
+			"--pcap files'\n", path);
+		exit(2);
+	}
+	o->has_link = true;
+	o->link = link;
+}
+
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -177,6 +203,7 @@ parse_options(int argc, char **argv, struct options *o)
 				fprintf(stderr, "postern-dataplane: %s: %s\n", optarg, strerror(errno));
 				exit(2);
 			}
+			pcap_link_option(o, optarg);
 			add_vdev(o, "net_pcap", "rx_pcap", optarg, "");
 			o->offline = true;
 			if (o->exit_idle_ms == 0)
@@ -512,6 +539,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "postern-dataplane: %s\n", err);
 		return 2;
 	}
+	if (o.has_link)
+		dp.cfg.link_type = (enum config_link_type)o.link; /* the files know better */
 	if (o.n_vdevs == 0 && o.eal_argc == 0) {
 		fprintf(stderr, "postern-dataplane: no input: give --pcap, --iface or EAL --vdev\n");
 		return 2;

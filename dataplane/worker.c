@@ -23,6 +23,13 @@
 #include "suppress_db.h"
 #include "worker.h"
 
+/* The config names link types as the decoder numbers them. */
+_Static_assert((int)CONFIG_LINK_ETHERNET == (int)DECODE_LINK_ETHERNET &&
+		       (int)CONFIG_LINK_NULL == (int)DECODE_LINK_NULL &&
+		       (int)CONFIG_LINK_RAW == (int)DECODE_LINK_RAW &&
+		       (int)CONFIG_LINK_SLL == (int)DECODE_LINK_SLL,
+	       "enum config_link_type and enum decode_link agree");
+
 #define SWEEP_BUDGET 64
 #define FRAG_SWEEP_BUDGET 8
 #define FRAG_DATAGRAMS 4096             /* per worker, ~4.4 KB of slot and ranges each */
@@ -412,7 +419,7 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 		count_decode_error(w, DECODE_TRUNCATED);
 		goto out;
 	}
-	r = decode_packet(frame, len, &p);
+	r = decode_frame((enum decode_link)w->dp->cfg.link_type, frame, len, &p);
 	if (r == DECODE_FRAGMENT) {
 		r = reassemble(w, frame, len, &p, &overlap_diff);
 		if (r == DECODE_FRAGMENT)
@@ -461,8 +468,10 @@ dispatch_burst(struct worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t wa
 		if (dp->n_workers > 1) {
 			uint32_t len = m->pkt_len > UINT16_MAX ? UINT16_MAX : m->pkt_len;
 			const uint8_t *frame = rte_pktmbuf_read(m, 0, len, w->linear);
-			enum decode_result r = frame != NULL ? decode_packet(frame, len, &p)
-							     : DECODE_TRUNCATED;
+			enum decode_result r =
+				frame != NULL ? decode_frame((enum decode_link)dp->cfg.link_type,
+							     frame, len, &p)
+					      : DECODE_TRUNCATED;
 
 			if (r == DECODE_OK || r == DECODE_FRAGMENT)
 				target = flow_hosts_hash(&p) % dp->n_workers;

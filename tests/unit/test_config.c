@@ -63,6 +63,7 @@ test_good_file(void **state)
 						  "inspect_ports = 25, 2525,587\n"
 						  "workers=2\n"
 						  "address_output = hash\n"
+						  "link_type = null\n"
 						  "eve_smtp_events = yes\n"
 						  "suppress_map_size = 1048576\n"),
 				     err, sizeof(err)),
@@ -73,6 +74,7 @@ test_good_file(void **state)
 	assert_int_equal(c.inspect_ports[1], 2525);
 	assert_int_equal(c.workers, 2);
 	assert_int_equal(c.address_output, CONFIG_ADDR_HASH);
+	assert_int_equal(c.link_type, CONFIG_LINK_NULL);
 	assert_true(c.eve_smtp_events);
 	assert_int_equal(c.suppress_map_size, 1048576);
 }
@@ -105,7 +107,9 @@ test_errors_name_the_line(void **state)
 	expect_error("inspect_ports = 25,70000\n", "1: '70000' is not a port (1-65535)");
 	expect_error("inspect_ports = \n", "1: empty port list");
 	expect_error("address_output = maybe\n",
-		     "1: address_output: 'maybe' is not plain, hash or redact");
+		     "1: address_output: 'maybe' is not one of plain, hash, redact");
+	expect_error("link_type = token-ring\n",
+		     "1: link_type: 'token-ring' is not one of ethernet, null, raw, sll");
 	expect_error("eve_smtp_events = 2\n", "1: eve_smtp_events: '2' is not yes/no");
 }
 

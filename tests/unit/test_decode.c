@@ -84,6 +84,53 @@ test_ipv4_tcp(void **state)
 	assert_int_equal(p.n_vlans, 0);
 }
 
+/*
+ * Other link types carry the same IPv4 packet after their own header: BSD loopback (the
+ * family in either byte order, as DLT_NULL and DLT_LOOP write it), raw IP, Linux cooked.
+ */
+static void
+test_link_types(void **state)
+{
+	(void)state;
+	uint8_t eth[256], f[256];
+	struct pkt_info p;
+	size_t len = build_v4(eth, NULL, 0, "MAIL FROM:<a@b>\r\n", 0) - 14;
+	static const struct {
+		enum decode_link link;
+		uint8_t head[16];
+		size_t head_len;
+		enum decode_result want;
+	} cases[] = {
+		{ DECODE_LINK_NULL, { 2, 0, 0, 0 }, 4, DECODE_OK },      /* little-endian host */
+		{ DECODE_LINK_NULL, { 0, 0, 0, 2 }, 4, DECODE_OK },      /* DLT_LOOP */
+		{ DECODE_LINK_NULL, { 30, 0, 0, 0 }, 4, DECODE_OK },     /* macOS AF_INET6 label */
+		{ DECODE_LINK_NULL, { 7, 0, 0, 0 }, 4, DECODE_NOT_IP },  /* not an IP family */
+		{ DECODE_LINK_RAW, { 0 }, 0, DECODE_OK },
+		{ DECODE_LINK_SLL, { 0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00 }, 16,
+		  DECODE_OK },
+		{ DECODE_LINK_SLL, { 0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x06 }, 16,
+		  DECODE_NOT_IP },                                        /* ARP */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(f, cases[i].head, cases[i].head_len);
+		memcpy(f + cases[i].head_len, eth + 14, len);
+		assert_int_equal(decode_frame(cases[i].link, f, cases[i].head_len + len, &p),
+				 cases[i].want);
+		if (cases[i].want != DECODE_OK)
+			continue;
+		assert_int_equal(p.dport, 25);
+		assert_int_equal(p.payload_len, 17);
+		assert_memory_equal(p.payload, "MAIL FROM:<a@b>\r\n", 17);
+		/* every truncation of the link header is an error, never a read past it */
+		for (size_t cut = 0; cut < cases[i].head_len + 20; cut++)
+			assert_int_not_equal(decode_frame(cases[i].link, f, cut, &p), DECODE_OK);
+	}
+	/* Ethernet is decode_packet itself */
+	assert_int_equal(decode_frame(DECODE_LINK_ETHERNET, eth, len + 14, &p), DECODE_OK);
+	assert_int_equal(p.payload_len, 17);
+}
+
 static void
 test_vlan_and_qinq(void **state)
 {
@@ -780,6 +827,7 @@ main(void)
 		cmocka_unit_test(test_ipv6_extension_limits),
 		cmocka_unit_test(test_every_truncation_exact_buffer),
 		cmocka_unit_test(test_decode_ip_matches_decode_packet),
+		cmocka_unit_test(test_link_types),
 		cmocka_unit_test(test_names_complete),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The link type of a capture file (classic pcap or pcapng), so that frames read from it
+ * through DPDK's pcap vdev, which does not say, are decoded from the right header. Pure C,
+ * start-up only (it reads the file's first blocks with stdio).
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "decode.h"
+
+/*
+ * Read the link type of the capture at path: pcap's header field, or pcapng's first
+ * interface description. 0, or a negative errno with a message in err: -ENOTSUP for a link
+ * type the decoder does not follow (with its number), -EINVAL for a file that is neither
+ * format, or the errno of opening and reading it.
+ */
+int pcap_link_type(const char *path, enum decode_link *out, char *err, size_t errlen);
+
+/* The decoder's link for a LINKTYPE_* number; -1 when it has none. */
+int pcap_link_from_dlt(unsigned dlt);
