@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer harness for the packet path that needs no DPDK: decode any frame and key it,
- * checking the invariants the worker relies on (payload and fragment data inside the frame, decode_ip() from the IP
- * header agreeing with decode_packet(), both directions keyed alike); the TCP checksum is
- * computed on every decoded segment. Seeds: every 8th frame of tests/pcap/demo/input.pcap,
- * plus frames with IPv4/TCP options and IPv6 fragments.
+ * checking the invariants the worker relies on: payload and fragment data inside the frame,
+ * decode_ip() from the IP header agreeing with decode_packet(), both directions keyed alike,
+ * the other link types' decoders in bounds on the same bytes; the TCP checksum is computed
+ * on every decoded segment. Seeds: every 8th frame of tests/pcap/demo/input.pcap, plus
+ * frames with IPv4/TCP options and IPv6 fragments.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +22,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pkt_info p;
 	struct flow_key k1, k2;
 
+	/* the other link types read the same bytes from their own headers: in bounds */
+	for (int link = DECODE_LINK_NULL; link <= DECODE_LINK_SLL; link++) {
+		enum decode_result lr = decode_frame((enum decode_link)link, data, size, &p);
+
+		if ((unsigned)lr >= DECODE__COUNT ||
+		    (lr == DECODE_OK && (p.payload < data || p.payload + p.payload_len > data + size ||
+					 p.l3_off > size)))
+			abort();
+	}
 	enum decode_result r = decode_packet(data, size, &p);
 
 	if ((unsigned)r >= DECODE__COUNT || (p.anomalies >> DECODE_AN__COUNT) != 0)
