@@ -19,6 +19,7 @@ static const char *const buffer_names[BUF__COUNT] = {
 	[BUF_FILE_DATA] = "file.data",
 	[BUF_EMAIL_URL] = "email.url",
 	[BUF_FILE_NAME] = "file.name",
+	[BUF_EMAIL_HEADER] = "email.header",
 };
 
 /* The header whose unfolded value is each email.* buffer. */

@@ -24,6 +24,7 @@ enum buffer_id {
 	BUF_FILE_DATA = 10,    /* each leaf part of the message, transfer-decoded */
 	BUF_EMAIL_URL = 11,    /* each URL of a text or HTML part */
 	BUF_FILE_NAME = 12,    /* each attachment's file name */
+	BUF_EMAIL_HEADER = 13, /* each header of the message as "Name: value", value decoded */
 	BUF__COUNT
 };
 

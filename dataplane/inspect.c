@@ -488,6 +488,28 @@ static const struct smtp_hooks inspect_hooks = {
 
 /* ---- MIME hooks: the message of the current transaction ---- */
 
+/*
+ * email.header: any header of the message, as "Name: value" with the value as a reader shows
+ * it, so rules can match headers that have no buffer of their own (X-PHP-Originating-Script,
+ * List-Unsubscribe, Received) and anchor on the name.
+ */
+static void
+header_line_scan(struct inspect_session *s, struct slice name, struct slice value)
+{
+	uint8_t *out = s->env->header_line;
+	size_t n = name.len < 254 ? name.len : 254;
+
+	if (s->gen == NULL || !scan_gen_has_buffer(s->gen, BUF_EMAIL_HEADER))
+		return;
+	memcpy(out, name.ptr, n);
+	out[n++] = ':';
+	out[n++] = ' ';
+	if (value.len > sizeof(s->env->header_line) - n)
+		value.len = sizeof(s->env->header_line) - n;
+	memcpy(out + n, value.ptr, value.len);
+	scan_value(s, BUF_EMAIL_HEADER, slice_make(out, n + value.len));
+}
+
 static void
 mime_on_header(void *ctx, const struct mime_part *part, struct slice name, struct slice value)
 {
@@ -497,7 +519,10 @@ mime_on_header(void *ctx, const struct mime_part *part, struct slice name, struc
 	bool truncated = false;
 
 	/* email.* are the message's own headers, not those of its parts or enclosed messages */
-	if (part->depth != 0 || (buf = buffer_id_from_header((const char *)name.ptr, name.len)) < 0)
+	if (part->depth != 0)
+		return;
+	buf = buffer_id_from_header((const char *)name.ptr, name.len);
+	if (buf < 0 && !(s->gen != NULL && scan_gen_has_buffer(s->gen, BUF_EMAIL_HEADER)))
 		return;
 	/* Rules and alerts see what a mail reader shows: encoded words decoded to UTF-8
 	 * ("=?utf-8?B?RlJFRSBNT05FWQ==?=" is "FREE MONEY"); malformed ones stay as sent. */
@@ -511,6 +536,9 @@ mime_on_header(void *ctx, const struct mime_part *part, struct slice name, struc
 			count(s, IPC_C_FIELDS_TRUNCATED);
 		value = slice_make(s->env->decoded, n);
 	}
+	header_line_scan(s, name, value);
+	if (buf < 0)
+		return;
 	scan_value(s, (enum buffer_id)buf, value);
 	record_add(s, (enum buffer_id)buf, value, truncated || mime_parser_header_cut(&s->mime));
 }

@@ -57,6 +57,7 @@ struct inspect_env {
 	struct scan_gen *gen;             /* live generation, read once per burst; may be NULL */
 	struct mime_words *words;         /* RFC 2047 decoder; NULL: header values kept raw */
 	uint8_t decoded[INSPECT_DECODED_MAX]; /* scratch for one decoded header value */
+	uint8_t header_line[INSPECT_DECODED_MAX + 256]; /* "Name: value" for email.header */
 	struct suppress_reader *supp;     /* NULL: no suppression set */
 	unsigned worker;
 	uint64_t now_us;                  /* time of the packet being inspected */
