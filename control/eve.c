@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "builtin_sids.h"
+#include "addr_list.h"
 #include "addr_norm.h"
 #include "eve.h"
 #include "gen_format.h"
@@ -296,51 +297,16 @@ addr_json(const struct eve_options *opt, const uint8_t *p, size_t len)
 	}
 }
 
-/*
- * Append each address of a To/Cc header value: split on commas outside quoted strings,
- * comments and angle brackets, trimmed, empty elements skipped.
- */
+/* Append each address of a To/Cc header value (see addr_list.h), empty elements skipped. */
 static bool
 append_addr_list(json_t *arr, const struct eve_options *opt, const uint8_t *p, size_t len)
 {
-	bool in_quote = false, escaped = false;
-	size_t angle = 0, paren = 0, start = 0;
+	struct slice list = slice_make(p, len), el;
+	size_t pos = 0;
 
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len) {
-			uint8_t c = p[i];
-
-			if (escaped) {
-				escaped = false;
-				continue;
-			}
-			if (c == '\\' && (in_quote || paren > 0)) {
-				escaped = true;
-				continue;
-			}
-			if (in_quote) {
-				in_quote = c != '"';
-				continue;
-			}
-			if (c == '"' && paren == 0)
-				in_quote = true;
-			else if (c == '(')
-				paren++;
-			else if (c == ')' && paren > 0)
-				paren--;
-			else if (c == '<' && paren == 0)
-				angle++;
-			else if (c == '>' && paren == 0 && angle > 0)
-				angle--;
-			if (c != ',' || paren > 0 || angle > 0)
-				continue;
-		}
-		struct slice el = slice_trim(slice_make(p + start, i - start));
-
-		start = i + 1;
+	while (addr_list_next(list, &pos, &el))
 		if (el.len > 0 && !append(arr, addr_json(opt, el.ptr, el.len)))
 			return false;
-	}
 	return true;
 }
 
@@ -461,6 +427,17 @@ put_field_addr(json_t *obj, const char *key, const struct tx_view *v, uint16_t t
 	return f == NULL || put(obj, key, addr_json(v->opt, ipc_field_value(f), f->len));
 }
 
+/* Set obj[key] to the array, or drop it when empty: absent fields are left out. */
+static bool
+put_nonempty(json_t *obj, const char *key, json_t *arr)
+{
+	if (json_array_size(arr) == 0) {
+		json_decref(arr);
+		return true;
+	}
+	return put(obj, key, arr);
+}
+
 /* Address lists (rcpt_to, to, cc) from every field of a type; left out when empty. */
 static bool
 put_addr_array(json_t *obj, const char *key, const struct tx_view *v, uint16_t type)
@@ -486,11 +463,7 @@ put_addr_array(json_t *obj, const char *key, const struct tx_view *v, uint16_t t
 			return false;
 		}
 	}
-	if (json_array_size(arr) == 0) {
-		json_decref(arr);
-		return true;
-	}
-	return put(obj, key, arr);
+	return put_nonempty(obj, key, arr);
 }
 
 /* Plain string lists (email.attachment, email.url) from every field of a type. */
@@ -507,11 +480,7 @@ put_str_array(json_t *obj, const char *key, const struct ipc_tx *tx, uint16_t ty
 			return false;
 		}
 	}
-	if (json_array_size(arr) == 0) {
-		json_decref(arr);
-		return true;
-	}
-	return put(obj, key, arr);
+	return put_nonempty(obj, key, arr);
 }
 
 /* smtp.extensions: what the server's EHLO reply offered. */

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "addr_list.h"
 #include "buffer_id.h"
 #include "inspect.h"
 #include "mime_words.h"
@@ -39,44 +40,6 @@ scan_value(struct inspect_session *s, enum buffer_id buf, struct slice v)
 		count(s, IPC_C_SCAN_ERRORS);
 }
 
-/*
- * An address list cut short (at IPC_FIELD_MAX, or by the header limit): keep the addresses
- * before the last top-level comma that fits, never a fragment that would be reported (or
- * hashed) as an address of its own. Commas in quotes, comments and angle brackets do not
- * separate addresses (RFC 5322 3.4).
- */
-static struct slice
-address_list_cut(struct slice v, size_t limit)
-{
-	size_t keep = 0;
-	unsigned angle = 0, paren = 0;
-	bool quoted = false;
-
-	for (size_t i = 0; i < v.len && i <= limit; i++) {
-		uint8_t c = v.ptr[i];
-
-		if (quoted) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				quoted = false;
-		} else if (c == '"') {
-			quoted = true;
-		} else if (c == '(') {
-			paren++;
-		} else if (c == ')' && paren > 0) {
-			paren--;
-		} else if (c == '<' && paren == 0) {
-			angle++;
-		} else if (c == '>' && paren == 0 && angle > 0) {
-			angle--;
-		} else if (c == ',' && paren == 0 && angle == 0 && !quoted) {
-			keep = i;
-		}
-	}
-	return slice_make(v.ptr, keep);
-}
-
 static void
 record_add(struct inspect_session *s, enum buffer_id buf, struct slice v, bool cut)
 {
@@ -98,7 +61,8 @@ record_add(struct inspect_session *s, enum buffer_id buf, struct slice v, bool c
 		return;
 	s->cur.seen_fields |= 1u << buf;
 	if (list && (cut || v.len > IPC_FIELD_MAX)) {
-		v = address_list_cut(v, IPC_FIELD_MAX);
+		/* whole addresses only: a fragment would be reported, or hashed, as an address */
+		v = addr_list_cut(v, IPC_FIELD_MAX);
 		tx->flags |= IPC_TXF_TRUNCATED;
 		count(s, IPC_C_FIELDS_TRUNCATED);
 		if (v.len == 0)
