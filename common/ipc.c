@@ -82,6 +82,8 @@ static const struct {
 	[IPC_EV_SMTP_IMPLICIT_TLS] = { "applayer", "SMTP_IMPLICIT_TLS" },
 	[IPC_EV_SMTP_STARTTLS_INJECTION] = { "applayer", "SMTP_STARTTLS_COMMAND_INJECTION" },
 	[IPC_EV_MIME_NAME_MISMATCH] = { "applayer", "MIME_FILENAME_MISMATCH" },
+	[IPC_EV_MIME_DEPTH] = { "applayer", "MIME_DEPTH_EXCEEDED" },
+	[IPC_EV_MIME_NO_PARTS] = { "applayer", "MIME_MULTIPART_WITHOUT_PARTS" },
 };
 
 const char *

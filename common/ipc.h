@@ -257,6 +257,8 @@ enum ipc_event_code {
 	IPC_EV_SMTP_IMPLICIT_TLS = 10, /* TLS on the SMTPS port: not inspectable */
 	IPC_EV_SMTP_STARTTLS_INJECTION = 11, /* commands sent after STARTTLS before its reply */
 	IPC_EV_MIME_NAME_MISMATCH = 12, /* filename= and filename*= name different files */
+	IPC_EV_MIME_DEPTH = 13,        /* multiparts nested past the depth limit: kept as a leaf */
+	IPC_EV_MIME_NO_PARTS = 14,     /* a multipart whose boundary never came: body in preamble */
 	IPC_EV__MAX
 };
 

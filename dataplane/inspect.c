@@ -595,9 +595,16 @@ mime_on_anomaly(void *ctx, enum mime_anomaly what)
 {
 	struct inspect_session *s = ctx;
 
+	/* the anomalies that look like hiding something from a sensor are events too */
+	static const uint16_t events[MIME_AN__COUNT] = {
+		[MIME_AN_NAME_MISMATCH] = IPC_EV_MIME_NAME_MISMATCH,
+		[MIME_AN_DEPTH] = IPC_EV_MIME_DEPTH,
+		[MIME_AN_NO_PARTS] = IPC_EV_MIME_NO_PARTS,
+	};
+
 	count(s, IPC_C_MIME_ANOMALIES);
-	if (what == MIME_AN_NAME_MISMATCH && s->env->event != NULL)
-		s->env->event(s->env->io, &s->meta, IPC_EV_MIME_NAME_MISMATCH, 0);
+	if ((unsigned)what < MIME_AN__COUNT && events[what] != 0 && s->env->event != NULL)
+		s->env->event(s->env->io, &s->meta, events[what], 0);
 }
 
 static const struct mime_hooks inspect_mime_hooks = {

@@ -543,10 +543,54 @@ test_mime_parts_scanned_and_recorded(void **state)
 		assert_int_equal(n_fields(t, IPC_F_URL), 1);
 		assert_true(has_alert(fx->records[1], 1000002, GEN_ACTION_ALERT));
 		assert_int_equal(n_fields(fx->records[1], IPC_F_ATTACHMENT), 0);
+		assert_int_equal(fx->n_events, 0);
 	}
 	/* per run: multipart, html, attachment; then the second multipart and its part */
 	assert_int_equal(fx->env.counters[IPC_C_MIME_PARTS] - parts,
 			 5 * sizeof(pieces) / sizeof(pieces[0]));
+}
+
+/*
+ * What looks like hiding from a sensor is an anomaly event of the flow: a multipart whose
+ * boundary never comes (its body, in the preamble, is scanned all the same), and a file name
+ * given twice, differently.
+ */
+static void
+test_mime_evasion_events(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct step steps[] = {
+		{ true, "EHLO a.example\r\nMAIL FROM:<x@a.example>\r\nRCPT TO:<y@b.example>\r\n"
+			"DATA\r\n" },
+		{ false, "220 hi\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ true, "Content-Type: multipart/mixed; boundary=\"nope\"\r\n\r\n"
+			"pay the wire transfer fee\r\n"
+			"--nope-not\r\n"
+			"Content-Disposition: attachment; filename=\"a.pdf\"; filename*=utf-8''a.exe\r\n"
+			".\r\n" },
+		{ false, "250 queued\r\n" },
+	};
+
+	run_steps(fx, steps, sizeof(steps) / sizeof(steps[0]), SIZE_MAX);
+	assert_int_equal(fx->n_records, 1);
+	assert_true(has_alert(fx->records[0], 1000002, GEN_ACTION_ALERT));
+	/* the header after a fake delimiter is preamble text, no part: no name mismatch */
+	assert_int_equal(fx->n_events, 1);
+	assert_int_equal(fx->events[0], IPC_EV_MIME_NO_PARTS);
+
+	static const struct step named[] = {
+		{ true, "EHLO a.example\r\nMAIL FROM:<x@a.example>\r\nRCPT TO:<y@b.example>\r\n"
+			"DATA\r\n" },
+		{ false, "220 hi\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ true, "Content-Disposition: attachment; filename=\"a.pdf\"; filename*=utf-8''a.exe\r\n"
+			"\r\nMZ\r\n.\r\n" },
+		{ false, "250 queued\r\n" },
+	};
+
+	run_steps(fx, named, sizeof(named) / sizeof(named[0]), SIZE_MAX);
+	assert_int_equal(fx->n_events, 1);
+	assert_int_equal(fx->events[0], IPC_EV_MIME_NAME_MISMATCH);
+	assert_field(fx->records[0], IPC_F_ATTACHMENT, "a.exe");
 }
 
 /*
@@ -727,6 +771,7 @@ main(void)
 		cmocka_unit_test(test_stream_state_from_fixed_pool),
 		cmocka_unit_test(test_encoded_subject_is_decoded),
 		cmocka_unit_test(test_mime_parts_scanned_and_recorded),
+		cmocka_unit_test(test_mime_evasion_events),
 		cmocka_unit_test(test_pipelined_next_mail_keeps_verdict),
 		cmocka_unit_test(test_starttls_injection_event),
 		cmocka_unit_test(test_implicit_tls_reported),
