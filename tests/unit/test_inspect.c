@@ -552,8 +552,8 @@ test_mime_parts_scanned_and_recorded(void **state)
 
 /*
  * What looks like hiding from a sensor is an anomaly event of the flow: a multipart whose
- * boundary never comes (its body, in the preamble, is scanned all the same), and a file name
- * given twice, differently.
+ * boundary never comes (its body, in the preamble, is scanned all the same), a file name
+ * given twice, differently, and multiparts nested past the limit.
  */
 static void
 test_mime_evasion_events(void **state)
@@ -591,6 +591,23 @@ test_mime_evasion_events(void **state)
 	assert_int_equal(fx->n_events, 1);
 	assert_int_equal(fx->events[0], IPC_EV_MIME_NAME_MISMATCH);
 	assert_field(fx->records[0], IPC_F_ATTACHMENT, "a.exe");
+
+	/* multiparts nested one past the limit: the innermost is kept as a leaf and scanned */
+	static char deep[4096];
+	size_t n = 0;
+
+	for (unsigned d = 0; d <= MIME_DEPTH_MAX; d++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n,
+				      "Content-Type: multipart/mixed; boundary=b%u\r\n\r\n--b%u\r\n",
+				      d, d);
+	snprintf(deep + n, sizeof(deep) - n, "\r\nwire transfer fee\r\n.\r\n");
+	const struct step nested[] = {
+		named[0], named[1], { true, deep }, named[3],
+	};
+
+	run_steps(fx, nested, sizeof(nested) / sizeof(nested[0]), SIZE_MAX);
+	assert_true(has_alert(fx->records[0], 1000002, GEN_ACTION_ALERT));
+	assert_int_equal(fx->events[0], IPC_EV_MIME_DEPTH);
 }
 
 /*
