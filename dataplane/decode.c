@@ -249,7 +249,17 @@ decode_ipv4(const uint8_t *base, size_t off, size_t len, struct pkt_info *out)
 
 	size_t hlen = (size_t)(p[0] & 0x0f) * 4;
 	size_t total = rd16(p + 2);
+	bool len_zero = false;
 
+	/*
+	 * A capture taken on the sending host holds TSO/GSO frames as the stack handed them to
+	 * the NIC, not yet cut into segments: their total length is 0 (it cannot say more than
+	 * 65535). Wireshark takes the frame's length then, and so do we, saying so.
+	 */
+	if (total == 0 && len > 46 && hlen >= 20) { /* 46: Ethernet pads shorter packets */
+		total = len > UINT16_MAX * 4u ? UINT16_MAX * 4u : len;
+		len_zero = true;
+	}
 	if (hlen < 20 || total < hlen)
 		return DECODE_BAD_IPV4;
 	if (total > len)
@@ -257,6 +267,8 @@ decode_ipv4(const uint8_t *base, size_t off, size_t len, struct pkt_info *out)
 	out->ip_version = 4;
 	out->l3_off = (uint32_t)off;
 	out->l3_len = (uint32_t)total;
+	if (len_zero)
+		flag(out, DECODE_AN_IPV4_LEN_ZERO);
 	out->l4_proto = p[9];
 	out->v6_dst_off = 16;
 	memcpy(out->src, v4_mapped_prefix, 12);
@@ -578,6 +590,7 @@ decode_anomaly_name(enum decode_anomaly a)
 		[DECODE_AN_TCP_OPT_DUP] = "tcp_opt_duplicate",
 		[DECODE_AN_TCP_OPT_NOT_SYN] = "tcp_opt_not_syn",
 		[DECODE_AN_TCP_WSCALE_BIG] = "tcp_wscale_too_big",
+		[DECODE_AN_IPV4_LEN_ZERO] = "ipv4_length_zero",
 	};
 	_Static_assert(DECODE_AN__COUNT <= 32, "anomalies are bits of a uint32_t");
 	return (unsigned)a < DECODE_AN__COUNT && names[a] != NULL ? names[a] : "unknown";

@@ -47,6 +47,8 @@ enum decode_anomaly {
 	DECODE_AN_TCP_OPT_DUP,      /* an option repeated: the last one counts, as in Linux */
 	DECODE_AN_TCP_OPT_NOT_SYN,  /* MSS, window scale or SACK-permitted outside a SYN: ignored */
 	DECODE_AN_TCP_WSCALE_BIG,   /* window scale above 14: clamped to 14 (RFC 7323) */
+	DECODE_AN_IPV4_LEN_ZERO,    /* IPv4 total length 0: a TSO/GSO frame captured on its host
+				     * before segmentation; the frame's length is taken */
 	DECODE_AN__COUNT
 };
 

@@ -68,8 +68,14 @@ record_add(struct inspect_session *s, enum buffer_id buf, struct slice v, bool c
 		if (v.len == 0)
 			return;
 	}
-	if (ipc_tx_add(tx, cap, buffer_field[buf], v.ptr, v.len) == NULL || v.len > IPC_FIELD_MAX)
+	/* once a To or Cc value did not fit, later ones stay out: the list stays a prefix */
+	if ((s->cur.full_fields & (1u << buf)) ||
+	    ipc_tx_add(tx, cap, buffer_field[buf], v.ptr, v.len) == NULL) {
+		s->cur.full_fields |= 1u << buf;
 		count(s, IPC_C_FIELDS_TRUNCATED);
+	} else if (v.len > IPC_FIELD_MAX) {
+		count(s, IPC_C_FIELDS_TRUNCATED);
+	}
 }
 
 /* A buffer value seen inside a transaction: scanned, and carried in the record. */
@@ -253,6 +259,8 @@ on_tx_begin(void *ctx, uint32_t seq)
 	s->cur.n_rcpt_slots = 0;
 	s->cur.n_urls = 0;
 	s->cur.seen_fields = 0;
+	s->cur.rcpt_full = false;
+	s->cur.full_fields = 0;
 	/* The generation is chosen here and kept to the end: rules switch between messages. */
 	s->gen = env->gen;
 	if (s->gen != NULL)
@@ -316,10 +324,15 @@ on_rcpt(void *ctx, uint32_t idx, struct slice addr)
 	tx->n_rcpt++;
 
 	/* a recipient on the suppression list matters more than any header: more room */
-	size_t cap = head.verdict != IPC_SUPPRESS_NONE ? INSPECT_LIST_CAP : INSPECT_RCPT_CAP;
-	struct ipc_rcpt *slot = ipc_tx_add2(tx, cap, IPC_F_RCPT, &head, sizeof(head), addr.ptr,
-					    addr.len);
+	bool listed = head.verdict != IPC_SUPPRESS_NONE;
+	size_t cap = listed ? INSPECT_LIST_CAP : INSPECT_RCPT_CAP;
+	struct ipc_rcpt *slot = NULL;
+
+	if (listed || !s->cur.rcpt_full)
+		slot = ipc_tx_add2(tx, cap, IPC_F_RCPT, &head, sizeof(head), addr.ptr, addr.len);
 	if (slot == NULL) {
+		s->cur.rcpt_full |= !listed;
+		tx->flags |= IPC_TXF_TRUNCATED;
 		count(s, IPC_C_FIELDS_TRUNCATED);
 		return;
 	}

@@ -78,6 +78,9 @@ struct inspect_tx {
 	uint32_t n_rcpt_slots;
 	uint16_t n_urls;
 	uint32_t seen_fields;             /* buffers already recorded (1 << enum buffer_id) */
+	uint32_t full_fields;             /* buffers a value of which did not fit */
+	bool rcpt_full;                   /* a recipient did not fit: the rest are left out too,
+					   * so the record's list is a prefix of the envelope's */
 	struct ipc_rcpt *rcpt[INSPECT_RCPT_MAX]; /* where each RCPT's reply is written */
 };
 

@@ -131,6 +131,33 @@ test_link_types(void **state)
 	assert_int_equal(p.payload_len, 17);
 }
 
+/*
+ * A TSO/GSO frame captured on its sending host has IPv4 total length 0: the frame's length is
+ * taken, and flagged. A short frame with length 0 is still malformed (its tail may be
+ * Ethernet padding, not payload).
+ */
+static void
+test_ipv4_length_zero(void **state)
+{
+	(void)state;
+	static const char body[] = "From: a@b\r\nSubject: a TSO frame long enough\r\n";
+	uint8_t f[256];
+	struct pkt_info p;
+	size_t len = build_v4(f, NULL, 0, body, 0);
+
+	f[14 + 2] = 0;
+	f[14 + 3] = 0;
+	assert_int_equal(decode_packet(f, len, &p), DECODE_OK);
+	assert_int_equal(p.payload_len, strlen(body));
+	assert_true(p.anomalies & (1u << DECODE_AN_IPV4_LEN_ZERO));
+
+	len = build_v4(f, NULL, 0, "x", 0);
+	f[14 + 2] = 0;
+	f[14 + 3] = 0;
+	memset(f + len, 0, 60 - len); /* padded to the Ethernet minimum */
+	assert_int_equal(decode_packet(f, 60, &p), DECODE_BAD_IPV4);
+}
+
 static void
 test_vlan_and_qinq(void **state)
 {
@@ -828,6 +855,7 @@ main(void)
 		cmocka_unit_test(test_every_truncation_exact_buffer),
 		cmocka_unit_test(test_decode_ip_matches_decode_packet),
 		cmocka_unit_test(test_link_types),
+		cmocka_unit_test(test_ipv4_length_zero),
 		cmocka_unit_test(test_names_complete),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -719,10 +719,11 @@ static void
 test_record_budget_under_a_flood(void **state)
 {
 	struct fixture *fx = *state;
-	static char cmds[600 * 40 + 256], msg[600 * 40 + 300 * 24 + 512];
+	static char cmds[600 * 40 + 256], msg[600 * 40 + 300 * 24 + 1536], long_name[901];
 	size_t c = 0, m = 0;
 	struct step steps[4];
 
+	memset(long_name, 'N', 900);
 	c += (size_t)snprintf(cmds + c, sizeof(cmds) - c, "EHLO a.example\r\nMAIL FROM:<x@a.example>\r\n");
 	for (int i = 0; i < 600; i++)
 		c += (size_t)snprintf(cmds + c, sizeof(cmds) - c, "RCPT TO:<user%03d@b.example>\r\n",
@@ -736,7 +737,9 @@ test_record_budget_under_a_flood(void **state)
 				      i ? ",\r\n " : "", i, i);
 	/* and then 300 more Cc headers (past MIME_HEADERS_MAX), one address each, before the Subject */
 	for (int i = 0; i < 300; i++)
-		m += (size_t)snprintf(msg + m, sizeof(msg) - m, "\r\nCc: cc%03d@b.example", i);
+		/* the 5th is too long to fit; the short ones after it would, but must not */
+		m += (size_t)snprintf(msg + m, sizeof(msg) - m, "\r\nCc: %.*scc%03d@b.example",
+				      i == 5 ? 900 : 0, long_name, i);
 	m += (size_t)snprintf(msg + m, sizeof(msg) - m,
 			      "\r\nSubject: free money\r\nSubject: second subject\r\n\r\nbody\r\n.\r\n");
 	steps[0] = (struct step){ true, cmds };
@@ -768,6 +771,25 @@ test_record_budget_under_a_flood(void **state)
 	}
 	assert_true(found);
 	assert_true(n_fields(t, IPC_F_RCPT) < 601);
+	/* the plain recipients kept are the first ones, in order: a prefix, no gaps */
+	for (unsigned i = 0; i + 1 < n_fields(t, IPC_F_RCPT); i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "user%03u@b.example", i);
+		rcpt(t, i, want);
+	}
+	/* the Cc values kept stop at the one that did not fit */
+	unsigned n_cc = n_fields(t, IPC_F_EMAIL_CC);
+
+	assert_int_equal(n_cc, 5);
+	for (unsigned i = 0; i < n_cc; i++) {
+		const struct ipc_field *f = find_field(t, IPC_F_EMAIL_CC, i);
+		char want[32];
+
+		snprintf(want, sizeof(want), "cc%03u@b.example", i);
+		assert_int_equal(f->len, strlen(want));
+		assert_memory_equal(ipc_field_value(f), want, f->len);
+	}
 	/* the To list: whole addresses only, the last one complete */
 	const struct ipc_field *to = find_field(t, IPC_F_EMAIL_TO, 0);
 
