@@ -20,6 +20,7 @@ static const char *const buffer_names[BUF__COUNT] = {
 	[BUF_EMAIL_URL] = "email.url",
 	[BUF_FILE_NAME] = "file.name",
 	[BUF_EMAIL_HEADER] = "email.header",
+	[BUF_EMAIL_RECEIVED] = "email.received",
 };
 
 /* The header whose unfolded value is each email.* buffer. */
@@ -34,6 +35,7 @@ static const struct {
 	{ "message-id", BUF_EMAIL_MESSAGE_ID },
 	{ "x-mailer", BUF_EMAIL_X_MAILER },
 	{ "date", BUF_EMAIL_DATE },
+	{ "received", BUF_EMAIL_RECEIVED },
 };
 
 const char *

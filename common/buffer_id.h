@@ -25,6 +25,7 @@ enum buffer_id {
 	BUF_EMAIL_URL = 11,    /* each URL of a text or HTML part */
 	BUF_FILE_NAME = 12,    /* each attachment's file name */
 	BUF_EMAIL_HEADER = 13, /* each header of the message as "Name: value", value decoded */
+	BUF_EMAIL_RECEIVED = 14, /* each Received header's value (the relay path) */
 	BUF__COUNT
 };
 

@@ -689,7 +689,7 @@ static const char *const unsupported[] = {
 	"stream_size", "base64_decode", "base64_data", "dataset", "datarep", "lua", "luajit",
 	"requires", "uricontent", "urilen", "filename", "fileext", "filemagic", "filestore",
 	"filemd5", "filesha1", "filesha256", "filesize", "file.magic", "pkt_data",
-	"email.received", "to_lowercase", "to_uppercase", "to_md5", "to_sha1",
+	"to_lowercase", "to_uppercase", "to_md5", "to_sha1",
 	"to_sha256", "strip_whitespace", "compress_whitespace", "dotprefix", "url_decode",
 	"xor", "pcrexform", "header_lowercase", "from_base64", "config", "ip_proto", "ttl",
 	"tos", "id", "ipopts", "fragbits", "fragoffset", "flags", "seq", "ack", "window",

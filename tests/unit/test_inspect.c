@@ -42,7 +42,9 @@ static const char rules_text[] =
 	"alert smtp any any -> any any (msg:\"helo\"; smtp.helo; content:\"bad.example\"; "
 	"sid:1000006; rev:1;)\n"
 	"alert smtp any any -> any any (msg:\"php mailer\"; email.header; "
-	"content:\"x-php-originating-script: \"; nocase; sid:1000007; rev:1;)\n";
+	"content:\"x-php-originating-script: \"; nocase; sid:1000007; rev:1;)\n"
+	"alert smtp any any -> any any (msg:\"relayed by\"; email.received; "
+	"content:\"by relay2.corp.example\"; sid:1000008; rev:1;)\n";
 
 struct step {
 	bool to_server;
@@ -511,7 +513,9 @@ test_mime_parts_scanned_and_recorded(void **state)
 		{ true, "EHLO a.example\r\nMAIL FROM:<x@a.example>\r\nRCPT TO:<y@b.example>\r\n"
 			"DATA\r\n" },
 		{ false, "220 hi\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n" },
-		{ true, "Subject: parts\r\nX-PHP-Originating-Script: 33:mass.php\r\n"
+		{ true, "Received: from a by relay1.corp.example; Mon, 3 Jun 2024\r\n"
+			"Received: from relay1 by relay2.corp.example\r\n\twith ESMTP; Mon, 3 Jun 2024\r\n"
+			"Subject: parts\r\nX-PHP-Originating-Script: 33:mass.php\r\n"
 			"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
 			"--b1\r\nContent-Type: text/html\r\n\r\n"
 			"<a href=\"https://pay.example/x\">https://pay.example/x</a>\r\n"
@@ -537,6 +541,8 @@ test_mime_parts_scanned_and_recorded(void **state)
 		assert_true(has_alert(t, 1000002, GEN_ACTION_ALERT));
 		/* any header by name, through email.header; only the message's own */
 		assert_true(has_alert(t, 1000007, GEN_ACTION_ALERT));
+		/* every Received header is scanned, not only the first */
+		assert_true(has_alert(t, 1000008, GEN_ACTION_ALERT));
 		assert_false(has_alert(fx->records[1], 1000007, GEN_ACTION_ALERT));
 		assert_field(t, IPC_F_ATTACHMENT, "r\xc3\xa9sum\xc3\xa9.pdf");
 		assert_field(t, IPC_F_URL, "https://pay.example/x");
