@@ -13,3 +13,4 @@ int cmd_suppress(int argc, char **argv, const struct postern_config *cfg);
 int cmd_alerts(int argc, char **argv, const struct postern_config *cfg);
 int cmd_stats(int argc, char **argv, const struct postern_config *cfg);
 int cmd_reload(int argc, char **argv, const struct postern_config *cfg);
+int cmd_rules(int argc, char **argv, const struct postern_config *cfg);

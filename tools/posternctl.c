@@ -21,6 +21,7 @@ static const struct {
 	{ "alerts", cmd_alerts, "print alerts from posternd's alert socket as they come" },
 	{ "stats", cmd_stats, "counters of posternd and the dataplane" },
 	{ "reload", cmd_reload, "recompile the rule pack and hand it to the dataplane" },
+	{ "rules", cmd_rules, "check a rule pack as posternd would load it, without posternd" },
 };
 
 static void

@@ -43,6 +43,15 @@ check "bad rule pack refused at start-up (status $rc)" test "$rc" -eq 1
 check "rule error names bad.rules:8" grep -q "bad.rules:8:" "$work/out"
 check "the valid rules around it are not blamed" \
 	bash -c "! grep -qE 'bad.rules:(6|10):' '$work/out'"
+# ... and by posternctl rules check, before any deployment, with no posternd running
+ctl rules check "$here/bad.rules" > "$work/check_rules.out" 2>&1
+rc=$?
+check "posternctl rules check refuses the bad pack (status $rc)" test "$rc" -eq 1
+check "posternctl rules check names bad.rules:8" grep -q "bad.rules:8:" "$work/check_rules.out"
+ctl rules check "$top/rules/demo.rules" > "$work/check_rules.out" 2>&1
+rc=$?
+check "posternctl rules check accepts the demo pack (status $rc)" test "$rc" -eq 0
+check "posternctl rules check counts its rules" grep -q "demo.rules: 5 rules" "$work/check_rules.out"
 
 # 2. live reload of a malformed pack keeps the running generation
 write_conf "$top/rules/demo.rules"
