@@ -26,7 +26,12 @@
 #include "url_extract.h"
 
 #define MIME_DEPTH_MAX 8         /* nested entities followed; deeper multiparts are leaves */
-#define MIME_BOUNDARY_MAX 70     /* RFC 2046 5.1.1; a longer boundary is not followed */
+/*
+ * RFC 2046 5.1.1 says 70, but readers (Python's email, mail clients) follow longer ones, so a
+ * sensor must too, or a sender could keep its parts from being decoded. Past this, the
+ * multipart is kept as one leaf and counted (MIME_AN_BAD_BOUNDARY).
+ */
+#define MIME_BOUNDARY_MAX 200
 #define MIME_HEADER_MAX 4096     /* an unfolded header kept; longer ones are cut */
 #define MIME_HEADERS_MAX 256     /* headers per entity before MIME_AN_TOO_MANY_HEADERS */
 #define MIME_TYPE_MAX 64         /* "type/subtype" kept, lower-cased */

@@ -459,6 +459,33 @@ test_bad_header_starts_body(void **state)
 	      "E0 [this is no header\\r\\nmore\\r\\n]\n");
 }
 
+/* Boundaries past RFC 2046's 70 bytes are followed up to MIME_BOUNDARY_MAX, as readers do. */
+static void
+test_long_boundary(void **state)
+{
+	static char msg[2048], expect[2048];
+	char b[MIME_BOUNDARY_MAX + 2];
+
+	(void)state;
+	memset(b, 'q', sizeof(b) - 1);
+	b[sizeof(b) - 1] = '\0';
+	/* 150 bytes: followed */
+	snprintf(msg, sizeof(msg),
+		 "Content-Type: multipart/mixed; boundary=%.150s\r\n\r\n--%.150s\r\n\r\nin\r\n--%.150s--\r\n",
+		 b, b, b);
+	snprintf(expect, sizeof(expect),
+		 "H0 Content-Type: multipart/mixed; boundary=%.150s\n"
+		 "B0 d0 multipart/mixed 7bit multipart\n"
+		 "B1 d1 text/plain 7bit\nE1 [in]\nE0\n",
+		 b);
+	check(msg, expect);
+	/* one past the bound: a leaf, counted */
+	snprintf(msg, sizeof(msg), "Content-Type: multipart/mixed; boundary=%s\r\n\r\nx", b);
+	run(msg, strlen(msg), strlen(msg), 0);
+	assert_int_equal(parser.n_anomalies[MIME_AN_BAD_BOUNDARY], 1);
+	assert_false(parser.level[0].part.multipart);
+}
+
 static void
 test_multipart_without_boundary(void **state)
 {
@@ -627,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_filename_mismatch),
 		cmocka_unit_test(test_message_rfc822),
 		cmocka_unit_test(test_bad_header_starts_body),
+		cmocka_unit_test(test_long_boundary),
 		cmocka_unit_test(test_multipart_without_boundary),
 		cmocka_unit_test(test_base64_garbage_counted),
 		cmocka_unit_test(test_depth_limit),
