@@ -12,13 +12,8 @@
 
 #include <idn2.h>
 
+#include "ascii.h"
 #include "addr_norm.h"
-
-static inline uint8_t
-ascii_lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
 
 static inline bool
 is_ctl(uint8_t c)

@@ -1,12 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Slice helpers shared by the parsers of both processes. Pure, any thread. */
+#include "ascii.h"
 #include "slice.h"
-
-static inline uint8_t
-ascii_lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
 
 bool
 slice_starts_nocase(struct slice s, const char *prefix)

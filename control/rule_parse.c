@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ascii.h"
 #include "buffer_id.h"
 #include "builtin_sids.h"
 #include "gen_format.h"
@@ -216,18 +217,6 @@ static bool
 is_ctl(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
-}
-
-static int
-hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static char *
@@ -561,7 +550,7 @@ kw_content(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 					i++;
 					continue;
 				}
-				h = hex_val(ch);
+				h = ascii_hex_digit((uint8_t)ch);
 				if (h < 0) {
 					perr(pc, off + i, c->name, "invalid hex digit '%s'",
 					     show(sb, sizeof(sb), v + i, 1));
@@ -711,7 +700,7 @@ keyword_lookup(const char *p, size_t len, int *buffer, const char **canon, bool 
 	if (len >= sizeof(low))
 		return NULL;
 	for (size_t i = 0; i < len; i++)
-		low[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
+		low[i] = (char)ascii_lower((uint8_t)p[i]);
 	low[len] = '\0';
 	if (strlen(low) != len)  /* a NUL byte in the keyword */
 		return NULL;

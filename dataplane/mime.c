@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "ascii.h"
 #include "mime.h"
 #include "mime_words.h"
 
@@ -72,18 +73,6 @@ anomaly(struct mime_parser *m, enum mime_anomaly what)
 	HOOK(m, on_anomaly, m->ctx, what);
 }
 
-static inline bool
-is_wsp(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static inline uint8_t
-lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
 static struct mime_level *
 cur(struct mime_parser *m)
 {
@@ -103,7 +92,7 @@ static size_t
 skip_cfws(struct slice v, size_t i)
 {
 	while (i < v.len) {
-		if (is_wsp(v.ptr[i]) || v.ptr[i] == '\r' || v.ptr[i] == '\n') {
+		if (ascii_is_wsp(v.ptr[i]) || v.ptr[i] == '\r' || v.ptr[i] == '\n') {
 			i++;
 		} else if (v.ptr[i] == '(') {
 			unsigned nest = 0;
@@ -179,7 +168,7 @@ param_next(struct slice v, size_t *pos, struct param *p)
 				i = v.len;
 		} else {
 			/* tolerate what senders put in unquoted values: all but ';' and space */
-			while (i < v.len && v.ptr[i] != ';' && !is_wsp(v.ptr[i]))
+			while (i < v.len && v.ptr[i] != ';' && !ascii_is_wsp(v.ptr[i]))
 				i++;
 		}
 		p->value = slice_make(v.ptr + v0, i - v0);
@@ -207,17 +196,6 @@ param_copy(struct slice val, uint8_t *out, size_t cap)
 	return n;
 }
 
-static int
-hex_digit(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* RFC 2231 extended value: %XX escapes decoded, other bytes as they are. */
 static size_t
 pct_decode(struct slice v, uint8_t *out, size_t cap)
@@ -227,8 +205,8 @@ pct_decode(struct slice v, uint8_t *out, size_t cap)
 	for (size_t i = 0; i < v.len && n < cap; i++) {
 		int h, l;
 
-		if (v.ptr[i] == '%' && i + 2 < v.len && (h = hex_digit(v.ptr[i + 1])) >= 0 &&
-		    (l = hex_digit(v.ptr[i + 2])) >= 0) {
+		if (v.ptr[i] == '%' && i + 2 < v.len && (h = ascii_hex_digit(v.ptr[i + 1])) >= 0 &&
+		    (l = ascii_hex_digit(v.ptr[i + 2])) >= 0) {
 			out[n++] = (uint8_t)(h << 4 | l);
 			i += 2;
 		} else {
@@ -251,7 +229,7 @@ param_is(struct slice pn, const char *attr, int *section, bool *extended)
 	if (pn.len < al)
 		return false;
 	for (i = 0; i < al; i++)
-		if (lower(pn.ptr[i]) != (uint8_t)attr[i])
+		if (ascii_lower(pn.ptr[i]) != (uint8_t)attr[i])
 			return false;
 	*extended = false;
 	if (i < pn.len && pn.ptr[i] == '*') {
@@ -417,10 +395,10 @@ header_content_type(struct mime_parser *m, struct mime_level *l, struct slice v)
 			size_t n = 0;
 
 			for (size_t k = t0; k < t1; k++)
-				l->part.type[n++] = (char)lower(v.ptr[k]);
+				l->part.type[n++] = (char)ascii_lower(v.ptr[k]);
 			l->part.type[n++] = '/';
 			for (size_t k = s0; k < s1; k++)
-				l->part.type[n++] = (char)lower(v.ptr[k]);
+				l->part.type[n++] = (char)ascii_lower(v.ptr[k]);
 			l->part.type[n] = '\0';
 			l->part.type_len = (uint8_t)n;
 		}
@@ -446,7 +424,7 @@ header_content_type(struct mime_parser *m, struct mime_level *l, struct slice v)
 			size_t n = param_copy(p.value, c, sizeof(c) - 1);
 
 			for (size_t k = 0; k < n; k++)
-				l->part.charset[k] = (char)lower(c[k]);
+				l->part.charset[k] = (char)ascii_lower(c[k]);
 			l->part.charset[n] = '\0';
 			l->part.charset_len = (uint8_t)n;
 		}
@@ -523,7 +501,7 @@ is_header_line(const uint8_t *p, size_t n)
 		i++;
 	if (i == 0)
 		return false;
-	while (i < n && is_wsp(p[i]))
+	while (i < n && ascii_is_wsp(p[i]))
 		i++;
 	return i < n && p[i] == ':';
 }
@@ -564,7 +542,7 @@ header_line(struct mime_parser *m, enum eol eol)
 		headers_end(m);
 		return;
 	}
-	if (is_wsp(m->line_first)) {
+	if (ascii_is_wsp(m->line_first)) {
 		/* a continuation; with nothing to continue (the block's first line) dropped */
 		if (m->hdr_len > 0)
 			m->hdr_len = (uint16_t)(m->hdr_len + n);
@@ -588,7 +566,7 @@ static void
 header_line_begin(struct mime_parser *m, uint8_t first)
 {
 	m->line_first = first;
-	if (!is_wsp(first))
+	if (!ascii_is_wsp(first))
 		header_emit(m);
 }
 
@@ -865,7 +843,7 @@ cand_matches(const struct mime_level *l, const uint8_t *c, size_t len, bool comp
 		i += 2;
 	}
 	for (; i < len; i++)
-		if (!is_wsp(c[i]) && !(c[i] == '\r' && i + 1 == len && !complete))
+		if (!ascii_is_wsp(c[i]) && !(c[i] == '\r' && i + 1 == len && !complete))
 			return false;
 	return true;
 }
@@ -1022,7 +1000,7 @@ feed_hdr(struct mime_parser *m, const uint8_t *p, size_t n)
 		size_t room = MIME_HEADER_MAX - m->line_len;
 
 		header_bytes(m, p, room);
-		if (!is_wsp(m->hdr[0]) && !is_header_line(m->hdr, m->line_len)) {
+		if (!ascii_is_wsp(m->hdr[0]) && !is_header_line(m->hdr, m->line_len)) {
 			line_to_body(m, m->line_len);
 			m->line_state = LS_BODY;
 			return room;

@@ -36,7 +36,9 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "mime_decode.h"
+#include "slice.h"
 
 /* QP states (struct mime_decoder.state). */
 enum {
@@ -80,6 +82,12 @@ static const uint8_t b64_values[256] = {
 
 static inline unsigned
 b64_value(uint8_t c)
+{
+	return b64_values[c];
+}
+
+unsigned
+mime_b64_sextet(uint8_t c)
 {
 	return b64_values[c];
 }
@@ -156,18 +164,6 @@ b64_feed(struct mime_decoder *d, const uint8_t *in, size_t len, uint8_t *out)
 	return n;
 }
 
-static int
-hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Write the withheld "=" and whitespace literally: the sequence was not a soft break. */
 static size_t
 qp_release_eq(struct mime_decoder *d, uint8_t *out)
@@ -220,7 +216,7 @@ qp_feed(struct mime_decoder *d, const uint8_t *in, size_t len, uint8_t *out)
 					d->bits |= (uint8_t)(1u << d->n_ws);
 				d->n_ws++;
 				i++;
-			} else if (d->n_ws == 0 && hex_value(c) >= 0) {
+			} else if (d->n_ws == 0 && ascii_hex_digit(c) >= 0) {
 				d->state = MIME_QP_EQ_HEX;
 				d->bits = c;
 				i++;
@@ -237,9 +233,9 @@ qp_feed(struct mime_decoder *d, const uint8_t *in, size_t len, uint8_t *out)
 			}
 			break;
 		case MIME_QP_EQ_HEX:
-			h = hex_value(c);
+			h = ascii_hex_digit(c);
 			if (h >= 0) {
-				out[n++] = (uint8_t)(hex_value(d->bits) << 4 | h);
+				out[n++] = (uint8_t)(ascii_hex_digit(d->bits) << 4 | h);
 				d->state = MIME_QP_TEXT;
 				d->bits = 0;
 				i++;
@@ -351,22 +347,6 @@ skip_cfws(const uint8_t *v, size_t len, size_t i)
 	return i < len ? i : len;
 }
 
-static bool
-token_equal(const uint8_t *t, size_t len, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < len && name[i] != '\0'; i++) {
-		uint8_t c = t[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c + ('a' - 'A'));
-		if (c != (uint8_t)name[i])
-			return false;
-	}
-	return i == len && name[i] == '\0';
-}
-
 static const char *const cte_names[] = {
 	[MIME_CTE_7BIT] = "7bit",
 	[MIME_CTE_8BIT] = "8bit",
@@ -391,7 +371,7 @@ mime_cte_parse(const uint8_t *v, size_t len)
 	if (end == start)
 		return MIME_CTE_UNKNOWN;
 	for (unsigned c = MIME_CTE_7BIT; c < MIME_CTE_UNKNOWN; c++)
-		if (token_equal(v + start, end - start, cte_names[c]))
+		if (slice_eq_nocase(slice_make(v + start, end - start), cte_names[c]))
 			return (enum mime_cte)c;
 	return MIME_CTE_UNKNOWN;
 }

@@ -55,6 +55,9 @@ struct mime_decoder {
 /* Worker lcore. Prepares d for a new part body; a cte out of range is treated as UNKNOWN. */
 void mime_decoder_init(struct mime_decoder *d, enum mime_cte cte);
 
+/* The value of a base64 alphabet byte (0-63), or 64 and above for any other byte. Any thread. */
+unsigned mime_b64_sextet(uint8_t c);
+
 /*
  * Worker lcore owning d. Decode len bytes of the encoded part body (any split; the result for a
  * byte stream never depends on how it was cut) into out, which has room for at least len + 4

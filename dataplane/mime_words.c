@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
+#include "mime_decode.h"
 #include "mime_words.h"
 
 #define MIME_WORDS_CHARSET_MAX 40 /* longest charset label accepted, language suffix included */
@@ -128,12 +130,6 @@ mime_words_destroy(struct mime_words *m)
 	free(m);
 }
 
-static int
-ascii_lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 /* Index of the charset label (language suffix already cut), or -1. */
 static int
 charset_lookup(const struct mime_words *m, const uint8_t *s, size_t len)
@@ -205,22 +201,6 @@ word_parse(const struct mime_words *m, const uint8_t *in, size_t len, size_t i,
 	return true;
 }
 
-static int
-b64_value(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Strict base64: whole quanta, '=' padding only at the end. Appends to dst; false on error. */
 static bool
 b_decode(const uint8_t *s, size_t len, uint8_t *dst, size_t cap, size_t *dst_len)
@@ -230,7 +210,7 @@ b_decode(const uint8_t *s, size_t len, uint8_t *dst, size_t cap, size_t *dst_len
 	if (len % 4 != 0)
 		return false;
 	for (size_t i = 0; i < len; i += 4) {
-		int v[4];
+		unsigned v[4];
 		size_t n_pad = 0;
 
 		for (size_t k = 0; k < 4; k++) {
@@ -240,15 +220,14 @@ b_decode(const uint8_t *s, size_t len, uint8_t *dst, size_t cap, size_t *dst_len
 			} else {
 				if (n_pad != 0)
 					return false; /* data after padding */
-				v[k] = b64_value(s[i + k]);
-				if (v[k] < 0)
+				v[k] = mime_b64_sextet(s[i + k]);
+				if (v[k] >= 64)
 					return false;
 			}
 		}
 		if (n_pad > 2 || (n_pad != 0 && i + 4 != len))
 			return false;
-		uint32_t q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-			     (uint32_t)v[3];
+		uint32_t q = v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3];
 		size_t n = 3 - n_pad;
 
 		if (cap - o < n)
@@ -258,17 +237,6 @@ b_decode(const uint8_t *s, size_t len, uint8_t *dst, size_t cap, size_t *dst_len
 	}
 	*dst_len = o;
 	return true;
-}
-
-static int
-hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (uint8_t)ascii_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* RFC 2047 4.2 Q: "_" is 0x20, "=XX" a hex byte, other bytes literal. */
@@ -283,8 +251,8 @@ q_decode(const uint8_t *s, size_t len, uint8_t *dst, size_t cap, size_t *dst_len
 		if (c == '=') {
 			int hi, lo;
 
-			if (len - i < 3 || (hi = hex_value(s[i + 1])) < 0 ||
-			    (lo = hex_value(s[i + 2])) < 0)
+			if (len - i < 3 || (hi = ascii_hex_digit(s[i + 1])) < 0 ||
+			    (lo = ascii_hex_digit(s[i + 2])) < 0)
 				return false;
 			c = (uint8_t)(hi << 4 | lo);
 			i += 2;

@@ -48,6 +48,7 @@
  */
 #include <string.h>
 
+#include "ascii.h"
 #include "smtp.h"
 
 _Static_assert(SMTP_EXT__COUNT <= 32, "the EHLO extension mask is a uint32_t");
@@ -86,12 +87,6 @@ static const struct smtp_hooks no_hooks;
 		if ((s)->hooks->name != NULL)                                                 \
 			(s)->hooks->name(__VA_ARGS__);                                        \
 	} while (0)
-
-static inline bool
-is_wsp(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
 
 static void
 set_status(struct smtp_session *s, enum smtp_status st)
@@ -469,7 +464,7 @@ parse_verb(struct slice verb, enum smtp_cmd *cmd)
 static struct slice
 skip_wsp(struct slice a)
 {
-	while (a.len > 0 && is_wsp(a.ptr[0])) {
+	while (a.len > 0 && ascii_is_wsp(a.ptr[0])) {
 		a.ptr++;
 		a.len--;
 	}
@@ -482,7 +477,7 @@ first_word(struct slice a, struct slice *rest)
 {
 	size_t k = 0;
 
-	while (k < a.len && !is_wsp(a.ptr[k]))
+	while (k < a.len && !ascii_is_wsp(a.ptr[k]))
 		k++;
 	*rest = slice_make(a.ptr + k, a.len - k);
 	return slice_make(a.ptr, k);

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "ascii.h"
 #include "url_extract.h"
 
 enum url_extract_state {
@@ -53,12 +54,6 @@ static const struct url_pattern patterns[] = {
 
 /* Longest character reference decoded, without '&' and ';' ("#x0010FFFF"). */
 #define ENTITY_MAX 10
-
-static inline uint8_t
-lower(uint8_t b)
-{
-	return b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b;
-}
 
 static inline bool
 is_space(uint8_t b)
@@ -111,7 +106,7 @@ static bool
 eq_nocase(const uint8_t *a, const char *lc, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (lower(a[i]) != (uint8_t)lc[i])
+		if (ascii_lower(a[i]) != (uint8_t)lc[i])
 			return false;
 	return true;
 }
@@ -225,14 +220,11 @@ entity_value(const uint8_t *e, size_t n)
 		if (n == 2)
 			return -1;
 		for (i = 2; i < n; i++) {
-			uint8_t l = lower(e[i]);
+			int h = ascii_hex_digit(e[i]);
 
-			if (l >= '0' && l <= '9')
-				v = v * 16 + (l - '0');
-			else if (l >= 'a' && l <= 'f')
-				v = v * 16 + (l - 'a' + 10);
-			else
+			if (h < 0)
 				return -1;
+			v = v * 16 + (uint32_t)h;
 		}
 	} else {
 		if (n == 1)
@@ -342,7 +334,7 @@ pattern_done(struct url_extract *u, const struct url_pattern *pt, uint8_t b)
 static void
 idle_byte(struct url_extract *u, uint8_t b)
 {
-	uint8_t l = lower(b);
+	uint8_t l = ascii_lower(b);
 
 	if (u->win_len > 0) {
 		size_t n = u->win_len;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "smtp.h"
 #include "smtp_ext.h"
 
@@ -2471,18 +2472,6 @@ test_midstream_pickup(void **state)
 
 /* ---- real sessions (tests/data/smtp, see SOURCES.md) ---- */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 struct conv {
 	struct step *steps;
 	size_t n;
@@ -2523,14 +2512,15 @@ conv_load(struct conv *cv, const char *name)
 			server = true;
 			p++;
 		}
-		for (; hexval(p[0]) >= 0; p += 2) {
-			assert_true(hexval(p[1]) >= 0);
+		for (; ascii_hex_digit((uint8_t)p[0]) >= 0; p += 2) {
+			assert_true(ascii_hex_digit((uint8_t)p[1]) >= 0);
 			if (nbytes == cap_bytes) {
 				cap_bytes *= 2;
 				cv->bytes = realloc(cv->bytes, cap_bytes);
 				assert_non_null(cv->bytes);
 			}
-			cv->bytes[nbytes++] = (uint8_t)(hexval(p[0]) << 4 | hexval(p[1]));
+			cv->bytes[nbytes++] = (uint8_t)(ascii_hex_digit((uint8_t)p[0]) << 4 |
+							ascii_hex_digit((uint8_t)p[1]));
 		}
 		assert_true(*p == '\n' || *p == '\0');
 		if (cv->n == cap_steps) {
