@@ -572,11 +572,10 @@ mime_on_part_end(void *ctx, const struct mime_part *part)
 
 /* Is this URL already in the record? Messages repeat the same link many times. */
 static bool
-url_recorded(const struct ipc_tx *tx, struct slice url)
+url_recorded(const struct inspect_tx *t, struct slice url)
 {
-	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f))
-		if (f->type == IPC_F_URL && f->len == url.len &&
-		    memcmp(f + 1, url.ptr, url.len) == 0)
+	for (unsigned i = 0; i < t->n_urls; i++)
+		if (t->url_len[i] == url.len && memcmp(t->url[i], url.ptr, url.len) == 0)
 			return true;
 	return false;
 }
@@ -590,17 +589,21 @@ mime_on_url(void *ctx, const struct mime_part *part, struct slice url, bool trun
 	(void)part;
 	(void)truncated;
 	count(s, IPC_C_URLS);
-	if (tx != NULL && url_recorded(tx, url))
+	const uint8_t *val;
+
+	if (tx != NULL && url_recorded(&s->cur, url))
 		return;
 	scan_value(s, BUF_EMAIL_URL, url);
 	if (tx == NULL)
 		return;
 	if (s->cur.n_urls >= INSPECT_URL_MAX ||
-	    ipc_tx_add(tx, INSPECT_LIST_CAP, IPC_F_URL, url.ptr, url.len) == NULL) {
+	    (val = ipc_tx_add(tx, INSPECT_LIST_CAP, IPC_F_URL, url.ptr, url.len)) == NULL) {
 		tx->flags |= IPC_TXF_TRUNCATED;
 		return;
 	}
-	s->cur.n_urls++;
+	s->cur.url[s->cur.n_urls] = val;
+	s->cur.url_len[s->cur.n_urls++] = (uint16_t)(url.len < IPC_FIELD_MAX ? url.len
+									       : IPC_FIELD_MAX);
 }
 
 static void

@@ -82,6 +82,8 @@ struct inspect_tx {
 	bool rcpt_full;                   /* a recipient did not fit: the rest are left out too,
 					   * so the record's list is a prefix of the envelope's */
 	struct ipc_rcpt *rcpt[INSPECT_RCPT_MAX]; /* where each RCPT's reply is written */
+	const uint8_t *url[INSPECT_URL_MAX];    /* the URLs recorded, in the record itself */
+	uint16_t url_len[INSPECT_URL_MAX];
 };
 
 struct inspect_session {
