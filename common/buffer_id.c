@@ -21,6 +21,10 @@ static const char *const buffer_names[BUF__COUNT] = {
 	[BUF_FILE_NAME] = "file.name",
 	[BUF_EMAIL_HEADER] = "email.header",
 	[BUF_EMAIL_RECEIVED] = "email.received",
+	/* Suricata's keyword for the raw payload; the other direction has no keyword of its
+	 * own (flow:to_client selects it), and a name with a blank can never be one */
+	[BUF_STREAM_TO_SERVER] = "pkt_data",
+	[BUF_STREAM_TO_CLIENT] = "pkt_data to_client",
 };
 
 /* The header whose unfolded value is each email.* buffer. */

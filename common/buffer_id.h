@@ -26,6 +26,8 @@ enum buffer_id {
 	BUF_FILE_NAME = 12,    /* each attachment's file name */
 	BUF_EMAIL_HEADER = 13, /* each header of the message as "Name: value", value decoded */
 	BUF_EMAIL_RECEIVED = 14, /* each Received header's value (the relay path) */
+	BUF_STREAM_TO_SERVER = 15, /* the raw reassembled stream from the client (pkt_data) */
+	BUF_STREAM_TO_CLIENT = 16, /* the raw reassembled stream from the server */
 	BUF__COUNT
 };
 
@@ -39,7 +41,7 @@ int buffer_id_from_name(const char *name, size_t len);
 static inline bool
 buffer_id_is_stream(enum buffer_id id)
 {
-	return id == BUF_FILE_DATA;
+	return id == BUF_FILE_DATA || id == BUF_STREAM_TO_SERVER || id == BUF_STREAM_TO_CLIENT;
 }
 
 /* Buffer that a message header feeds, or -1 when that header is not a buffer of its own. */

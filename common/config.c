@@ -37,6 +37,10 @@ static const struct opt options[] = {
 	{ "eve_file", OPT_PATH, OFF(eve_file), 0, 0 },
 	{ "rules", OPT_PATH, OFF(rules), 0, 0 },
 	{ "classification", OPT_PATH, OFF(classification), 0, 0 },
+	{ "rule_vars", OPT_PATH, OFF(rule_vars), 0, 0 },
+	{ "rule_cache_dir", OPT_PATH, OFF(rule_cache_dir), 0, 0 },
+	{ "rule_cache_size", OPT_U64, OFF(rule_cache_size), 1u << 20, UINT64_C(1) << 40 },
+	{ "rules_skip_unsupported", OPT_BOOL, OFF(rules_skip_unsupported), 0, 0 },
 	{ "suppress_db", OPT_PATH, OFF(suppress_db), 0, 0 },
 	{ "inspect_ports", OPT_PORTS, OFF(inspect_ports), 1, 65535 },
 	{ "workers", OPT_U32, OFF(workers), 1, 64 },
@@ -65,6 +69,8 @@ config_defaults(struct postern_config *c)
 	snprintf(c->cli_socket, sizeof(c->cli_socket), "/run/postern/control.sock");
 	snprintf(c->rules, sizeof(c->rules), "/etc/postern/postern.rules");
 	snprintf(c->suppress_db, sizeof(c->suppress_db), "/var/lib/postern/suppress");
+	snprintf(c->rule_cache_dir, sizeof(c->rule_cache_dir), "/var/cache/postern/rules");
+	c->rule_cache_size = UINT64_C(256) << 20;
 	c->inspect_ports[0] = 25;
 	c->inspect_ports[1] = 587;
 	c->inspect_ports[2] = 465; /* implicit TLS (RFC 8314): reported, not readable */

@@ -37,6 +37,12 @@ struct postern_config {
 	char eve_file[CONFIG_PATH_MAX];        /* empty: no file output */
 	char rules[CONFIG_PATH_MAX];           /* rule pack */
 	char classification[CONFIG_PATH_MAX];  /* empty: classification.config beside the rules */
+	char rule_vars[CONFIG_PATH_MAX];       /* $VAR definitions; empty: vars.conf beside the
+						* rules when there is one, else the defaults */
+	char rule_cache_dir[CONFIG_PATH_MAX];  /* compiled generations; empty: no cache */
+	uint64_t rule_cache_size;              /* bytes the cache may hold */
+	bool rules_skip_unsupported;           /* a rule with a keyword Postern does not support
+						* is left out with a warning, not an error */
 	char suppress_db[CONFIG_PATH_MAX];     /* LMDB environment directory */
 	/* dataplane */
 	uint16_t inspect_ports[CONFIG_MAX_PORTS];

@@ -2,28 +2,40 @@
 /*
  * Rule generation blob: what posternd hands to the dataplane (in a memfd passed over the
  * control link, or a file). It holds everything a worker needs to decide which rules fired
- * for a transaction: the rules' ids and actions, each content's buffer and polarity, and one
- * serialized Hyperscan database per buffer. Messages, classtypes and metadata stay in
- * posternd, which looks them up by sid when it writes an alert.
+ * for a transaction: each rule's ids, action, addresses and ports, flowbits and evaluation
+ * stage; each atom's buffer and polarity (an atom is one Hyperscan expression, see
+ * control/rule_expr.h); one serialized Hyperscan database per buffer; and the text of the
+ * atoms Hyperscan can only prefilter, which the dataplane confirms with PCRE2. Messages,
+ * classtypes, metadata and thresholds stay in posternd, which looks them up by gid:sid.
  *
- * Layout, all little-endian host order, every section 8-byte aligned:
- *   struct gen_hdr
- *   struct gen_rule    rules[n_rules]        sorted by rule index
- *   struct gen_content contents[n_contents]  a Hyperscan pattern id is a content index
- *   struct gen_db      dbs[n_dbs]            at most one per buffer
+ * Layout, host byte order, every section 8-byte aligned:
+ *   struct gen_hdr, whose sec[] gives each section's offset and element count:
+ *   GEN_SEC_RULES       struct gen_rule       by rule index (file order)
+ *   GEN_SEC_ATOMS       struct gen_atom       a Hyperscan pattern id is an atom index
+ *   GEN_SEC_DBS         struct gen_db         at most one per buffer
+ *   GEN_SEC_FLOWBIT_OPS struct gen_flowbit_op each rule's, in rule order
+ *   GEN_SEC_SETS        struct gen_set        address and port sets the rules share
+ *   GEN_SEC_IP_RANGES   struct netset_ip_range   sorted, disjoint (common/netset.h)
+ *   GEN_SEC_PORT_RANGES struct netset_port_range sorted, disjoint
+ *   GEN_SEC_TEXT        bytes                 confirmation expressions, NUL-terminated
  *   database bytes, at gen_db.offset from the start of the blob
  *
- * Writer: posternd (control). Reader: dataplane main lcore, which validates every offset
- * with gen_blob_check() before any worker sees the generation.
+ * Writer: posternd (control). Reader: dataplane main lcore, which validates every offset and
+ * index with gen_blob_check() before any worker sees the generation.
  */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netset.h"
+
 #define GEN_MAGIC 0x4e454750u /* "PGEN" */
-#define GEN_VERSION 1u
-#define GEN_MAX_CONTENTS_PER_RULE 32
+#define GEN_VERSION 2u
+#define GEN_MAX_ATOMS_PER_RULE 32
+#define GEN_MAX_FLOWBITS 256         /* distinct flowbit names in a pack */
+#define GEN_MAX_FLOWBIT_OPS 16       /* flowbits keywords in one rule */
+#define GEN_SET_ANY UINT32_MAX       /* a rule's address or port that matches everything */
 
 enum gen_action {
 	GEN_ACTION_ALERT = 0,
@@ -37,32 +49,85 @@ enum gen_db_mode {
 	GEN_DB_STREAM = 1,
 };
 
+enum gen_section {
+	GEN_SEC_RULES = 0,
+	GEN_SEC_ATOMS,
+	GEN_SEC_DBS,
+	GEN_SEC_FLOWBIT_OPS,
+	GEN_SEC_SETS,
+	GEN_SEC_IP_RANGES,
+	GEN_SEC_PORT_RANGES,
+	GEN_SEC_TEXT,
+	GEN_SEC__COUNT
+};
+
+struct gen_section_desc {
+	uint64_t offset;      /* from the start of the blob, 8-byte aligned */
+	uint64_t count;       /* elements (bytes for GEN_SEC_TEXT) */
+};
+
 struct gen_hdr {
 	uint32_t magic;
 	uint32_t version;
 	uint64_t gen_id;      /* increases with every generation posternd builds */
 	uint64_t total_len;   /* bytes in the whole blob */
-	uint32_t n_rules;
-	uint32_t n_contents;
-	uint32_t n_dbs;
+	uint32_t n_flowbits;  /* distinct flowbit names: bit indexes are below it */
 	uint32_t reserved;
+	struct gen_section_desc sec[GEN_SEC__COUNT];
 };
+
+#define GEN_RULE_NOALERT (1u << 0)   /* effects (flowbits) only, no alert */
+#define GEN_RULE_BIDIR (1u << 1)     /* "<>": addresses and ports either way round */
+#define GEN_RULE_TO_CLIENT (1u << 2) /* flow:to_client: src is the server */
 
 struct gen_rule {
 	uint32_t sid;
 	uint32_t rev;
 	uint32_t gid;
 	uint8_t action;       /* enum gen_action */
-	uint8_t n_contents;   /* contents[first_content .. first_content + n_contents) */
-	uint16_t reserved;
-	uint32_t first_content;
+	uint8_t n_atoms;      /* atoms[first_atom .. first_atom + n_atoms) */
+	uint8_t flags;        /* GEN_RULE_* */
+	uint8_t n_flowbit_ops;
+	uint32_t first_atom;
+	uint32_t first_flowbit_op;
+	uint32_t stage;       /* evaluated after every rule of a lower stage (flowbits setters
+			       * before the rules that test them) */
+	uint32_t src_set, sport_set, dst_set, dport_set; /* sets[] index, or GEN_SET_ANY */
+	uint32_t reserved;
 };
 
-struct gen_content {
+struct gen_atom {
 	uint32_t rule;        /* index into rules[] */
 	uint8_t buffer;       /* enum buffer_id */
-	uint8_t negated;      /* 1: the rule needs this content absent */
+	uint8_t negated;      /* 1: the rule needs this atom absent */
 	uint16_t reserved;
+	uint32_t confirm_offset; /* in GEN_SEC_TEXT: expression PCRE2 must confirm, or 0 */
+	uint32_t confirm_options; /* PCRE2 compile options for it */
+};
+
+enum gen_flowbit_opcode {
+	GEN_FB_SET = 0,
+	GEN_FB_UNSET,
+	GEN_FB_TOGGLE,
+	GEN_FB_ISSET,
+	GEN_FB_ISNOTSET,
+};
+
+struct gen_flowbit_op {
+	uint16_t op;          /* enum gen_flowbit_opcode */
+	uint16_t bit;         /* < gen_hdr.n_flowbits */
+};
+
+enum gen_set_kind {
+	GEN_SET_IP = 0,
+	GEN_SET_PORT = 1,
+};
+
+struct gen_set {
+	uint32_t kind;        /* enum gen_set_kind */
+	uint32_t first;       /* in IP_RANGES or PORT_RANGES */
+	uint32_t n;
+	uint32_t reserved;
 };
 
 struct gen_db {
@@ -74,51 +139,38 @@ struct gen_db {
 	uint64_t len;
 };
 
+/* Bytes of one element of each section. */
+extern const size_t gen_section_elem_size[GEN_SEC__COUNT];
+
 static inline size_t
 gen_align8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
 }
 
-static inline const struct gen_rule *
-gen_rules(const struct gen_hdr *h)
+/* A section's first element (only after gen_blob_check, or while writing). */
+static inline const void *
+gen_section(const struct gen_hdr *h, enum gen_section s)
 {
-	return (const void *)((const uint8_t *)h + gen_align8(sizeof(*h)));
+	return (const uint8_t *)h + h->sec[s].offset;
 }
 
-static inline const struct gen_content *
-gen_contents(const struct gen_hdr *h)
+static inline uint32_t
+gen_count(const struct gen_hdr *h, enum gen_section s)
 {
-	size_t off = gen_align8(sizeof(*h));
-
-	off = gen_align8(off + (size_t)h->n_rules * sizeof(struct gen_rule));
-	return (const void *)((const uint8_t *)h + off);
-}
-
-static inline const struct gen_db *
-gen_dbs(const struct gen_hdr *h)
-{
-	size_t off = gen_align8(sizeof(*h));
-
-	off = gen_align8(off + (size_t)h->n_rules * sizeof(struct gen_rule));
-	off = gen_align8(off + (size_t)h->n_contents * sizeof(struct gen_content));
-	return (const void *)((const uint8_t *)h + off);
-}
-
-/* Bytes before the first database: header and the three tables. */
-static inline size_t
-gen_tables_len(uint32_t n_rules, uint32_t n_contents, uint32_t n_dbs)
-{
-	size_t off = gen_align8(sizeof(struct gen_hdr));
-
-	off = gen_align8(off + (size_t)n_rules * sizeof(struct gen_rule));
-	off = gen_align8(off + (size_t)n_contents * sizeof(struct gen_content));
-	return gen_align8(off + (size_t)n_dbs * sizeof(struct gen_db));
+	return (uint32_t)h->sec[s].count;
 }
 
 /*
- * Validate a blob's header and tables against its length: every count, index and offset in
- * range. Returns 0 or -EINVAL/-EPROTO (bad magic or version). Pure, any thread; the
- * Hyperscan databases themselves are checked when deserialized.
+ * Lay the sections out after the header for these counts: fills h->sec[] and returns the
+ * offset where the databases start. Writer side.
+ */
+size_t gen_layout(struct gen_hdr *h, const uint64_t counts[GEN_SEC__COUNT]);
+
+/*
+ * Validate a blob's header, sections and tables against its length: every count, index and
+ * offset in range, every confirmation expression NUL-terminated. Returns 0 or -EINVAL/-EPROTO
+ * (bad magic or version). Pure, any thread; the Hyperscan databases themselves are checked
+ * when deserialized.
  */
 int gen_blob_check(const void *blob, size_t len);

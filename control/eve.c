@@ -713,9 +713,11 @@ emit_rule_alert(const struct tx_view *v, const struct ipc_field *f, eve_rule_loo
 	struct eve_rule_info info = { .severity = EVE_DEFAULT_SEVERITY };
 
 	memcpy(&al, ipc_field_value(f), sizeof(al));
-	if ((lookup == NULL || !lookup(lookup_ctx, al.gid, al.sid, &info)) &&
+	if ((lookup == NULL || !lookup(lookup_ctx, v->tx, al.gid, al.sid, &info)) &&
 	    !builtin_info(al.gid, al.sid, &info))
 		info = (struct eve_rule_info){ .severity = EVE_DEFAULT_SEVERITY };
+	if (info.suppressed)
+		return 1; /* not a line */
 
 	json_t *line = line_head(v, "alert");
 	if (line == NULL || !put(line, "alert", alert_obj(action_name(al.action), al.gid, al.sid,
@@ -825,7 +827,8 @@ eve_format_tx(const struct ipc_tx *tx, const struct eve_options *opt,
 		rc = emit_rule_alert(&v, f, lookup, lookup_ctx, emit, emit_ctx);
 		if (rc < 0)
 			goto out;
-		n++;
+		if (rc == 0)
+			n++;
 	}
 	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f)) {
 		if (f->type != IPC_F_RCPT)

@@ -28,16 +28,17 @@ struct eve_rule_info {
 	const char *category;  /* classtype description (or name); NULL prints "" */
 	int severity;          /* classtype priority, 1 (high) .. 255 */
 	const char *metadata;  /* raw Suricata metadata "k v, k2 v2", or NULL */
+	bool suppressed;       /* the rule's threshold or detection_filter holds this one back */
 };
 
 /*
- * Look up rule (gid, sid). Returns true with *out filled; the strings are borrowed until
- * eve_format_tx() returns. False when the rule is unknown (for example a generation that has
- * been replaced): the alert is still written, with empty texts and severity 3, Suricata's
- * default priority.
+ * Look up rule (gid, sid) for an alert of record tx. Returns true with *out filled; the
+ * strings are borrowed until eve_format_tx() returns; out->suppressed leaves the alert out.
+ * False when the rule is unknown (for example a generation that has been replaced): the
+ * alert is still written, with empty texts and severity 3, Suricata's default priority.
  */
-typedef bool (*eve_rule_lookup_fn)(void *ctx, uint32_t gid, uint32_t sid,
-				   struct eve_rule_info *out);
+typedef bool (*eve_rule_lookup_fn)(void *ctx, const struct ipc_tx *tx, uint32_t gid,
+				   uint32_t sid, struct eve_rule_info *out);
 
 /*
  * Receives one complete line: NUL-terminated, without the newline, borrowed for the call.

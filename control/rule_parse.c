@@ -11,6 +11,7 @@
  * everywhere a value is text. Control thread only.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -20,12 +21,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "ascii.h"
 #include "buffer_id.h"
 #include "builtin_sids.h"
 #include "gen_format.h"
 #include "file_read.h"
+#include "rule_expr.h"
 #include "rule_parse.h"
+#include "threshold.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NO_POS SIZE_MAX
@@ -54,12 +60,15 @@ struct parse_ctx {
 	size_t errlen;
 	size_t err_used;
 	uint32_t n_errors;
+	bool skip_unsupported;  /* RULE_PARSE_SKIP_UNSUPPORTED */
 };
 
 /* A rule under construction; it joins the set only once complete and valid. */
 struct rule_build {
 	struct rule r;
-	uint32_t contents_cap;
+	uint32_t matches_cap;
+	size_t *match_off;      /* where each match's keyword is, for rule_expr's errors */
+	size_t filter_off;      /* where detection_filter is */
 	int buffer;             /* sticky buffer in force, -1 before the first */
 	uint64_t seen;          /* keywords[] rows already used, for the once-only ones */
 	size_t sid_off;
@@ -81,6 +90,7 @@ typedef int (*kw_parse_fn)(struct parse_ctx *pc, struct rule_build *b, const str
 enum kw_arg {
 	KW_NO_VALUE,
 	KW_VALUE,
+	KW_OPTIONAL_VALUE,
 };
 
 struct keyword {
@@ -198,6 +208,12 @@ show(char *buf, size_t size, const char *p, size_t len)
 }
 
 /* ---------------------------------------------------------------- small helpers */
+
+static bool
+tok_is(const char *t, size_t len, const char *word)
+{
+	return strlen(word) == len && memcmp(t, word, len) == 0;
+}
 
 static bool
 is_ws(char c)
@@ -463,30 +479,62 @@ kw_reference(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c
 	return 0;
 }
 
+/* A new match of this kind in the sticky buffer in force (the raw stream before any). */
+static struct rule_match *
+match_new(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c, uint8_t kind)
+{
+	struct rule_match *m;
+
+	if (b->r.n_matches == RULE_MAX_MATCHES) {
+		perr(pc, c->kw_off, c->name, "more than %d content, pcre and isdataat keywords in "
+		     "one rule", RULE_MAX_MATCHES);
+		return NULL;
+	}
+	if (b->r.n_matches == b->matches_cap) {
+		uint32_t cap = b->matches_cap == 0 ? 4 : b->matches_cap * 2;
+		struct rule_match *nm = realloc(b->r.matches, cap * sizeof(*nm));
+		size_t *no = realloc(b->match_off, cap * sizeof(*no));
+
+		if (no != NULL)
+			b->match_off = no;
+		if (nm != NULL)
+			b->r.matches = nm;
+		if (nm == NULL || no == NULL)
+			return NULL;
+		b->matches_cap = cap;
+	}
+	b->match_off[b->r.n_matches] = c->kw_off;
+	m = &b->r.matches[b->r.n_matches++];
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->buffer = (uint8_t)(b->buffer >= 0 ? b->buffer : BUF_STREAM_TO_SERVER);
+	pos_of(pc, c->kw_off, &m->line, &m->col);
+	return m;
+}
+
+/* Whether a value starts with '!' (after blanks): negation of content, pcre, isdataat. */
+static bool
+value_negated(const struct kw_call *c, size_t *i)
+{
+	*i = 0;
+	if (c->v_len > 0 && c->v[0] == '!') {
+		*i = skip_ws(c->v, 1, c->v_len);
+		return true;
+	}
+	return false;
+}
+
 /* content:"text|hex|text" or content:!"..." */
 static int
 kw_content(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 {
 	const char *v = c->v;
 	size_t n = c->v_len, off = c->v_off, i = 0, o = 0, quote;
-	bool negated = false, closed = false;
-	struct rule_content *rc;
+	bool negated = value_negated(c, &i), closed = false;
+	struct rule_match *m;
 	char sb[SHOW_MAX];
 	uint8_t *buf;
 
-	if (b->buffer < 0) {
-		perr(pc, c->kw_off, c->name, "content needs a buffer keyword first");
-		return -EINVAL;
-	}
-	if (b->r.n_contents == GEN_MAX_CONTENTS_PER_RULE) {
-		perr(pc, c->kw_off, c->name, "more than %d contents in one rule",
-		     GEN_MAX_CONTENTS_PER_RULE);
-		return -EINVAL;
-	}
-	if (v[0] == '!') {
-		negated = true;
-		i = skip_ws(v, 1, n);
-	}
 	if (i >= n || v[i] != '"') {
 		perr(pc, off + i, c->name, "value must be a quoted string");
 		return -EINVAL;
@@ -592,24 +640,14 @@ kw_content(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 		goto invalid;
 	}
 
-	if (b->r.n_contents == b->contents_cap) {
-		uint32_t cap = b->contents_cap == 0 ? 4 : b->contents_cap * 2;
-		struct rule_content *nc = realloc(b->r.contents, cap * sizeof(*nc));
-
-		if (nc == NULL) {
-			free(buf);
-			return -ENOMEM;
-		}
-		b->r.contents = nc;
-		b->contents_cap = cap;
+	m = match_new(pc, b, c, RULE_MATCH_CONTENT);
+	if (m == NULL) {
+		free(buf);
+		return b->r.n_matches == RULE_MAX_MATCHES ? -EINVAL : -ENOMEM;
 	}
-	rc = &b->r.contents[b->r.n_contents++];
-	memset(rc, 0, sizeof(*rc));
-	rc->buffer = (uint8_t)b->buffer;
-	rc->negated = negated;
-	rc->bytes = buf;
-	rc->len = o;
-	pos_of(pc, c->kw_off, &rc->line, &rc->col);
+	m->negated = negated;
+	m->bytes = buf;
+	m->len = o;
 	return 0;
 
 invalid:
@@ -617,22 +655,461 @@ invalid:
 	return -EINVAL;
 }
 
+/* The content a modifier applies to: the last match, which must be a content. */
+static struct rule_match *
+modified_content(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_match *last = b->r.n_matches > 0 ? &b->r.matches[b->r.n_matches - 1] : NULL;
+
+	if (last == NULL || last->kind != RULE_MATCH_CONTENT) {
+		perr(pc, c->kw_off, c->name, "needs a content before it");
+		return NULL;
+	}
+	return last;
+}
+
+/* Each modifier once per content: a second one is a mistake, not an override. */
+static bool
+modifier_once(struct parse_ctx *pc, const struct kw_call *c, bool *flag)
+{
+	if (*flag) {
+		perr(pc, c->kw_off, c->name, "given twice for one content");
+		return false;
+	}
+	*flag = true;
+	return true;
+}
+
 static int
 kw_nocase(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 {
-	struct rule_content *last;
+	struct rule_match *m = modified_content(pc, b, c);
 
-	if (b->r.n_contents == 0) {
-		perr(pc, c->kw_off, c->name, "needs a content before it");
+	return m != NULL && modifier_once(pc, c, &m->nocase) ? 0 : -EINVAL;
+}
+
+/* A signed decimal in [min, max]: Suricata's byte_extract variable names are refused. */
+static int
+value_i32(struct parse_ctx *pc, const struct kw_call *c, int32_t min, int32_t max, int32_t *out)
+{
+	char sb[SHOW_MAX];
+	const char *v = c->v;
+	size_t n = c->v_len, i = 0;
+	bool neg = false;
+	int64_t x = 0;
+
+	if (n > 0 && v[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == n || n - i > 10)
+		x = INT64_MAX;
+	for (; i < n && x != INT64_MAX; i++)
+		x = v[i] >= '0' && v[i] <= '9' ? x * 10 + (v[i] - '0') : INT64_MAX;
+	if (x != INT64_MAX && neg)
+		x = -x;
+	if (x == INT64_MAX || x < min || x > max) {
+		perr(pc, c->v_off, c->name, "'%s' is not a number in %d..%d",
+		     show(sb, sizeof(sb), c->v, c->v_len), min, max);
 		return -EINVAL;
 	}
-	last = &b->r.contents[b->r.n_contents - 1];
-	if (last->nocase) {
-		perr(pc, c->kw_off, c->name, "given twice for one content");
-		return -EINVAL;
-	}
-	last->nocase = true;
+	*out = (int32_t)x;
 	return 0;
+}
+
+static int
+kw_depth(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_match *m = modified_content(pc, b, c);
+
+	if (m == NULL || !modifier_once(pc, c, &m->has_depth))
+		return -EINVAL;
+	return value_u32(pc, c, 1, RULE_MAX_POSITION, &m->depth);
+}
+
+static int
+kw_offset(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_match *m = modified_content(pc, b, c);
+
+	if (m == NULL || !modifier_once(pc, c, &m->has_offset))
+		return -EINVAL;
+	return value_u32(pc, c, 0, RULE_MAX_POSITION, &m->offset);
+}
+
+static int
+kw_distance(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_match *m = modified_content(pc, b, c);
+
+	if (m == NULL || !modifier_once(pc, c, &m->has_distance))
+		return -EINVAL;
+	m->relative = true;
+	return value_i32(pc, c, -RULE_MAX_POSITION, RULE_MAX_POSITION, &m->distance);
+}
+
+static int
+kw_within(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_match *m = modified_content(pc, b, c);
+
+	if (m == NULL || !modifier_once(pc, c, &m->has_within))
+		return -EINVAL;
+	m->relative = true;
+	return value_u32(pc, c, 1, RULE_MAX_POSITION, &m->within);
+}
+
+static int
+kw_startswith(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_match *m = modified_content(pc, b, c);
+
+	return m != NULL && modifier_once(pc, c, &m->startswith) ? 0 : -EINVAL;
+}
+
+static int
+kw_endswith(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_match *m = modified_content(pc, b, c);
+
+	return m != NULL && modifier_once(pc, c, &m->endswith) ? 0 : -EINVAL;
+}
+
+/*
+ * fast_pattern, fast_pattern:only, fast_pattern:O,L: accepted and recorded. Hyperscan
+ * compiles every expression whole and picks its own literal factors, so there is no
+ * separate prefilter stage for the hint to steer.
+ */
+static int
+kw_fast_pattern(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	struct rule_match *m = modified_content(pc, b, c);
+	char sb[SHOW_MAX];
+
+	if (m == NULL || !modifier_once(pc, c, &m->fast_pattern))
+		return -EINVAL;
+	if (!c->has_value || (c->v_len == 4 && strncmp(c->v, "only", 4) == 0))
+		return 0;
+	for (size_t i = 0; i < c->v_len; i++)
+		if (!(c->v[i] >= '0' && c->v[i] <= '9') && c->v[i] != ',' && !is_ws(c->v[i])) {
+			perr(pc, c->v_off, c->name, "'%s': expected only or OFFSET,LENGTH",
+			     show(sb, sizeof(sb), c->v, c->v_len));
+			return -EINVAL;
+		}
+	return 0;
+}
+
+/* pcre flags Postern honours; Suricata's buffer flags (U, H, P, ...) select buffers this
+ * engine names with sticky keywords instead. */
+static const struct {
+	char flag;
+	uint32_t bit;
+} pcre_flags[] = {
+	{ 'i', RULE_PCRE_CASELESS }, { 's', RULE_PCRE_DOTALL }, { 'm', RULE_PCRE_MULTILINE },
+	{ 'x', RULE_PCRE_EXTENDED }, { 'A', RULE_PCRE_ANCHORED }, { 'G', RULE_PCRE_UNGREEDY },
+};
+
+/* The expression compiles with PCRE2 as the dataplane would confirm it: errors here. */
+static int
+pcre_check(struct parse_ctx *pc, const struct kw_call *c, const struct rule_match *m,
+	   size_t expr_off)
+{
+	uint32_t opts = (m->pcre_flags & RULE_PCRE_CASELESS ? PCRE2_CASELESS : 0) |
+			(m->pcre_flags & RULE_PCRE_DOTALL ? PCRE2_DOTALL : 0) |
+			(m->pcre_flags & RULE_PCRE_MULTILINE ? PCRE2_MULTILINE : 0) |
+			(m->pcre_flags & RULE_PCRE_EXTENDED ? PCRE2_EXTENDED : 0);
+	PCRE2_SIZE eoff = 0;
+	int ecode = 0;
+	pcre2_code *code = pcre2_compile(m->bytes, m->len, opts, &ecode, &eoff, NULL);
+	PCRE2_UCHAR msg[160];
+
+	if (code != NULL) {
+		pcre2_code_free(code);
+		return 0;
+	}
+	pcre2_get_error_message(ecode, msg, sizeof(msg));
+	/* offsets count bytes of the expression; \; and \" were one byte shorter there */
+	perr(pc, c->v_off + expr_off + (eoff < m->len ? eoff : m->len), c->name, "%s",
+	     (const char *)msg);
+	return -EINVAL;
+}
+
+/* pcre:"/EXPR/FLAGS" or pcre:!"/EXPR/FLAGS"; \; and \" stand for ; and ", other escapes
+ * belong to the expression and are kept. */
+static int
+kw_pcre(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	const char *v = c->v;
+	size_t n = c->v_len, i, open, close, o = 0;
+	bool negated = value_negated(c, &i);
+	struct rule_match *m;
+	char sb[SHOW_MAX];
+	uint8_t *expr;
+
+	if (i + 2 > n || v[i] != '"' || v[n - 1] != '"' || n - i < 4 || v[i + 1] != '/') {
+		perr(pc, c->v_off + i, c->name, "expected \"/EXPRESSION/FLAGS\"");
+		return -EINVAL;
+	}
+	open = i + 1;
+	close = n - 1;
+	while (close > open && v[close] != '/')
+		close--;
+	if (close == open) {
+		perr(pc, c->v_off + open, c->name, "no closing '/'");
+		return -EINVAL;
+	}
+	if (close == open + 1) {
+		perr(pc, c->v_off + open, c->name, "empty expression");
+		return -EINVAL;
+	}
+	m = match_new(pc, b, c, RULE_MATCH_PCRE);
+	if (m == NULL)
+		return b->r.n_matches == RULE_MAX_MATCHES ? -EINVAL : -ENOMEM;
+	m->negated = negated;
+	for (size_t k = close + 1; k < n - 1; k++) {
+		size_t f = 0;
+
+		while (f < ARRAY_SIZE(pcre_flags) && pcre_flags[f].flag != v[k])
+			f++;
+		if (v[k] == 'R') {
+			m->relative = true;
+		} else if (f == ARRAY_SIZE(pcre_flags)) {
+			perr(pc, c->v_off + k, c->name, "flag '%s' is not supported (i s m x A R G)",
+			     show(sb, sizeof(sb), v + k, 1));
+			return -EINVAL;
+		} else {
+			m->pcre_flags |= pcre_flags[f].bit;
+		}
+	}
+	expr = malloc(close - open);
+	if (expr == NULL)
+		return -ENOMEM;
+	for (size_t k = open + 1; k < close; k++) {
+		if (v[k] == '\\' && k + 1 < close && (v[k + 1] == ';' || v[k + 1] == '"'))
+			k++;
+		else if (is_ctl((unsigned char)v[k])) {
+			free(expr);
+			perr(pc, c->v_off + k, c->name, "control character 0x%02x, write it as \\x%02x",
+			     (unsigned char)v[k], (unsigned char)v[k]);
+			return -EINVAL;
+		}
+		expr[o++] = (uint8_t)v[k];
+	}
+	expr[o] = '\0';
+	m->bytes = expr;
+	m->len = o;
+	return pcre_check(pc, c, m, open + 1);
+}
+
+/* isdataat:[!]N[,relative] */
+static int
+kw_isdataat(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	size_t i, e;
+	bool negated = value_negated(c, &i);
+	struct kw_call num = *c;
+	struct rule_match *m;
+	const char *comma = memchr(c->v + i, ',', c->v_len - i);
+
+	e = comma != NULL ? (size_t)(comma - c->v) : c->v_len;
+	num.v = c->v + i;
+	num.v_off = c->v_off + i;
+	num.v_len = e - i;
+	while (num.v_len > 0 && is_ws(num.v[num.v_len - 1]))
+		num.v_len--;
+	m = match_new(pc, b, c, RULE_MATCH_ISDATAAT);
+	if (m == NULL)
+		return b->r.n_matches == RULE_MAX_MATCHES ? -EINVAL : -ENOMEM;
+	m->negated = negated;
+	if (value_u32(pc, &num, 0, RULE_MAX_POSITION, &m->isdataat) < 0)
+		return -EINVAL;
+	if (comma != NULL) {
+		size_t r = skip_ws(c->v, e + 1, c->v_len);
+		size_t rl = c->v_len - r;
+
+		if (!(rl == 8 && strncmp(c->v + r, "relative", 8) == 0)) {
+			perr(pc, c->v_off + r, c->name, "expected 'relative' after the ','");
+			return -EINVAL;
+		}
+		m->relative = true;
+	}
+	return 0;
+}
+
+/* Comma-separated words of a value, each handed to fn with its offset. */
+typedef int (*word_fn)(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c,
+		       const char *w, size_t len, size_t off);
+
+static int
+each_word(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c, word_fn fn)
+{
+	size_t p = 0;
+
+	while (p <= c->v_len) {
+		const char *comma = memchr(c->v + p, ',', c->v_len - p);
+		size_t e = comma != NULL ? (size_t)(comma - c->v) : c->v_len, s = skip_ws(c->v, p, e);
+		size_t we = e;
+		int rc;
+
+		while (we > s && is_ws(c->v[we - 1]))
+			we--;
+		rc = fn(pc, b, c, c->v + s, we - s, s);
+		if (rc < 0)
+			return rc;
+		p = e + 1;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *word;
+	uint8_t bit;
+} flow_words[] = {
+	{ "to_server", RULE_FLOW_TO_SERVER }, { "from_client", RULE_FLOW_TO_SERVER },
+	{ "to_client", RULE_FLOW_TO_CLIENT }, { "from_server", RULE_FLOW_TO_CLIENT },
+	{ "established", RULE_FLOW_ESTABLISHED },
+	{ "stateless", 0 }, /* every packet: what Postern sees is a stream anyway */
+};
+
+static int
+flow_word(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c, const char *w,
+	  size_t len, size_t off)
+{
+	char sb[SHOW_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(flow_words); i++)
+		if (tok_is(w, len, flow_words[i].word)) {
+			uint8_t dirs = RULE_FLOW_TO_SERVER | RULE_FLOW_TO_CLIENT;
+
+			if ((flow_words[i].bit & dirs) && (b->r.flow & dirs) &&
+			    (b->r.flow & dirs) != flow_words[i].bit) {
+				perr(pc, c->v_off + off, c->name, "both directions given");
+				return -EINVAL;
+			}
+			b->r.flow |= flow_words[i].bit;
+			return 0;
+		}
+	perr(pc, c->v_off + off, c->name,
+	     "'%s' is not supported (to_server, to_client, from_client, from_server, "
+	     "established, stateless)", show(sb, sizeof(sb), w, len));
+	return -EINVAL;
+}
+
+static int
+kw_flow(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	return each_word(pc, b, c, flow_word);
+}
+
+static const char *const flowbit_ops[] = {
+	[RULE_FB_SET] = "set", [RULE_FB_UNSET] = "unset", [RULE_FB_TOGGLE] = "toggle",
+	[RULE_FB_ISSET] = "isset", [RULE_FB_ISNOTSET] = "isnotset",
+};
+
+static bool
+flowbit_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > RULE_MAX_FLOWBIT_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* flowbits:noalert, or flowbits:OP,NAME with OP set, unset, toggle, isset, isnotset */
+static int
+kw_flowbits(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	const char *v = c->v, *comma = memchr(v, ',', c->v_len);
+	size_t op_len = comma != NULL ? (size_t)(comma - v) : c->v_len, ns;
+	char sb[SHOW_MAX];
+	struct rule_flowbit *fb;
+	int op = -1;
+
+	while (op_len > 0 && is_ws(v[op_len - 1]))
+		op_len--;
+	if (comma == NULL && tok_is(v, op_len, "noalert")) {
+		b->r.noalert = true;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(flowbit_ops); i++)
+		if (tok_is(v, op_len, flowbit_ops[i]))
+			op = (int)i;
+	if (op < 0) {
+		perr(pc, c->v_off, c->name,
+		     "'%s' is not supported (set, unset, toggle, isset, isnotset, noalert)",
+		     show(sb, sizeof(sb), v, op_len));
+		return -EINVAL;
+	}
+	if (comma == NULL) {
+		perr(pc, c->v_off + op_len, c->name, "'%s' needs a name: %s,NAME", flowbit_ops[op],
+		     flowbit_ops[op]);
+		return -EINVAL;
+	}
+	ns = skip_ws(v, (size_t)(comma - v) + 1, c->v_len);
+	if (memchr(v + ns, '|', c->v_len - ns) != NULL || memchr(v + ns, '&', c->v_len - ns)) {
+		perr(pc, c->v_off + ns, c->name, "lists of names (| and &) are not supported yet");
+		return -EINVAL;
+	}
+	if (!flowbit_name_ok(v + ns, c->v_len - ns)) {
+		perr(pc, c->v_off + ns, c->name,
+		     "invalid name '%s' (1 to %d of A-Z a-z 0-9 _ . -)",
+		     show(sb, sizeof(sb), v + ns, c->v_len - ns), RULE_MAX_FLOWBIT_NAME);
+		return -EINVAL;
+	}
+	if (b->r.n_flowbits == GEN_MAX_FLOWBIT_OPS) {
+		perr(pc, c->kw_off, c->name, "more than %d in one rule", GEN_MAX_FLOWBIT_OPS);
+		return -EINVAL;
+	}
+	fb = realloc(b->r.flowbits, (b->r.n_flowbits + 1) * sizeof(*fb));
+	if (fb == NULL)
+		return -ENOMEM;
+	b->r.flowbits = fb;
+	fb = &fb[b->r.n_flowbits];
+	fb->name = dup_range(v + ns, c->v_len - ns);
+	if (fb->name == NULL)
+		return -ENOMEM;
+	fb->op = (uint8_t)op;
+	pos_of(pc, c->kw_off, &fb->line, &fb->col);
+	b->r.n_flowbits++;
+	return 0;
+}
+
+static int
+kw_noalert(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	(void)pc;
+	(void)c;
+	b->r.noalert = true;
+	return 0;
+}
+
+static int
+threshold_keyword(struct parse_ctx *pc, const struct kw_call *c, bool detection_filter,
+		  struct rule_threshold *out)
+{
+	char msg[160];
+	size_t off = 0;
+
+	if (threshold_parse(c->v, c->v_len, detection_filter, out, &off, msg, sizeof(msg)) < 0) {
+		perr(pc, c->v_off + (off < c->v_len ? off : c->v_len), c->name, "%s", msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+kw_threshold(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	return threshold_keyword(pc, c, false, &b->r.threshold);
+}
+
+static int
+kw_detection_filter(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
+{
+	b->filter_off = c->kw_off;
+	return threshold_keyword(pc, c, true, &b->r.detection_filter);
 }
 
 static int
@@ -655,6 +1132,20 @@ static const struct keyword keywords[] = {
 	{ "reference", KW_VALUE, false, kw_reference },
 	{ "content", KW_VALUE, false, kw_content },
 	{ "nocase", KW_NO_VALUE, false, kw_nocase },
+	{ "depth", KW_VALUE, false, kw_depth },
+	{ "offset", KW_VALUE, false, kw_offset },
+	{ "distance", KW_VALUE, false, kw_distance },
+	{ "within", KW_VALUE, false, kw_within },
+	{ "startswith", KW_NO_VALUE, false, kw_startswith },
+	{ "endswith", KW_NO_VALUE, false, kw_endswith },
+	{ "fast_pattern", KW_OPTIONAL_VALUE, false, kw_fast_pattern },
+	{ "pcre", KW_VALUE, false, kw_pcre },
+	{ "isdataat", KW_VALUE, false, kw_isdataat },
+	{ "flow", KW_VALUE, true, kw_flow },
+	{ "flowbits", KW_VALUE, false, kw_flowbits },
+	{ "noalert", KW_NO_VALUE, false, kw_noalert },
+	{ "threshold", KW_VALUE, true, kw_threshold },
+	{ "detection_filter", KW_VALUE, true, kw_detection_filter },
 };
 _Static_assert(ARRAY_SIZE(keywords) <= 64, "rule_build.seen is a 64-bit mask");
 
@@ -670,14 +1161,12 @@ static const struct keyword sticky_keyword = { NULL, KW_NO_VALUE, false, kw_stic
 
 /* Suricata keywords a rule may well use that this stage cannot honour: a clear error. */
 static const char *const unsupported[] = {
-	"pcre", "depth", "offset", "distance", "within", "fast_pattern", "isdataat",
-	"startswith", "endswith", "rawbytes", "bsize", "dsize", "byte_test", "byte_jump",
-	"byte_extract", "byte_math", "entropy", "replace", "prefilter", "flow", "flowbits",
-	"flowint", "flowvar", "pktvar", "xbits", "hostbits", "threshold", "detection_filter",
-	"noalert", "tag", "target", "app-layer-protocol", "app-layer-event", "stream-event",
+	"rawbytes", "bsize", "dsize", "byte_test", "byte_jump",
+	"byte_extract", "byte_math", "entropy", "replace", "prefilter",
+	"flowint", "flowvar", "pktvar", "xbits", "hostbits", "tag", "target", "app-layer-protocol", "app-layer-event", "stream-event",
 	"stream_size", "base64_decode", "base64_data", "dataset", "datarep", "lua", "luajit",
 	"requires", "uricontent", "urilen", "filename", "fileext", "filemagic", "filestore",
-	"filemd5", "filesha1", "filesha256", "filesize", "file.magic", "pkt_data",
+	"filemd5", "filesha1", "filesha256", "filesize", "file.magic",
 	"to_lowercase", "to_uppercase", "to_md5", "to_sha1",
 	"to_sha256", "strip_whitespace", "compress_whitespace", "dotprefix", "url_decode",
 	"xor", "pcrexform", "header_lowercase", "from_base64", "config", "ip_proto", "ttl",
@@ -971,15 +1460,21 @@ rule_action_name(uint8_t action)
 }
 
 const char *
+rule_match_keyword(uint8_t kind)
+{
+	static const char *const names[] = {
+		[RULE_MATCH_CONTENT] = "content",
+		[RULE_MATCH_PCRE] = "pcre",
+		[RULE_MATCH_ISDATAAT] = "isdataat",
+	};
+
+	return kind < ARRAY_SIZE(names) ? names[kind] : "rule";
+}
+
+const char *
 rule_proto_name(uint8_t proto)
 {
 	return proto < ARRAY_SIZE(proto_names) ? proto_names[proto] : NULL;
-}
-
-static bool
-tok_is(const char *t, size_t len, const char *word)
-{
-	return strlen(word) == len && memcmp(t, word, len) == 0;
 }
 
 static const char *const field_names[7] = { "action", "proto", "src", "sport", "direction",
@@ -1083,6 +1578,34 @@ parse_header(struct parse_ctx *pc, struct rule_build *b, size_t p, size_t end)
 /* ---------------------------------------------------------------- options */
 
 /* One option at *pp: keyword, optional ':' value, ';' or the end of the list. */
+/*
+ * A rule left out for a keyword Postern does not support, by configuration: one warning
+ * line (the first RULE_MAX_WARNINGS of them are kept, all are counted). -ECANCELED.
+ */
+static int
+rule_skipped(struct parse_ctx *pc, uint32_t line, uint32_t col, const char *kw)
+{
+	struct rule_set *rs = pc->rs;
+	char w[192];
+	int n;
+
+	rs->n_skipped++;
+	if (rs->n_skipped > RULE_MAX_WARNINGS)
+		return -ECANCELED;
+	n = snprintf(w, sizeof(w), "%s%s:%u:%u: keyword '%s' is not supported yet: rule left out",
+		     rs->warnings != NULL ? "\n" : "", pc->name, line, col, kw);
+	if (n > 0) {
+		size_t have = rs->warnings != NULL ? strlen(rs->warnings) : 0;
+		char *nw = realloc(rs->warnings, have + (size_t)n + 1);
+
+		if (nw != NULL) {
+			memcpy(nw + have, w, (size_t)n + 1);
+			rs->warnings = nw;
+		}
+	}
+	return -ECANCELED;
+}
+
 static int
 parse_option(struct parse_ctx *pc, struct rule_build *b, size_t *pp, size_t end)
 {
@@ -1102,6 +1625,12 @@ parse_option(struct parse_ctx *pc, struct rule_build *b, size_t *pp, size_t end)
 		return -EINVAL;
 	}
 	kw = keyword_lookup(t + c.kw_off, kw_len, &c.buffer, &c.name, &is_unsupported);
+	if (kw == NULL && is_unsupported && pc->skip_unsupported) {
+		uint32_t line, col;
+
+		pos_of(pc, c.kw_off, &line, &col);
+		return rule_skipped(pc, line, col, c.name);
+	}
 	if (kw == NULL) {
 		if (is_unsupported)
 			perr(pc, c.kw_off, NULL, "keyword '%s' is not supported yet", c.name);
@@ -1186,9 +1715,13 @@ rule_free(struct rule *r)
 	for (uint32_t i = 0; i < r->n_references; i++)
 		free(r->references[i]);
 	free(r->references);
-	for (uint32_t i = 0; i < r->n_contents; i++)
-		free(r->contents[i].bytes);
-	free(r->contents);
+	for (uint32_t i = 0; i < r->n_matches; i++)
+		free(r->matches[i].bytes);
+	free(r->matches);
+	rule_atoms_free(r->atoms, r->n_atoms);
+	for (uint32_t i = 0; i < r->n_flowbits; i++)
+		free(r->flowbits[i].name);
+	free(r->flowbits);
 	free(r->src);
 	free(r->sport);
 	free(r->dst);
@@ -1206,6 +1739,7 @@ rule_set_destroy(struct rule_set *rs)
 	free(rs->rules);
 	free(rs->by_id);
 	free(rs->path);
+	free(rs->warnings);
 	free(rs);
 }
 
@@ -1263,6 +1797,76 @@ id_index_grow(struct rule_set *rs)
 	return 0;
 }
 
+/* A rule reads flowbits when it tests one. */
+static bool
+tests_flowbits(const struct rule *r)
+{
+	for (uint32_t i = 0; i < r->n_flowbits; i++)
+		if (r->flowbits[i].op == RULE_FB_ISSET || r->flowbits[i].op == RULE_FB_ISNOTSET)
+			return true;
+	return false;
+}
+
+/*
+ * The rule's detection as atoms (rule_expr.h), after flow has said which way it looks: a
+ * to_client rule sees the server's raw stream, and nothing else carries server bytes.
+ */
+static int
+rule_detection(struct parse_ctx *pc, struct rule_build *b, size_t start)
+{
+	struct rule *r = &b->r;
+	char msg[256];
+	uint32_t bad = 0;
+	int rc;
+
+	for (uint32_t i = 0; i < r->n_matches && (r->flow & RULE_FLOW_TO_CLIENT); i++) {
+		struct rule_match *m = &r->matches[i];
+
+		if (m->buffer != BUF_STREAM_TO_SERVER) {
+			perr(pc, b->match_off[i], buffer_id_name(m->buffer),
+			     "flow:to_client rules can only look at the raw stream (pkt_data)");
+			return -EINVAL;
+		}
+		m->buffer = BUF_STREAM_TO_CLIENT;
+	}
+	if (r->threshold.type != RULE_THRESHOLD_NONE &&
+	    r->detection_filter.type != RULE_THRESHOLD_NONE) {
+		/* as Suricata: the two counting schemes would fight over one alert */
+		perr(pc, b->filter_off, "detection_filter", "cannot be combined with threshold");
+		return -EINVAL;
+	}
+	if (r->n_matches == 0 && !tests_flowbits(r)) {
+		perr(pc, start, "content", "rule has no content, pcre or flowbits check");
+		return -EINVAL;
+	}
+	rc = rule_expr_build(r->matches, r->n_matches, &r->atoms, &r->n_atoms, &bad, msg,
+			     sizeof(msg));
+	if (rc == -EINVAL) {
+		/* "keyword: message" */
+		const char *colon = strstr(msg, ": ");
+		char kw[KEYWORD_NAME_MAX] = "";
+
+		if (colon != NULL && (size_t)(colon - msg) < sizeof(kw)) {
+			memcpy(kw, msg, (size_t)(colon - msg));
+			kw[colon - msg] = '\0';
+		}
+		perr(pc, bad < r->n_matches ? b->match_off[bad] : start, kw[0] ? kw : NULL, "%s",
+		     colon != NULL && kw[0] ? colon + 2 : msg);
+		return -EINVAL;
+	}
+	if (rc < 0)
+		return rc;
+	if (r->n_atoms > GEN_MAX_ATOMS_PER_RULE) {
+		uint32_t first = r->atoms[GEN_MAX_ATOMS_PER_RULE].first_match;
+
+		/* a chain: a match that is not relative, and the relative ones after it */
+		perr(pc, b->match_off[first], rule_match_keyword(r->matches[first].kind),
+		     "more than %d chains in one rule", GEN_MAX_ATOMS_PER_RULE);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Final checks, then move the rule into the set. On error the caller frees b->r. */
 static int
 rule_add(struct parse_ctx *pc, struct rule_build *b, size_t start)
@@ -1270,6 +1874,7 @@ rule_add(struct parse_ctx *pc, struct rule_build *b, size_t start)
 	struct rule_set *rs = pc->rs;
 	const struct rule *dup;
 	uint32_t slot;
+	int rc;
 
 	if (b->r.sid == 0) {
 		perr(pc, start, "sid", "rule has no sid");
@@ -1279,10 +1884,9 @@ rule_add(struct parse_ctx *pc, struct rule_build *b, size_t start)
 		perr(pc, start, "msg", "rule has no msg");
 		return -EINVAL;
 	}
-	if (b->r.n_contents == 0) {
-		perr(pc, start, "content", "rule has no content");
-		return -EINVAL;
-	}
+	rc = rule_detection(pc, b, start);
+	if (rc < 0)
+		return rc;
 	dup = rule_set_find(rs, b->r.gid, b->r.sid);
 	if (dup != NULL) {
 		perr(pc, b->sid_off, "sid", "duplicate %u:%u, first defined at line %u", b->r.gid,
@@ -1358,16 +1962,22 @@ parse_rule(struct parse_ctx *pc)
 		if (p >= end)
 			break;
 		rc = parse_option(pc, &b, &p, end);
+		if (rc == -ECANCELED) {
+			rc = 0; /* left out, with a warning */
+			goto fail;
+		}
 		if (rc < 0)
 			goto fail;
 	}
 	rc = rule_add(pc, &b, start);
 	if (rc < 0)
 		goto fail;
+	free(b.match_off);
 	return 0;
 
 fail:
 	rule_free(&b.r);
+	free(b.match_off);
 	return rc;
 }
 
@@ -1406,8 +2016,17 @@ struct rule_set *
 rule_set_parse_buffer(const char *name, const char *text, size_t len,
 		      const struct classification *cls, char *err, size_t errlen)
 {
+	return rule_set_parse_buffer_flags(name, text, len, cls, 0, err, errlen);
+}
+
+struct rule_set *
+rule_set_parse_buffer_flags(const char *name, const char *text, size_t len,
+			    const struct classification *cls, unsigned flags, char *err,
+			    size_t errlen)
+{
 	struct parse_ctx pc = {
 		.name = name, .cls = cls, .err = err, .errlen = err != NULL ? errlen : 0,
+		.skip_unsupported = flags & RULE_PARSE_SKIP_UNSUPPORTED,
 	};
 	size_t pos = 0;
 	uint32_t lineno = 0;
@@ -1495,6 +2114,13 @@ nomem:
 struct rule_set *
 rule_set_load(const char *path, const struct classification *cls, char *err, size_t errlen)
 {
+	return rule_set_load_flags(path, cls, 0, err, errlen);
+}
+
+struct rule_set *
+rule_set_load_flags(const char *path, const struct classification *cls, unsigned flags,
+		    char *err, size_t errlen)
+{
 	struct rule_set *rs;
 	char *buf;
 	size_t len;
@@ -1506,7 +2132,7 @@ rule_set_load(const char *path, const struct classification *cls, char *err, siz
 		errno = -rc;
 		return NULL;
 	}
-	rs = rule_set_parse_buffer(path, buf, len, cls, err, errlen);
+	rs = rule_set_parse_buffer_flags(path, buf, len, cls, flags, err, errlen);
 	rc = errno;
 	free(buf);
 	errno = rc;

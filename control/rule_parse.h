@@ -30,6 +30,9 @@
 #define RULE_MAX_CONTENT_LEN 4096       /* bytes in one content, after escapes and |hex| */
 #define RULE_MAX_REFERENCES 16          /* reference keywords in one rule */
 #define RULE_MAX_LIST_DEPTH 8           /* nesting of [ ] in addresses and ports */
+#define RULE_MAX_MATCHES 64             /* content, pcre and isdataat keywords in one rule */
+#define RULE_MAX_POSITION 65535         /* depth, offset, distance, within, isdataat */
+#define RULE_MAX_FLOWBIT_NAME 64        /* bytes in a flowbit's name */
 
 /* Header protocol. */
 enum rule_proto {
@@ -37,14 +40,90 @@ enum rule_proto {
 	RULE_PROTO_TCP = 1,
 };
 
-struct rule_content {
-	uint8_t buffer;         /* enum buffer_id: the sticky buffer in force */
-	bool nocase;
-	bool negated;           /* content:!"..." */
-	uint8_t *bytes;         /* len bytes, escapes and |hex| decoded; not NUL-terminated */
-	size_t len;             /* 1 .. RULE_MAX_CONTENT_LEN */
-	uint32_t line, col;     /* where its content keyword is, for later error messages */
+/* What a detection keyword is: each becomes part of one Hyperscan expression (rule_expr.h). */
+enum rule_match_kind {
+	RULE_MATCH_CONTENT = 0,
+	RULE_MATCH_PCRE = 1,
+	RULE_MATCH_ISDATAAT = 2,
 };
+
+/* pcre:"/.../FLAGS": the flags Postern honours (any other is an error naming the flag). */
+#define RULE_PCRE_CASELESS (1u << 0)       /* i */
+#define RULE_PCRE_DOTALL (1u << 1)         /* s */
+#define RULE_PCRE_MULTILINE (1u << 2)      /* m */
+#define RULE_PCRE_EXTENDED (1u << 3)       /* x */
+#define RULE_PCRE_ANCHORED (1u << 4)       /* A: at the start of the buffer, or right after
+					    * the previous match with R */
+#define RULE_PCRE_UNGREEDY (1u << 5)       /* G: does not change whether it matches */
+
+/*
+ * One detection keyword (content, pcre, isdataat) with its modifiers, in rule order. Values
+ * are as written; rule_expr.h turns a rule's matches into Hyperscan expressions and checks
+ * that the modifiers make sense together.
+ */
+struct rule_match {
+	uint8_t kind;           /* enum rule_match_kind */
+	uint8_t buffer;         /* enum buffer_id: the sticky buffer in force */
+	bool negated;           /* content:!"..", pcre:!"..", isdataat:!N */
+	bool nocase;            /* content */
+	bool relative;          /* distance or within, pcre R, isdataat ",relative": after the
+				 * previous match of the same buffer */
+	bool startswith, endswith;
+	bool fast_pattern;      /* accepted; Hyperscan picks its own literal factors */
+	bool has_offset, has_depth, has_distance, has_within;
+	uint32_t offset, depth, within;
+	int32_t distance;
+	uint32_t isdataat;      /* isdataat's N */
+	uint32_t pcre_flags;    /* RULE_PCRE_* */
+	uint8_t *bytes;         /* content: len bytes, escapes and |hex| decoded; pcre: the
+				 * expression between the slashes, len bytes, NUL-terminated */
+	size_t len;             /* content 1 .. RULE_MAX_CONTENT_LEN; pcre >= 1; isdataat 0 */
+	uint32_t line, col;     /* where its keyword is */
+};
+
+/* flow: the direction and state a rule applies to. */
+#define RULE_FLOW_TO_SERVER (1u << 0)   /* to_server, from_client (the default) */
+#define RULE_FLOW_TO_CLIENT (1u << 1)   /* to_client, from_server */
+#define RULE_FLOW_ESTABLISHED (1u << 2) /* always true of what Postern inspects */
+
+enum rule_flowbit_op {
+	RULE_FB_SET = 0,
+	RULE_FB_UNSET,
+	RULE_FB_TOGGLE,
+	RULE_FB_ISSET,
+	RULE_FB_ISNOTSET,
+};
+
+struct rule_flowbit {
+	uint8_t op;             /* enum rule_flowbit_op */
+	char *name;
+	uint32_t line, col;
+};
+
+/* threshold and detection_filter: posternd applies them to the alerts it writes. */
+enum rule_threshold_type {
+	RULE_THRESHOLD_NONE = 0,
+	RULE_THRESHOLD_LIMIT,            /* at most count alerts per seconds */
+	RULE_THRESHOLD_THRESHOLD,        /* one alert for every count-th match in seconds */
+	RULE_THRESHOLD_BOTH,             /* one alert per seconds, once count matches are seen */
+	RULE_THRESHOLD_DETECTION_FILTER, /* every match after the count-th in seconds */
+};
+
+enum rule_track {
+	RULE_TRACK_BY_SRC = 0,
+	RULE_TRACK_BY_DST,
+	RULE_TRACK_BY_RULE,
+	RULE_TRACK_BY_BOTH,
+};
+
+struct rule_threshold {
+	uint8_t type;           /* enum rule_threshold_type */
+	uint8_t track;          /* enum rule_track */
+	uint32_t count;
+	uint32_t seconds;
+};
+
+struct rule_atom;
 
 struct rule {
 	uint8_t action;         /* enum gen_action */
@@ -58,8 +137,16 @@ struct rule {
 	char *metadata;         /* raw text; several metadata keywords joined by ", "; or NULL */
 	char **references;      /* raw text of each reference keyword ("url,example.com") */
 	uint32_t n_references;
-	struct rule_content *contents;  /* in rule order */
-	uint32_t n_contents;    /* 1 .. GEN_MAX_CONTENTS_PER_RULE */
+	struct rule_match *matches;  /* in rule order */
+	uint32_t n_matches;     /* 0 .. GEN_MAX_ATOMS_PER_RULE */
+	struct rule_atom *atoms; /* the matches as Hyperscan expressions (rule_expr.h) */
+	uint32_t n_atoms;       /* 1 .. GEN_MAX_ATOMS_PER_RULE; 0 only with flowbits checks */
+	uint8_t flow;           /* RULE_FLOW_* */
+	bool noalert;           /* noalert or flowbits:noalert: effects only, no alert */
+	struct rule_flowbit *flowbits;  /* in rule order */
+	uint32_t n_flowbits;
+	struct rule_threshold threshold;        /* threshold keyword */
+	struct rule_threshold detection_filter; /* detection_filter keyword */
 	char *src, *sport, *dst, *dport;  /* header fields as written ("any", "[$A,!1.2.3.4]") */
 	uint32_t line, col;     /* where the rule starts */
 	uint32_t sid_line, sid_col;  /* where its sid keyword is */
@@ -69,6 +156,9 @@ struct rule_set {
 	struct rule *rules;     /* in file order: a rule's index is its gen_rule index */
 	uint32_t n_rules;
 	char *path;             /* the name errors use (file path or buffer name) */
+	uint32_t n_skipped;     /* rules left out (RULE_PARSE_SKIP_UNSUPPORTED) */
+	char *warnings;         /* one line per rule left out (the first RULE_MAX_WARNINGS), or
+				 * NULL */
 	uint32_t rules_cap;     /* private from here on */
 	uint32_t *by_id;        /* (gid,sid) open-addressing index: rule index + 1 */
 	uint32_t by_id_cap;
@@ -88,6 +178,20 @@ struct rule_set *rule_set_parse_buffer(const char *name, const char *text, size_
 				       const struct classification *cls, char *err,
 				       size_t errlen);
 
+/*
+ * Flags for the _flags variants. RULE_PARSE_SKIP_UNSUPPORTED: a rule using a Suricata
+ * keyword Postern does not support is left out with a warning (rs->warnings) instead of
+ * failing the pack, as Suricata itself skips rules it cannot load.
+ */
+#define RULE_PARSE_SKIP_UNSUPPORTED (1u << 0)
+#define RULE_MAX_WARNINGS 100
+
+struct rule_set *rule_set_load_flags(const char *path, const struct classification *cls,
+				     unsigned flags, char *err, size_t errlen);
+struct rule_set *rule_set_parse_buffer_flags(const char *name, const char *text, size_t len,
+					     const struct classification *cls, unsigned flags,
+					     char *err, size_t errlen);
+
 /* Free a set and everything it holds; NULL is a no-op. */
 void rule_set_destroy(struct rule_set *rs);
 
@@ -96,6 +200,9 @@ const struct rule *rule_set_find(const struct rule_set *rs, uint32_t gid, uint32
 
 /* "alert", "pass", "drop", "reject" for an enum gen_action, or NULL. */
 const char *rule_action_name(uint8_t action);
+
+/* "content", "pcre", "isdataat" for an enum rule_match_kind ("rule" for any other). */
+const char *rule_match_keyword(uint8_t kind);
 
 /* "smtp", "tcp" for an enum rule_proto, or NULL. */
 const char *rule_proto_name(uint8_t proto);

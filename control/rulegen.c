@@ -10,9 +10,15 @@
 #include <unistd.h>
 
 #include "classification.h"
+#include "file_read.h"
+#include "gen_format.h"
+#include "log.h"
+#include "netset.h"
+#include "rule_cache.h"
 #include "rule_compile.h"
 #include "rule_parse.h"
 #include "rulegen.h"
+#include "threshold.h"
 
 /* The classification file: configured, else classification.config beside the rules. */
 static struct classification *
@@ -36,6 +42,113 @@ load_classification(const struct postern_config *cfg, char *err, size_t errlen, 
 	if (c == NULL)
 		*failed = true;
 	return c;
+}
+
+/* Tracked (rule, address) pairs: about 64 bytes each; the least recently used are evicted. */
+#define RULEGEN_THRESHOLD_ENTRIES 65536
+
+static bool
+needs_thresholds(const struct rule_set *rs)
+{
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		if (rs->rules[i].threshold.type != RULE_THRESHOLD_NONE ||
+		    rs->rules[i].detection_filter.type != RULE_THRESHOLD_NONE)
+			return true;
+	return false;
+}
+
+/* The variables file: configured, else vars.conf beside the rules, else none (defaults). */
+static int
+vars_path(const struct postern_config *cfg, char *path, size_t size)
+{
+	char dir[CONFIG_PATH_MAX];
+
+	if (cfg->rule_vars[0] != '\0') {
+		snprintf(path, size, "%s", cfg->rule_vars);
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s", cfg->rules);
+	snprintf(path, size, "%s/vars.conf", dirname(dir));
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * The cache key: everything the blob depends on. The pack and the variables as bytes (the
+ * classification only feeds alerts, never the blob), the parser's options, the compiler's
+ * version, and the platform (Hyperscan version, CPU) through rule_cache_key_begin.
+ */
+static int
+cache_key(const struct postern_config *cfg, const char *vars_file, uint8_t key[RULE_CACHE_KEY_LEN])
+{
+	struct rule_cache_platform plat;
+	struct rule_cache_key_ctx *k;
+	char *pack = NULL, *vars = NULL;
+	size_t pack_len = 0, vars_len = 0;
+	int rc = rule_cache_platform_host(&plat);
+
+	if (rc < 0)
+		return rc;
+	rc = file_read_all(cfg->rules, RULE_MAX_FILE_LEN, &pack, &pack_len);
+	if (rc == 0 && vars_file != NULL)
+		rc = file_read_all(vars_file, NETSET_VARS_FILE_MAX, &vars, &vars_len);
+	k = rc == 0 ? rule_cache_key_begin(&plat) : NULL;
+	if (k != NULL) {
+		uint8_t skip = cfg->rules_skip_unsupported;
+
+		rule_cache_key_add(k, "compiler", RULE_COMPILER_VERSION,
+				   strlen(RULE_COMPILER_VERSION));
+		rule_cache_key_add(k, "pack", pack, pack_len);
+		rule_cache_key_add(k, "vars", vars, vars_len);
+		rule_cache_key_add(k, "skip_unsupported", &skip, 1);
+		rc = rule_cache_key_end(k, key);
+	} else if (rc == 0) {
+		rc = -ENOMEM;
+	}
+	free(pack);
+	free(vars);
+	return rc;
+}
+
+/*
+ * The generation's blob: from the cache when this very pack was compiled on this platform
+ * before, else compiled (and stored). A cache that cannot be used is logged, never fatal.
+ */
+static int
+build_blob(struct rulegen *g, const struct postern_config *cfg, const struct netset_vars *vars,
+	   const char *vars_file, void **blob, size_t *len, char *err, size_t errlen)
+{
+	uint8_t key[RULE_CACHE_KEY_LEN];
+	bool cache = cfg->rule_cache_dir[0] != '\0';
+	int rc;
+
+	if (cache && cache_key(cfg, vars_file, key) < 0)
+		cache = false;
+	if (cache) {
+		rc = rule_cache_get(cfg->rule_cache_dir, key, blob, len);
+		if (rc == 0) {
+			struct gen_hdr *h = *blob;
+
+			h->gen_id = g->id; /* the only field that differs between two builds */
+			if (gen_blob_check(*blob, *len) == 0 &&
+			    h->sec[GEN_SEC_RULES].count == g->rules->n_rules) {
+				g->from_cache = true;
+				return 0;
+			}
+			free(*blob);
+			*blob = NULL;
+		} else if (rc != -ENOENT) {
+			log_warn("rule cache %s: %s; compiling", cfg->rule_cache_dir, strerror(-rc));
+		}
+	}
+	rc = rule_compile(g->rules, vars, g->id, blob, len, err, errlen);
+	if (rc < 0 || !cache)
+		return rc;
+	int prc = rule_cache_put(cfg->rule_cache_dir, key, *blob, *len, cfg->rule_cache_size);
+
+	if (prc < 0)
+		log_warn("rule cache %s: cannot store the generation: %s", cfg->rule_cache_dir,
+			 strerror(-prc));
+	return 0;
 }
 
 static int
@@ -73,6 +186,9 @@ struct rulegen *
 rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t errlen)
 {
 	struct rulegen *g = calloc(1, sizeof(*g));
+	struct netset_vars *vars = NULL;
+	char vars_file[CONFIG_PATH_MAX + 16];
+	bool has_vars = vars_path(cfg, vars_file, sizeof(vars_file)) > 0;
 	void *blob = NULL;
 	size_t blob_len = 0;
 	bool cls_failed;
@@ -86,11 +202,34 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	g->cls = load_classification(cfg, err, errlen, &cls_failed);
 	if (cls_failed)
 		goto fail;
-	g->rules = rule_set_load(cfg->rules, g->cls, err, errlen);
+	vars = has_vars ? netset_vars_load(vars_file, err, errlen) : netset_vars_defaults();
+	if (vars == NULL) {
+		if (!has_vars)
+			snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* every variable, also those no rule uses yet: a bad one is found when it is written */
+	if (netset_vars_check(vars, err, errlen) < 0)
+		goto fail;
+	g->rules = rule_set_load_flags(cfg->rules, g->cls,
+				       cfg->rules_skip_unsupported ? RULE_PARSE_SKIP_UNSUPPORTED : 0,
+				       err, errlen);
 	if (g->rules == NULL)
 		goto fail;
-	if (rule_compile(g->rules, id, &blob, &blob_len, err, errlen) < 0)
+	if (g->rules->warnings != NULL)
+		log_warn("%u rules left out:\n%s", g->rules->n_skipped, g->rules->warnings);
+	if (build_blob(g, cfg, vars, has_vars ? vars_file : NULL, &blob, &blob_len, err,
+		       errlen) < 0)
 		goto fail;
+	netset_vars_destroy(vars);
+	vars = NULL;
+	if (needs_thresholds(g->rules)) {
+		g->thresholds = threshold_table_create(RULEGEN_THRESHOLD_ENTRIES);
+		if (g->thresholds == NULL) {
+			snprintf(err, errlen, "out of memory for the threshold table");
+			goto fail;
+		}
+	}
 
 	int rc = seal_blob(g, blob, blob_len);
 	free(blob);
@@ -100,6 +239,7 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	}
 	return g;
 fail:
+	netset_vars_destroy(vars);
 	rulegen_destroy(g);
 	return NULL;
 }
@@ -113,17 +253,29 @@ rulegen_destroy(struct rulegen *g)
 		close(g->memfd);
 	rule_set_destroy(g->rules);
 	classification_destroy(g->cls);
+	threshold_table_destroy(g->thresholds);
 	free(g);
 }
 
 bool
-rulegen_lookup(void *ctx, uint32_t gid, uint32_t sid, struct eve_rule_info *out)
+rulegen_lookup(void *ctx, const struct ipc_tx *tx, uint32_t gid, uint32_t sid,
+	       struct eve_rule_info *out)
 {
 	const struct rulegen *g = ctx;
 	const struct rule *r = g != NULL ? rule_set_find(g->rules, gid, sid) : NULL;
 
 	if (r == NULL)
 		return false;
+	/* src is the client: every Postern alert belongs to a client-to-server transaction */
+	if (g->thresholds != NULL) {
+		const struct rule_threshold *t = r->threshold.type != RULE_THRESHOLD_NONE
+							 ? &r->threshold
+							 : &r->detection_filter;
+
+		if (t->type != RULE_THRESHOLD_NONE &&
+		    !threshold_check(g->thresholds, t, gid, sid, tx->src_ip, tx->dst_ip, tx->ts_us))
+			out->suppressed = true;
+	}
 	out->msg = r->msg;
 	out->severity = r->severity;
 	out->metadata = r->metadata;

@@ -16,6 +16,7 @@
 
 struct rule_set;
 struct classification;
+struct threshold_table;
 
 struct rulegen {
 	uint64_t id;
@@ -23,15 +24,23 @@ struct rulegen {
 	struct classification *cls;   /* NULL when there is no classification file */
 	int memfd;                    /* the gen blob, sealed read-only */
 	size_t blob_len;
+	bool from_cache;              /* the databases came from the on-disk cache */
+	struct threshold_table *thresholds; /* NULL when no rule has threshold/detection_filter */
 };
 
 /*
- * Parse, compile and seal generation `id` from the config's rule pack. NULL with every
- * error (file:line:column) in err.
+ * Parse, compile (or take from the cache, rule_cache.h) and seal generation `id` from the
+ * config's rule pack, with its variables (rule_vars, or vars.conf beside the pack). NULL
+ * with every error (file:line:column) in err.
  */
 struct rulegen *rulegen_build(const struct postern_config *cfg, uint64_t id, char *err,
 			      size_t errlen);
 void rulegen_destroy(struct rulegen *g);
 
-/* eve_rule_lookup_fn over a generation (ctx is the struct rulegen). */
-bool rulegen_lookup(void *ctx, uint32_t gid, uint32_t sid, struct eve_rule_info *out);
+/*
+ * eve_rule_lookup_fn over a generation (ctx is the struct rulegen): the rule's texts, and its
+ * threshold or detection_filter applied to this alert (the generation's own state table, so
+ * a reload starts counting afresh, as Suricata does).
+ */
+bool rulegen_lookup(void *ctx, const struct ipc_tx *tx, uint32_t gid, uint32_t sid,
+		    struct eve_rule_info *out);

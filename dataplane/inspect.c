@@ -118,6 +118,63 @@ part_stream_write(struct inspect_session *s, struct slice data)
 		count(s, IPC_C_SCAN_ERRORS);
 }
 
+/* ---- the raw stream (pkt_data) ---- */
+
+/*
+ * Raw-stream rules see every byte of a direction, across transactions, so the stream is
+ * scanned with one generation for as long as it stays open: the session pins it (raw_gen)
+ * and each transaction uses it too, so that raw and message matches share atom ids. It is
+ * only opened when the generation has raw-stream patterns, and changes to the live one
+ * after a transaction is judged: rules still switch at message boundaries.
+ */
+static void
+raw_write(struct inspect_session *s, bool to_server, const uint8_t *data, size_t len)
+{
+	enum buffer_id buf = to_server ? BUF_STREAM_TO_SERVER : BUF_STREAM_TO_CLIENT;
+	struct scan_gen *g = s->raw_gen != NULL ? s->raw_gen : s->env->gen;
+	int dir = to_server ? 0 : 1;
+
+	if (s->raw[dir] == NULL) {
+		if (g == NULL || !scan_gen_has_buffer(g, buf) || s->raw_failed[dir])
+			return;
+		s->raw[dir] = scan_stream_open(g, buf);
+		if (s->raw[dir] == NULL) {
+			s->raw_failed[dir] = true; /* counted once, not once a packet */
+			count(s, IPC_C_SCAN_ERRORS);
+			return;
+		}
+		if (s->raw_gen == NULL) {
+			s->raw_gen = g;
+			scan_gen_pin(g);
+		}
+	}
+	if (scan_stream_write(g, s->env->worker, s->raw[dir], data, len, &s->raw_matches) < 0)
+		count(s, IPC_C_SCAN_ERRORS);
+}
+
+/* End both raw streams: their end-anchored matches join raw_matches. */
+static void
+raw_streams_end(struct inspect_session *s)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		if (s->raw[dir] != NULL &&
+		    scan_stream_close(s->raw_gen, s->env->worker, s->raw[dir], &s->raw_matches) < 0)
+			count(s, IPC_C_SCAN_ERRORS);
+		s->raw[dir] = NULL;
+		s->raw_failed[dir] = false;
+	}
+}
+
+static void
+raw_close(struct inspect_session *s)
+{
+	raw_streams_end(s);
+	if (s->raw_gen != NULL) {
+		scan_gen_unpin(s->raw_gen);
+		s->raw_gen = NULL;
+	}
+}
+
 static void
 tx_release(struct inspect_session *s)
 {
@@ -144,23 +201,41 @@ on_fired(void *ctx, const struct gen_rule *r)
 		count(s, IPC_C_FIELDS_TRUNCATED);
 }
 
+static void
+session_flow(const struct inspect_session *s, struct scan_flow *f)
+{
+	f->client_ip = s->meta.client_ip;
+	f->server_ip = s->meta.server_ip;
+	f->client_port = s->meta.client_port;
+	f->server_port = s->meta.server_port;
+}
+
 /* Everything the transaction will ever be scanned with is in: rules decide, the generation
  * is let go, and the record only waits for the outcome. */
 static void
 tx_judge(struct inspect_session *s)
 {
+	struct scan_flow f;
+
 	if (s->msg_open) {
 		/* the message was cut (refused, reset, connection gone): judge what came */
 		mime_parser_finish(&s->mime);
 		s->msg_open = false;
 	}
 	part_stream_close(s);
+	/* raw-stream matches since the last judgement belong to this transaction */
+	if (s->gen != NULL && s->gen == s->raw_gen)
+		scan_matches_merge(&s->matches, &s->raw_matches);
+	scan_matches_reset(&s->raw_matches);
 	if (s->cur.rec != NULL) {
+		session_flow(s, &f);
 		if (s->gen != NULL)
-			scan_eval(s->gen, &s->matches, on_fired, s);
+			scan_eval(s->gen, s->env->worker, &s->matches, &f, on_fired, s);
 		s->cur.rec->gen_id = s->gen != NULL ? scan_gen_id(s->gen) : 0;
 	}
 	tx_release(s);
+	if (s->raw_gen != NULL && s->raw_gen != s->env->gen)
+		raw_close(s); /* a new generation is live: the raw stream starts over with it */
 }
 
 static const uint8_t tx_status[] = {
@@ -262,7 +337,7 @@ on_tx_begin(void *ctx, uint32_t seq)
 	s->cur.rcpt_full = false;
 	s->cur.full_fields = 0;
 	/* The generation is chosen here and kept to the end: rules switch between messages. */
-	s->gen = env->gen;
+	s->gen = s->raw_gen != NULL ? s->raw_gen : env->gen;
 	if (s->gen != NULL)
 		scan_gen_pin(s->gen);
 	scan_matches_reset(&s->matches);
@@ -652,6 +727,10 @@ inspect_session_init(struct inspect_session *s, struct inspect_env *env,
 	s->client_spoke = false;
 	s->tls = false;
 	s->part = NULL;
+	s->raw[0] = s->raw[1] = NULL;
+	s->raw_failed[0] = s->raw_failed[1] = false;
+	s->raw_gen = NULL;
+	scan_matches_reset(&s->raw_matches);
 	s->tx_seq = 0;
 	s->helo_len = 0;
 	s->auth_code = 0;
@@ -692,9 +771,49 @@ implicit_tls(struct inspect_session *s, bool to_server, const uint8_t *data, siz
 void
 inspect_session_data(struct inspect_session *s, bool to_server, const uint8_t *data, size_t len)
 {
+	raw_write(s, to_server, data, len);
 	if (s->tls || implicit_tls(s, to_server, data, len))
 		return;
 	smtp_session_feed(&s->smtp, to_server, data, len);
+}
+
+static void
+count_fired(void *ctx, const struct gen_rule *r)
+{
+	(void)ctx;
+	(void)r;
+}
+
+/*
+ * Raw-stream matches no transaction took (a session that never sent MAIL, bytes after the
+ * last message): when they make a rule fire, the session gets a record of its own.
+ */
+static void
+raw_leftovers(struct inspect_session *s)
+{
+	struct scan_gen *g = s->raw_gen;
+	struct scan_flow f;
+
+	raw_streams_end(s);
+	if (g == NULL || s->raw_matches.n == 0) {
+		raw_close(s);
+		return;
+	}
+	session_flow(s, &f);
+	if (scan_eval(g, s->env->worker, &s->raw_matches, &f, count_fired, NULL) > 0) {
+		s->cur.rec = s->env->tx_alloc(s->env->io);
+		if (s->cur.rec == NULL) {
+			count(s, IPC_C_EVENTS_DROPPED);
+		} else {
+			ipc_tx_init(s->cur.rec, IPC_TX_MAX);
+			s->cur.rec->tx_seq = s->tx_seq;
+			s->cur.rec->gen_id = scan_gen_id(g);
+			scan_eval(g, s->env->worker, &s->raw_matches, &f, on_fired, s);
+			tx_emit(s, &s->cur, SMTP_TX_UNKNOWN, 0);
+		}
+	}
+	scan_matches_reset(&s->raw_matches);
+	raw_close(s);
 }
 
 void
@@ -710,6 +829,7 @@ inspect_session_close(struct inspect_session *s)
 	if (s->waiting.rec != NULL)
 		tx_emit(s, &s->waiting, SMTP_TX_UNKNOWN, 0);
 	tx_release(s);
+	raw_leftovers(s);
 }
 
 bool

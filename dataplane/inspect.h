@@ -100,6 +100,9 @@ struct inspect_session {
 	bool client_spoke;                /* the client sent a byte: its first says TLS or not */
 	bool tls;                         /* TLS from the first byte: opaque, reported */
 	struct hs_stream *part;           /* file.data stream of the current leaf part */
+	struct hs_stream *raw[2];         /* raw stream to server, to client (pkt_data) */
+	bool raw_failed[2];               /* no stream state could be had: not retried */
+	struct scan_gen *raw_gen;         /* pinned while a raw stream is open */
 	uint16_t tx_seq;                  /* records numbered in order of MAIL FROM */
 	uint16_t helo_len;
 	uint16_t auth_code;
@@ -108,6 +111,7 @@ struct inspect_session {
 	uint8_t helo[INSPECT_HELO_MAX];
 	uint8_t auth_mech[INSPECT_AUTH_MECH_MAX];
 	struct scan_matches matches;
+	struct scan_matches raw_matches;  /* raw-stream matches the next judgement takes */
 };
 
 void inspect_session_init(struct inspect_session *s, struct inspect_env *env,

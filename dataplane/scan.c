@@ -11,6 +11,10 @@
 
 #include <hs/hs.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "netset.h"
 #include "scan.h"
 
 /* A worker thread's fixed pool of stream states: a free stack of equal slots. */
@@ -98,16 +102,32 @@ scan_stream_pool_exhausted(void)
 	return tl_pool != NULL ? tl_pool->n_exhausted : 0;
 }
 
+/* What one worker needs to evaluate rules: no allocation while it runs. */
+struct scan_worker {
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;        /* for confirmations; NULL when the pack has none */
+	uint64_t *atom_bits;         /* the transaction's matched atoms, set then cleared */
+	uint32_t *stamp;             /* rule -> epoch it was last a candidate in */
+	uint32_t epoch;
+	uint64_t *cand;              /* stage << 32 | rule index */
+};
+
 struct scan_gen {
-	void *blob;                     /* our copy: rules and contents point into it */
+	void *blob;                     /* our copy: every table points into it */
 	const struct gen_hdr *hdr;
 	const struct gen_rule *rules;
-	const struct gen_content *contents;
+	const struct gen_atom *atoms;
+	const struct gen_flowbit_op *fb_ops;
+	const struct gen_set *sets;
+	const struct netset_ip_range *ip_ranges;
+	const struct netset_port_range *port_ranges;
+	uint32_t n_rules, n_atoms;
 	hs_database_t *db[BUF__COUNT];
-	hs_scratch_t **scratch;         /* one per worker */
+	pcre2_code **confirm;           /* per atom, NULL for most; NULL when none at all */
+	struct scan_worker *w;          /* one per worker */
 	unsigned n_workers;
-	uint32_t *negation_only;        /* rules with no positive content: always candidates */
-	uint32_t n_negation_only;
+	uint32_t *always;               /* rules with no positive atom: always candidates */
+	uint32_t n_always;
 	atomic_uint pins;
 };
 
@@ -117,46 +137,24 @@ gen_err(char *err, size_t errlen, const char *what, hs_error_t rc)
 	snprintf(err, errlen, "%s failed (hyperscan error %d)", what, (int)rc);
 }
 
-struct scan_gen *
-scan_gen_load(const void *blob, size_t len, unsigned n_workers, char *err, size_t errlen)
+static int
+load_dbs(struct scan_gen *g, hs_scratch_t **proto, char *err, size_t errlen)
 {
-	int rc = gen_blob_check(blob, len);
+	const struct gen_db *dbs = gen_section(g->hdr, GEN_SEC_DBS);
 
-	if (rc < 0) {
-		snprintf(err, errlen, "rule generation blob is invalid (%s)", strerror(-rc));
-		return NULL;
-	}
-
-	struct scan_gen *g = calloc(1, sizeof(*g));
-	if (g == NULL)
-		goto fail_alloc;
-	g->blob = malloc(len);
-	g->scratch = calloc(n_workers, sizeof(*g->scratch));
-	if (g->blob == NULL || g->scratch == NULL)
-		goto fail_gen;
-	memcpy(g->blob, blob, len);
-	g->hdr = g->blob;
-	g->rules = gen_rules(g->hdr);
-	g->contents = gen_contents(g->hdr);
-	g->n_workers = n_workers;
-	atomic_init(&g->pins, 0);
-
-	const struct gen_db *dbs = gen_dbs(g->hdr);
-	hs_scratch_t *proto = NULL;
-
-	for (uint32_t i = 0; i < g->hdr->n_dbs; i++) {
+	for (uint32_t i = 0; i < gen_count(g->hdr, GEN_SEC_DBS); i++) {
 		const struct gen_db *d = &dbs[i];
 		hs_error_t hrc;
 
 		if (g->db[d->buffer] != NULL) {
 			snprintf(err, errlen, "two databases for buffer %s", buffer_id_name(d->buffer));
-			goto fail_dbs;
+			return -EINVAL;
 		}
 		hrc = hs_deserialize_database((const char *)g->blob + d->offset, d->len,
 					      &g->db[d->buffer]);
 		if (hrc != HS_SUCCESS) {
 			gen_err(err, errlen, "hs_deserialize_database", hrc);
-			goto fail_dbs;
+			return -EINVAL;
 		}
 		if (d->mode == GEN_DB_STREAM) {
 			size_t st_size = 0;
@@ -167,46 +165,139 @@ scan_gen_load(const void *blob, size_t len, unsigned n_workers, char *err, size_
 					 "buffer %s needs %zu bytes of stream state, more than the %d a "
 					 "worker's slot holds",
 					 buffer_id_name(d->buffer), st_size, SCAN_STREAM_SLOT_MAX);
-				goto fail_dbs;
+				return -EINVAL;
 			}
 		}
-		hrc = hs_alloc_scratch(g->db[d->buffer], &proto);
+		hrc = hs_alloc_scratch(g->db[d->buffer], proto);
 		if (hrc != HS_SUCCESS) {
 			gen_err(err, errlen, "hs_alloc_scratch", hrc);
-			goto fail_dbs;
+			return -EINVAL;
 		}
 	}
-	for (unsigned w = 0; w < n_workers && proto != NULL; w++) {
-		if (hs_clone_scratch(proto, &g->scratch[w]) != HS_SUCCESS) {
-			snprintf(err, errlen, "hs_clone_scratch failed");
-			goto fail_scratch;
-		}
-	}
-	hs_free_scratch(proto);
-	proto = NULL;
+	return 0;
+}
 
-	g->negation_only = calloc(g->hdr->n_rules + 1, sizeof(uint32_t));
-	if (g->negation_only == NULL)
-		goto fail_scratch;
-	for (uint32_t r = 0; r < g->hdr->n_rules; r++) {
+/* The expressions Hyperscan only prefilters, compiled (and JIT-compiled) with PCRE2. */
+static int
+load_confirmations(struct scan_gen *g, char *err, size_t errlen)
+{
+	const char *text = gen_section(g->hdr, GEN_SEC_TEXT);
+
+	for (uint32_t i = 0; i < g->n_atoms; i++) {
+		const struct gen_atom *a = &g->atoms[i];
+		PCRE2_SIZE eoff;
+		int ecode;
+
+		if (a->confirm_offset == 0)
+			continue;
+		if (g->confirm == NULL) {
+			g->confirm = calloc(g->n_atoms, sizeof(*g->confirm));
+			if (g->confirm == NULL)
+				return -ENOMEM;
+		}
+		g->confirm[i] = pcre2_compile((PCRE2_SPTR)(text + a->confirm_offset),
+					      PCRE2_ZERO_TERMINATED, a->confirm_options, &ecode,
+					      &eoff, NULL);
+		if (g->confirm[i] == NULL) {
+			snprintf(err, errlen, "atom %u: PCRE2 refuses its expression (error %d)", i,
+				 ecode);
+			return -EINVAL;
+		}
+		(void)pcre2_jit_compile(g->confirm[i], PCRE2_JIT_COMPLETE); /* else interpreted */
+	}
+	return 0;
+}
+
+static int
+load_workers(struct scan_gen *g, hs_scratch_t *proto)
+{
+	size_t words = g->n_atoms / 64 + 1;
+
+	for (unsigned i = 0; i < g->n_workers; i++) {
+		struct scan_worker *w = &g->w[i];
+
+		if (proto != NULL && hs_clone_scratch(proto, &w->scratch) != HS_SUCCESS)
+			return -ENOMEM;
+		if (g->confirm != NULL) {
+			w->md = pcre2_match_data_create(1, NULL);
+			if (w->md == NULL)
+				return -ENOMEM;
+		}
+		w->atom_bits = calloc(words, sizeof(uint64_t));
+		w->stamp = calloc(g->n_rules + 1, sizeof(uint32_t));
+		w->cand = calloc(g->n_rules + 1, sizeof(uint64_t));
+		if (w->atom_bits == NULL || w->stamp == NULL || w->cand == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+load_rules(struct scan_gen *g)
+{
+	g->always = calloc(g->n_rules + 1, sizeof(uint32_t));
+	if (g->always == NULL)
+		return -ENOMEM;
+	for (uint32_t r = 0; r < g->n_rules; r++) {
 		bool positive = false;
 
-		for (uint32_t c = 0; c < g->rules[r].n_contents; c++)
-			if (!g->contents[g->rules[r].first_content + c].negated)
-				positive = true;
+		for (uint32_t k = 0; k < g->rules[r].n_atoms; k++)
+			positive |= !g->atoms[g->rules[r].first_atom + k].negated;
 		if (!positive)
-			g->negation_only[g->n_negation_only++] = r;
+			g->always[g->n_always++] = r;
+	}
+	return 0;
+}
+
+struct scan_gen *
+scan_gen_load(const void *blob, size_t len, unsigned n_workers, char *err, size_t errlen)
+{
+	hs_scratch_t *proto = NULL;
+	int rc = gen_blob_check(blob, len);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "rule generation blob is invalid (%s)", strerror(-rc));
+		return NULL;
+	}
+
+	struct scan_gen *g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		goto nomem;
+	g->blob = malloc(len);
+	g->w = calloc(n_workers, sizeof(*g->w));
+	g->n_workers = n_workers;
+	if (g->blob == NULL || g->w == NULL)
+		goto nomem;
+	memcpy(g->blob, blob, len);
+	g->hdr = g->blob;
+	g->rules = gen_section(g->hdr, GEN_SEC_RULES);
+	g->atoms = gen_section(g->hdr, GEN_SEC_ATOMS);
+	g->fb_ops = gen_section(g->hdr, GEN_SEC_FLOWBIT_OPS);
+	g->sets = gen_section(g->hdr, GEN_SEC_SETS);
+	g->ip_ranges = gen_section(g->hdr, GEN_SEC_IP_RANGES);
+	g->port_ranges = gen_section(g->hdr, GEN_SEC_PORT_RANGES);
+	g->n_rules = gen_count(g->hdr, GEN_SEC_RULES);
+	g->n_atoms = gen_count(g->hdr, GEN_SEC_ATOMS);
+	atomic_init(&g->pins, 0);
+
+	rc = load_dbs(g, &proto, err, errlen);
+	if (rc == 0)
+		rc = load_confirmations(g, err, errlen);
+	if (rc == 0)
+		rc = load_rules(g);
+	if (rc == 0)
+		rc = load_workers(g, proto);
+	hs_free_scratch(proto);
+	if (rc == -ENOMEM)
+		goto nomem;
+	if (rc < 0) {
+		scan_gen_destroy(g);
+		return NULL;
 	}
 	return g;
 
-fail_scratch:
-	hs_free_scratch(proto);
-fail_dbs:
+nomem:
 	scan_gen_destroy(g);
-	return NULL;
-fail_gen:
-	scan_gen_destroy(g);
-fail_alloc:
 	snprintf(err, errlen, "out of memory loading a rule generation");
 	return NULL;
 }
@@ -216,12 +307,20 @@ scan_gen_destroy(struct scan_gen *g)
 {
 	if (g == NULL)
 		return;
-	for (unsigned w = 0; g->scratch != NULL && w < g->n_workers; w++)
-		hs_free_scratch(g->scratch[w]);
+	for (unsigned i = 0; g->w != NULL && i < g->n_workers; i++) {
+		hs_free_scratch(g->w[i].scratch);
+		pcre2_match_data_free(g->w[i].md);
+		free(g->w[i].atom_bits);
+		free(g->w[i].stamp);
+		free(g->w[i].cand);
+	}
 	for (int b = 0; b < BUF__COUNT; b++)
 		hs_free_database(g->db[b]);
-	free(g->negation_only);
-	free(g->scratch);
+	for (uint32_t i = 0; g->confirm != NULL && i < g->n_atoms; i++)
+		pcre2_code_free(g->confirm[i]);
+	free(g->confirm);
+	free(g->always);
+	free(g->w);
 	free(g->blob);
 	free(g);
 }
@@ -235,7 +334,7 @@ scan_gen_id(const struct scan_gen *g)
 uint32_t
 scan_gen_n_rules(const struct scan_gen *g)
 {
-	return g->hdr->n_rules;
+	return g->n_rules;
 }
 
 void
@@ -269,7 +368,15 @@ matches_add(struct scan_matches *m, uint32_t id)
 	m->ids[m->n++] = id;
 }
 
-/* Hyperscan match callback: record the content id, nothing else (style: rule logic after). */
+void
+scan_matches_merge(struct scan_matches *dst, const struct scan_matches *src)
+{
+	for (uint32_t i = 0; i < src->n; i++)
+		matches_add(dst, src->ids[i]);
+	dst->overflow |= src->overflow;
+}
+
+/* Hyperscan match callback: record the atom id, nothing else (style: rule logic after). */
 static int
 on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
 	 void *ctx)
@@ -281,18 +388,40 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to, unsign
 	return 0;
 }
 
+/*
+ * Atoms that first matched in this value and that Hyperscan only prefiltered: kept when
+ * PCRE2 finds the whole expression in the value, dropped otherwise.
+ */
+static void
+confirm_new(const struct scan_gen *g, unsigned worker, struct scan_matches *m, uint32_t first,
+	    const uint8_t *data, size_t len)
+{
+	for (uint32_t i = first; i < m->n; i++) {
+		uint32_t id = m->ids[i];
+
+		if (id >= g->n_atoms || g->confirm[id] == NULL)
+			continue;
+		if (pcre2_match(g->confirm[id], data, len, 0, 0, g->w[worker].md, NULL) >= 0)
+			continue;
+		m->ids[i--] = m->ids[--m->n];
+	}
+}
+
 int
 scan_block(const struct scan_gen *g, unsigned worker, enum buffer_id buf, const uint8_t *data,
 	   size_t len, struct scan_matches *m)
 {
 	const hs_database_t *db = g->db[buf];
+	uint32_t first = m->n;
 
-	if (db == NULL || len == 0)
+	if (db == NULL)
 		return 0;
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
-	hs_error_t rc = hs_scan(db, (const char *)data, (unsigned)len, 0, g->scratch[worker],
+	hs_error_t rc = hs_scan(db, (const char *)data, (unsigned)len, 0, g->w[worker].scratch,
 				on_match, m);
+	if (g->confirm != NULL && m->n > first)
+		confirm_new(g, worker, m, first, data, len);
 	return rc == HS_SUCCESS ? 0 : -EIO;
 }
 
@@ -320,8 +449,8 @@ scan_stream_write(const struct scan_gen *g, unsigned worker, struct hs_stream *s
 {
 	if (st == NULL || len == 0)
 		return 0;
-	hs_error_t rc = hs_scan_stream(st, (const char *)data, (unsigned)len, 0, g->scratch[worker],
-				       on_match, m);
+	hs_error_t rc = hs_scan_stream(st, (const char *)data, (unsigned)len, 0,
+				       g->w[worker].scratch, on_match, m);
 	return rc == HS_SUCCESS ? 0 : -EIO;
 }
 
@@ -331,62 +460,161 @@ scan_stream_close(const struct scan_gen *g, unsigned worker, struct hs_stream *s
 {
 	if (st == NULL)
 		return 0;
-	hs_error_t rc = hs_close_stream(st, g->scratch[worker], on_match, m);
+	hs_error_t rc = hs_close_stream(st, g->w[worker].scratch, on_match, m);
 	return rc == HS_SUCCESS ? 0 : -EIO;
 }
 
+/* ---- rule logic ---- */
+
 static bool
-matched(const struct scan_matches *m, uint32_t id)
+bit_test(const uint64_t *bits, uint32_t i)
 {
-	for (uint32_t i = 0; i < m->n; i++)
-		if (m->ids[i] == id)
-			return true;
-	return false;
+	return bits[i / 64] >> (i % 64) & 1;
 }
 
 static bool
-rule_satisfied(const struct scan_gen *g, const struct gen_rule *r, const struct scan_matches *m)
+ip_in(const struct scan_gen *g, uint32_t set, const uint8_t *ip)
 {
-	for (uint32_t c = 0; c < r->n_contents; c++) {
-		uint32_t id = r->first_content + c;
+	if (set == GEN_SET_ANY)
+		return true;
+	return netset_ip_contains(g->ip_ranges + g->sets[set].first, g->sets[set].n, ip);
+}
 
-		if (matched(m, id) == (bool)g->contents[id].negated)
+static bool
+port_in(const struct scan_gen *g, uint32_t set, uint16_t port)
+{
+	if (set == GEN_SET_ANY)
+		return true;
+	return netset_port_contains(g->port_ranges + g->sets[set].first, g->sets[set].n, port);
+}
+
+static bool
+endpoints_match(const struct scan_gen *g, const struct gen_rule *r, const uint8_t *src_ip,
+		uint16_t src_port, const uint8_t *dst_ip, uint16_t dst_port)
+{
+	return ip_in(g, r->src_set, src_ip) && port_in(g, r->sport_set, src_port) &&
+	       ip_in(g, r->dst_set, dst_ip) && port_in(g, r->dport_set, dst_port);
+}
+
+/* The header's addresses and ports: src is the client, unless the rule looks to_client. */
+static bool
+rule_endpoints(const struct scan_gen *g, const struct gen_rule *r, const struct scan_flow *f)
+{
+	const uint8_t *src = f->client_ip, *dst = f->server_ip;
+	uint16_t sp = f->client_port, dp = f->server_port;
+
+	if ((r->src_set & r->sport_set & r->dst_set & r->dport_set) == GEN_SET_ANY)
+		return true;
+	if (r->flags & GEN_RULE_TO_CLIENT) {
+		src = f->server_ip;
+		dst = f->client_ip;
+		sp = f->server_port;
+		dp = f->client_port;
+	}
+	return endpoints_match(g, r, src, sp, dst, dp) ||
+	       ((r->flags & GEN_RULE_BIDIR) && endpoints_match(g, r, dst, dp, src, sp));
+}
+
+static bool
+atoms_satisfied(const struct scan_gen *g, const struct gen_rule *r, const uint64_t *matched)
+{
+	for (uint32_t k = 0; k < r->n_atoms; k++) {
+		uint32_t id = r->first_atom + k;
+
+		if (bit_test(matched, id) == (bool)g->atoms[id].negated)
 			return false;
 	}
 	return true;
 }
 
-unsigned
-scan_eval(const struct scan_gen *g, const struct scan_matches *m, scan_fired_fn fired, void *ctx)
+/* Tests every flowbit condition; when all hold, the caller applies the rule's effects. */
+static bool
+flowbits_hold(const struct scan_gen *g, const struct gen_rule *r, const uint64_t *bits)
 {
-	uint32_t done[SCAN_MATCH_MAX];
-	uint32_t n_done = 0;
-	unsigned n_fired = 0;
+	for (uint32_t k = 0; k < r->n_flowbit_ops; k++) {
+		const struct gen_flowbit_op *o = &g->fb_ops[r->first_flowbit_op + k];
 
-	/* Candidates are the rules owning a matched content, each evaluated once. */
+		if ((o->op == GEN_FB_ISSET && !bit_test(bits, o->bit)) ||
+		    (o->op == GEN_FB_ISNOTSET && bit_test(bits, o->bit)))
+			return false;
+	}
+	return true;
+}
+
+static void
+flowbits_apply(const struct scan_gen *g, const struct gen_rule *r, uint64_t *bits)
+{
+	for (uint32_t k = 0; k < r->n_flowbit_ops; k++) {
+		const struct gen_flowbit_op *o = &g->fb_ops[r->first_flowbit_op + k];
+		uint64_t mask = UINT64_C(1) << (o->bit % 64);
+
+		if (o->op == GEN_FB_SET)
+			bits[o->bit / 64] |= mask;
+		else if (o->op == GEN_FB_UNSET)
+			bits[o->bit / 64] &= ~mask;
+		else if (o->op == GEN_FB_TOGGLE)
+			bits[o->bit / 64] ^= mask;
+	}
+}
+
+static void
+candidate(const struct scan_gen *g, struct scan_worker *w, uint32_t r, uint32_t *n)
+{
+	if (w->stamp[r] == w->epoch)
+		return;
+	w->stamp[r] = w->epoch;
+	w->cand[(*n)++] = (uint64_t)g->rules[r].stage << 32 | r;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+unsigned
+scan_eval(const struct scan_gen *g, unsigned worker, const struct scan_matches *m,
+	  const struct scan_flow *f, scan_fired_fn fired, void *ctx)
+{
+	struct scan_worker *w = &g->w[worker];
+	uint64_t bits[GEN_MAX_FLOWBITS / 64] = { 0 };
+	uint32_t n = 0;
+	unsigned n_matched = 0;
+
+	if (++w->epoch == 0) {
+		memset(w->stamp, 0, (g->n_rules + 1) * sizeof(uint32_t));
+		w->epoch = 1;
+	}
+	/* candidates: the rules owning a matched atom, and those that need none */
 	for (uint32_t i = 0; i < m->n; i++) {
-		if (m->ids[i] >= g->hdr->n_contents)
+		uint32_t id = m->ids[i];
+
+		if (id >= g->n_atoms)
 			continue; /* a database that disagrees with its tables: never trust it */
-		uint32_t r = g->contents[m->ids[i]].rule;
-		bool seen = false;
+		w->atom_bits[id / 64] |= UINT64_C(1) << (id % 64);
+		candidate(g, w, g->atoms[id].rule, &n);
+	}
+	for (uint32_t i = 0; i < g->n_always; i++)
+		candidate(g, w, g->always[i], &n);
+	/* stage order for flowbits, then file order: a record's alerts come out the same way
+	 * whatever order Hyperscan reported the atoms in */
+	qsort(w->cand, n, sizeof(w->cand[0]), cmp_u64);
 
-		for (uint32_t k = 0; k < n_done && !seen; k++)
-			seen = done[k] == r;
-		if (seen)
+	for (uint32_t i = 0; i < n; i++) {
+		const struct gen_rule *r = &g->rules[(uint32_t)w->cand[i]];
+
+		if (!atoms_satisfied(g, r, w->atom_bits) || !flowbits_hold(g, r, bits) ||
+		    !rule_endpoints(g, r, f))
 			continue;
-		done[n_done++] = r;
-		if (rule_satisfied(g, &g->rules[r], m)) {
-			fired(ctx, &g->rules[r]);
-			n_fired++;
-		}
-	}
-	for (uint32_t i = 0; i < g->n_negation_only; i++) {
-		const struct gen_rule *r = &g->rules[g->negation_only[i]];
-
-		if (rule_satisfied(g, r, m)) {
+		flowbits_apply(g, r, bits);
+		n_matched++;
+		if (!(r->flags & GEN_RULE_NOALERT))
 			fired(ctx, r);
-			n_fired++;
-		}
 	}
-	return n_fired;
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->ids[i] < g->n_atoms)
+			w->atom_bits[m->ids[i] / 64] = 0;
+	return n_matched;
 }

@@ -2,11 +2,14 @@
 /*
  * Rule generations on the dataplane side: a validated gen blob from posternd, its Hyperscan
  * databases deserialized, one scratch per worker, and the rule tables that decide which rules
- * fired from the set of contents that matched in a transaction.
+ * fired from the set of atoms (control/rule_expr.h) that matched in a transaction.
  *
- * Matching is two-step, as in Suricata's MPM + detect: Hyperscan callbacks only record content
- * ids (struct scan_matches); scan_eval() then runs the rule logic (all positive contents
- * present, no negated one) once per transaction, only for rules that can fire.
+ * Matching is two-step, as in Suricata's MPM + detect: Hyperscan callbacks only record atom
+ * ids (struct scan_matches); an atom Hyperscan could only prefilter is confirmed with PCRE2
+ * on the value right after its scan. scan_eval() then runs the rule logic once per
+ * transaction, only for rules that can fire: every positive atom present and no negated
+ * one, addresses and ports, flowbits (tested and set in stage order, setters first; their
+ * scope is the transaction, one message).
  *
  * Threads: scan_gen_load/destroy on the main lcore; everything else on the worker lcore whose
  * index is passed in. A generation is pinned by every transaction that scans with it
@@ -73,6 +76,9 @@ scan_matches_reset(struct scan_matches *m)
 	m->overflow = false;
 }
 
+/* Add src's ids to dst (each once). */
+void scan_matches_merge(struct scan_matches *dst, const struct scan_matches *src);
+
 /* Scan one whole buffer value (a header, an envelope address). Returns 0 or -EIO. */
 int scan_block(const struct scan_gen *g, unsigned worker, enum buffer_id buf, const uint8_t *data,
 	       size_t len, struct scan_matches *m);
@@ -90,6 +96,18 @@ int scan_stream_close(const struct scan_gen *g, unsigned worker, struct hs_strea
 
 typedef void (*scan_fired_fn)(void *ctx, const struct gen_rule *rule);
 
-/* Call fired() once for every rule whose contents are satisfied by m. Returns the count. */
-unsigned scan_eval(const struct scan_gen *g, const struct scan_matches *m, scan_fired_fn fired,
-		   void *ctx);
+/* The transaction's endpoints, for the rules' addresses and ports. */
+struct scan_flow {
+	const uint8_t *client_ip;   /* 16 bytes, IPv4 as ::ffff:a.b.c.d */
+	const uint8_t *server_ip;
+	uint16_t client_port;
+	uint16_t server_port;
+};
+
+/*
+ * Call fired() once for every rule that matches (m, f), except noalert rules, which only
+ * set their flowbits. Returns the number of rules that matched, noalert ones included.
+ * Worker lcore `worker`.
+ */
+unsigned scan_eval(const struct scan_gen *g, unsigned worker, const struct scan_matches *m,
+		   const struct scan_flow *f, scan_fired_fn fired, void *ctx);

@@ -26,11 +26,13 @@ struct fuzz_ctx {
 };
 
 static bool
-fuzz_lookup(void *ctx, uint32_t gid, uint32_t sid, struct eve_rule_info *out)
+fuzz_lookup(void *ctx, const struct ipc_tx *tx, uint32_t gid, uint32_t sid,
+	    struct eve_rule_info *out)
 {
 	struct fuzz_ctx *fc = ctx;
 
 	(void)gid;
+	(void)tx;
 	if (sid % 3 == 0)
 		return false;
 	*out = (struct eve_rule_info){
@@ -38,6 +40,7 @@ fuzz_lookup(void *ctx, uint32_t gid, uint32_t sid, struct eve_rule_info *out)
 		.category = sid % 2 ? "cat" : NULL,
 		.severity = (int)(sid % 300) - 10,
 		.metadata = fc->metadata,
+		.suppressed = sid % 7 == 0, /* a threshold holding the alert back */
 	};
 	return true;
 }

@@ -2,8 +2,9 @@
 /*
  * libFuzzer harness for the rule pack parser (control/rule_parse.c): any bytes as a rule
  * file, with and without a classification table. A pack that parses must satisfy what
- * rule_compile and posternd rely on (every rule has msg, a non-reserved sid, 1..32 contents
- * of 1..RULE_MAX_CONTENT_LEN bytes on a known buffer, and is found by its gid:sid); one that
+ * rule_compile and posternd rely on (every rule has msg, a non-reserved sid, 1..32 atoms on
+ * known buffers or a flowbits check, contents of 1..RULE_MAX_CONTENT_LEN bytes, and is found
+ * by its gid:sid); one that
  * fails must say why in a NUL-terminated message. Anything else aborts.
  */
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include "builtin_sids.h"
 #include "classification.h"
 #include "gen_format.h"
+#include "rule_expr.h"
 #include "rule_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,18 +26,27 @@ static const char cls_text[] = "config classification: policy-violation,Policy,1
 static void
 check_rule(const struct rule_set *rs, const struct rule *r)
 {
-	if (r->msg == NULL || r->sid == 0 || r->n_contents == 0 ||
-	    r->n_contents > GEN_MAX_CONTENTS_PER_RULE || r->action > GEN_ACTION_REJECT ||
-	    r->src == NULL || r->sport == NULL || r->dst == NULL || r->dport == NULL ||
-	    r->severity < 1 || r->severity > 255 || rule_set_find(rs, r->gid, r->sid) != r)
+	if (r->msg == NULL || r->sid == 0 || r->n_atoms > GEN_MAX_ATOMS_PER_RULE ||
+	    (r->n_atoms == 0 && r->n_flowbits == 0) || r->n_matches > RULE_MAX_MATCHES ||
+	    r->action > GEN_ACTION_REJECT || r->src == NULL || r->sport == NULL ||
+	    r->dst == NULL || r->dport == NULL || r->severity < 1 || r->severity > 255 ||
+	    rule_set_find(rs, r->gid, r->sid) != r)
 		abort();
 	if (r->sid >= BUILTIN_SID_MIN && r->sid <= BUILTIN_SID_MAX)
 		abort();
-	for (uint32_t i = 0; i < r->n_contents; i++) {
-		const struct rule_content *c = &r->contents[i];
+	for (uint32_t i = 0; i < r->n_matches; i++) {
+		const struct rule_match *m = &r->matches[i];
 
-		if (c->len == 0 || c->len > RULE_MAX_CONTENT_LEN || c->buffer >= BUF__COUNT ||
-		    c->bytes == NULL)
+		if (m->buffer >= BUF__COUNT || (m->kind != RULE_MATCH_ISDATAAT && m->bytes == NULL) ||
+		    (m->kind == RULE_MATCH_CONTENT && (m->len == 0 || m->len > RULE_MAX_CONTENT_LEN)))
+			abort();
+	}
+	for (uint32_t i = 0; i < r->n_atoms; i++) {
+		const struct rule_atom *a = &r->atoms[i];
+
+		if (a->buffer >= BUF__COUNT || a->expr == NULL ||
+		    (!a->literal && strlen(a->expr) != a->len) ||
+		    a->first_match + a->n_matches > r->n_matches)
 			abort();
 	}
 }

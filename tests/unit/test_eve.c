@@ -123,10 +123,12 @@ rec_basic(struct rec *r, int ip_version)
 /* ---- rule lookup ---- */
 
 static bool
-lookup(void *ctx, uint32_t gid, uint32_t sid, struct eve_rule_info *out)
+lookup(void *ctx, const struct ipc_tx *tx, uint32_t gid, uint32_t sid,
+       struct eve_rule_info *out)
 {
 	int *calls = ctx;
 
+	(void)tx;
 	if (calls != NULL)
 		(*calls)++;
 	if (gid != 1)

@@ -161,7 +161,7 @@ setup(void **state)
 						    sizeof(rules_text) - 1, NULL, err, sizeof(err));
 	if (rs == NULL)
 		fail_msg("%s", err);
-	assert_int_equal(rule_compile(rs, 7, &blob, &len, err, sizeof(err)), 0);
+	assert_int_equal(rule_compile(rs, NULL, 7, &blob, &len, err, sizeof(err)), 0);
 	fx->gen = scan_gen_load(blob, len, 1, err, sizeof(err));
 	if (fx->gen == NULL)
 		fail_msg("%s", err);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "buffer_id.h"
 #include "gen_format.h"
 #include "ipc.h"
 
@@ -121,46 +122,95 @@ test_bounds_truncate_not_overrun(void **state)
 	assert_int_equal(tx->n_fields, 1 + added);
 }
 
+/* A blob of one rule, one atom, one database of 16 bytes, one flowbit op, one port set. */
+static size_t
+small_blob(uint8_t *blob)
+{
+	uint64_t counts[GEN_SEC__COUNT] = {
+		[GEN_SEC_RULES] = 1, [GEN_SEC_ATOMS] = 1, [GEN_SEC_DBS] = 1,
+		[GEN_SEC_FLOWBIT_OPS] = 1, [GEN_SEC_SETS] = 1, [GEN_SEC_PORT_RANGES] = 1,
+		[GEN_SEC_TEXT] = 8,
+	};
+	struct gen_hdr *h = (struct gen_hdr *)blob;
+	size_t off;
+
+	memset(blob, 0, 1024);
+	h->magic = GEN_MAGIC;
+	h->version = GEN_VERSION;
+	h->n_flowbits = 1;
+	off = gen_layout(h, counts);
+	h->total_len = off + 16;
+
+	struct gen_rule *r = (struct gen_rule *)gen_section(h, GEN_SEC_RULES);
+	struct gen_atom *a = (struct gen_atom *)gen_section(h, GEN_SEC_ATOMS);
+	struct gen_db *d = (struct gen_db *)gen_section(h, GEN_SEC_DBS);
+	struct gen_set *set = (struct gen_set *)gen_section(h, GEN_SEC_SETS);
+	char *text = (char *)gen_section(h, GEN_SEC_TEXT);
+
+	r->sid = 1;
+	r->n_atoms = 1;
+	r->n_flowbit_ops = 1;
+	r->src_set = r->dst_set = r->sport_set = GEN_SET_ANY;
+	r->dport_set = 0;
+	set->kind = GEN_SET_PORT;
+	set->n = 1;
+	a->buffer = 6;
+	a->confirm_offset = 1;
+	memcpy(text, "\0a(b)\\1", 8);
+	d->buffer = 6;
+	d->offset = off;
+	d->len = 16;
+	return h->total_len;
+}
+
+/* Spoil one field of a valid blob; each must be refused. */
+static void
+spoil(struct gen_hdr *h, int what)
+{
+	struct gen_rule *r = (struct gen_rule *)gen_section(h, GEN_SEC_RULES);
+	struct gen_atom *a = (struct gen_atom *)gen_section(h, GEN_SEC_ATOMS);
+	struct gen_db *d = (struct gen_db *)gen_section(h, GEN_SEC_DBS);
+	struct gen_flowbit_op *o = (struct gen_flowbit_op *)gen_section(h, GEN_SEC_FLOWBIT_OPS);
+	struct gen_set *set = (struct gen_set *)gen_section(h, GEN_SEC_SETS);
+	char *text = (char *)gen_section(h, GEN_SEC_TEXT);
+
+	switch (what) {
+	case 0: d->len = 17; break;                            /* database past the end */
+	case 1: a->rule = 1; break;                            /* atom of no rule */
+	case 2: r->first_atom = 1; break;                      /* rule's atoms past the table */
+	case 3: h->sec[GEN_SEC_RULES].count = 1000000; break;  /* section past the end */
+	case 4: h->sec[GEN_SEC_ATOMS].offset += 4; break;      /* misaligned section */
+	case 5: o->bit = 1; break;                             /* flowbit past n_flowbits */
+	case 6: o->op = 9; break;                              /* unknown flowbit op */
+	case 7: r->dport_set = 1; break;                       /* no such set */
+	case 8: r->src_set = 0; break;                         /* a port set as addresses */
+	case 9: set->n = 2; break;                             /* set past its ranges */
+	case 10: text[7] = 'x'; break;                         /* confirmation unterminated */
+	case 11: a->confirm_offset = 8; break;                 /* confirmation past the text */
+	case 12: h->n_flowbits = GEN_MAX_FLOWBITS + 1; break;
+	case 13: r->n_atoms = GEN_MAX_ATOMS_PER_RULE + 1; break;
+	case 14: a->buffer = BUF__COUNT; break;
+	case 15: h->sec[GEN_SEC_DBS].count = BUF__COUNT + 1; break;
+	}
+}
+
 static void
 test_gen_blob_check(void **state)
 {
 	(void)state;
-	_Alignas(8) uint8_t blob[512] = { 0 };
-	struct gen_hdr *h = (struct gen_hdr *)blob;
-	size_t len = gen_tables_len(1, 1, 1) + 16;
+	_Alignas(8) uint8_t blob[1024];
+	size_t len = small_blob(blob);
 
-	h->magic = GEN_MAGIC;
-	h->version = GEN_VERSION;
-	h->n_rules = 1;
-	h->n_contents = 1;
-	h->n_dbs = 1;
-	h->total_len = len;
-
-	struct gen_rule *r = (struct gen_rule *)gen_rules(h);
-	struct gen_content *c = (struct gen_content *)gen_contents(h);
-	struct gen_db *d = (struct gen_db *)gen_dbs(h);
-
-	r->sid = 1;
-	r->n_contents = 1;
-	c->buffer = 6;
-	d->buffer = 6;
-	d->offset = gen_tables_len(1, 1, 1);
-	d->len = 16;
 	assert_int_equal(gen_blob_check(blob, len), 0);
 	assert_int_not_equal(gen_blob_check(blob, len - 1), 0);
-	d->len = 17;
-	assert_int_not_equal(gen_blob_check(blob, len), 0);
-	d->len = 16;
-	c->rule = 1;
-	assert_int_not_equal(gen_blob_check(blob, len), 0);
-	c->rule = 0;
-	r->first_content = 1;
-	assert_int_not_equal(gen_blob_check(blob, len), 0);
-	r->first_content = 0;
-	h->n_rules = 1000000;
-	assert_int_not_equal(gen_blob_check(blob, len), 0);
-	h->n_rules = 1;
-	h->version = 2;
+	for (int what = 0; what <= 15; what++) {
+		len = small_blob(blob);
+		spoil((struct gen_hdr *)blob, what);
+		if (gen_blob_check(blob, len) == 0)
+			fail_msg("spoiled blob %d accepted", what);
+	}
+	len = small_blob(blob);
+	((struct gen_hdr *)blob)->version = GEN_VERSION + 1;
 	assert_int_equal(gen_blob_check(blob, len), -EPROTO);
 }
 

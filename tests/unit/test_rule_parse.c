@@ -21,6 +21,7 @@
 #include "buffer_id.h"
 #include "classification.h"
 #include "gen_format.h"
+#include "rule_expr.h"
 #include "rule_parse.h"
 
 #define HDR "alert smtp any any -> any any ("
@@ -35,7 +36,7 @@ parse_str(const char *text, const struct classification *cls)
 }
 
 static void
-assert_content(const struct rule_content *c, enum buffer_id buf, bool nocase, bool negated,
+assert_content(const struct rule_match *c, enum buffer_id buf, bool nocase, bool negated,
 	       const void *bytes, size_t len)
 {
 	assert_int_equal(c->buffer, buf);
@@ -106,10 +107,10 @@ test_good_pack(void **state)
 	assert_string_equal(r->references[1], "cve,2024-1");
 	assert_int_equal(r->line, 5);
 	assert_int_equal(r->col, 1);
-	assert_int_equal(r->n_contents, 1);
-	assert_content(&r->contents[0], BUF_EMAIL_SUBJECT, true, false, "free money", 10);
-	assert_int_equal(r->contents[0].line, 5);
-	assert_int_equal(r->contents[0].col, 73);
+	assert_int_equal(r->n_matches, 1);
+	assert_content(&r->matches[0], BUF_EMAIL_SUBJECT, true, false, "free money", 10);
+	assert_int_equal(r->matches[0].line, 5);
+	assert_int_equal(r->matches[0].col, 73);
 
 	r = &rs->rules[1];
 	assert_int_equal(r->action, GEN_ACTION_DROP);
@@ -127,10 +128,10 @@ test_good_pack(void **state)
 	assert_int_equal(r->severity, 3);
 	assert_null(r->metadata);
 	assert_int_equal(r->n_references, 0);
-	assert_int_equal(r->n_contents, 3);
-	assert_content(&r->contents[0], BUF_SMTP_HELO, false, false, "a\r\nb", 4);
-	assert_content(&r->contents[1], BUF_EMAIL_FROM, true, true, "@corp.example", 13);
-	assert_content(&r->contents[2], BUF_FILE_DATA, false, false, "\x00\xff", 2);
+	assert_int_equal(r->n_matches, 3);
+	assert_content(&r->matches[0], BUF_SMTP_HELO, false, false, "a\r\nb", 4);
+	assert_content(&r->matches[1], BUF_EMAIL_FROM, true, true, "@corp.example", 13);
+	assert_content(&r->matches[2], BUF_FILE_DATA, false, false, "\x00\xff", 2);
 
 	r = &rs->rules[2];
 	assert_int_equal(r->action, GEN_ACTION_REJECT);
@@ -139,8 +140,8 @@ test_good_pack(void **state)
 	assert_string_equal(r->dst, "2001:db8::/32");
 	assert_string_equal(r->dport, "1024:");
 	assert_string_equal(r->msg, "say \"hi\"; a \\ b");
-	assert_int_equal(r->n_contents, 1);
-	assert_content(&r->contents[0], BUF_FILE_DATA, false, false, "x;y\"z:", 6);
+	assert_int_equal(r->n_matches, 1);
+	assert_content(&r->matches[0], BUF_FILE_DATA, false, false, "x;y\"z:", 6);
 	assert_int_equal(r->sid, 1000003);
 	assert_int_equal(r->sid_line, 7);
 	assert_int_equal(r->sid_col, 110);
@@ -153,25 +154,92 @@ test_good_pack(void **state)
 	assert_string_equal(r->msg, "multi line");
 	assert_int_equal(r->line, 8);
 	assert_int_equal(r->rev, 2);
-	assert_content(&r->contents[0], BUF_SMTP_MAIL_FROM, false, false, "bounce", 6);
-	assert_int_equal(r->contents[0].line, 10);
-	assert_int_equal(r->contents[0].col, 5);
+	assert_content(&r->matches[0], BUF_SMTP_MAIL_FROM, false, false, "bounce", 6);
+	assert_int_equal(r->matches[0].line, 10);
+	assert_int_equal(r->matches[0].col, 5);
 	assert_int_equal(r->sid_line, 10);
 	assert_int_equal(r->sid_col, 23);
 
 	r = &rs->rules[4];
-	assert_int_equal(r->n_contents, 6);
-	assert_content(&r->contents[0], BUF_SMTP_RCPT_TO, false, false, "r", 1);
-	assert_content(&r->contents[1], BUF_EMAIL_TO, false, false, "t", 1);
-	assert_content(&r->contents[2], BUF_EMAIL_CC, false, false, "c", 1);
-	assert_content(&r->contents[3], BUF_EMAIL_MESSAGE_ID, false, false, "m", 1);
-	assert_content(&r->contents[4], BUF_EMAIL_X_MAILER, false, false, "x", 1);
-	assert_content(&r->contents[5], BUF_EMAIL_DATE, false, false, "d", 1);
+	assert_int_equal(r->n_matches, 6);
+	assert_content(&r->matches[0], BUF_SMTP_RCPT_TO, false, false, "r", 1);
+	assert_content(&r->matches[1], BUF_EMAIL_TO, false, false, "t", 1);
+	assert_content(&r->matches[2], BUF_EMAIL_CC, false, false, "c", 1);
+	assert_content(&r->matches[3], BUF_EMAIL_MESSAGE_ID, false, false, "m", 1);
+	assert_content(&r->matches[4], BUF_EMAIL_X_MAILER, false, false, "x", 1);
+	assert_content(&r->matches[5], BUF_EMAIL_DATE, false, false, "d", 1);
 
 	assert_ptr_equal(rule_set_find(rs, 3, 1000001), &rs->rules[0]);
 	assert_ptr_equal(rule_set_find(rs, 1, 1000005), &rs->rules[4]);
 	assert_null(rule_set_find(rs, 1, 1000001));
 	assert_null(rule_set_find(rs, 3, 1000002));
+	rule_set_destroy(rs);
+}
+
+/* The detection keywords land in struct rule_match as written; defaults stay off. */
+static void
+test_detection_keywords(void **state)
+{
+	(void)state;
+	struct rule_set *rs = parse_str(
+		"alert tcp any any -> any 25 (msg:\"m\"; content:\"EHLO\"; depth:4; offset:0; "
+		"content:\"x\"; distance:2; within:9; nocase; fast_pattern:only; "
+		"email.subject; content:\"s\"; isdataat:!10,relative; "
+		"email.from; content:\"f\"; pcre:\"/a\\;b\\d+/ismxAGR\"; "
+		"pkt_data; content:\"q\"; startswith; endswith; flow:established,to_server; "
+		"flowbits:set,marketing; flowbits:noalert; threshold:type limit, track by_src, "
+		"count 1, seconds 60; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"c\"; flow:to_client; content:\"220\"; "
+		"flowbits:isset,marketing; detection_filter:track by_dst, count 5, seconds 10; "
+		"sid:2;)\n"
+		"alert smtp any any -> any any (msg:\"only a test\"; flowbits:isnotset,x; sid:3;)\n",
+		NULL);
+
+	assert_non_null(rs);
+	const struct rule *r = &rs->rules[0];
+	const struct rule_match *m = r->matches;
+
+	assert_int_equal(r->n_matches, 7);
+	assert_int_equal(m[0].buffer, BUF_STREAM_TO_SERVER);
+	assert_true(m[0].has_depth && m[0].has_offset && !m[0].relative);
+	assert_int_equal(m[0].depth, 4);
+	assert_int_equal(m[1].distance, 2);
+	assert_int_equal(m[1].within, 9);
+	assert_true(m[1].relative && m[1].nocase && m[1].fast_pattern);
+	assert_int_equal(m[3].kind, RULE_MATCH_ISDATAAT);
+	assert_int_equal(m[3].buffer, BUF_EMAIL_SUBJECT);
+	assert_true(m[3].negated && m[3].relative);
+	assert_int_equal(m[3].isdataat, 10);
+	assert_int_equal(m[5].kind, RULE_MATCH_PCRE);
+	assert_int_equal(m[5].buffer, BUF_EMAIL_FROM);
+	assert_true(!m[5].negated && m[5].relative);
+	assert_string_equal((const char *)m[5].bytes, "a;b\\d+");
+	assert_int_equal(m[5].pcre_flags, RULE_PCRE_CASELESS | RULE_PCRE_DOTALL |
+					  RULE_PCRE_MULTILINE | RULE_PCRE_EXTENDED |
+					  RULE_PCRE_ANCHORED | RULE_PCRE_UNGREEDY);
+	assert_int_equal(m[6].buffer, BUF_STREAM_TO_SERVER);
+	assert_true(m[6].startswith && m[6].endswith);
+	assert_int_equal(r->flow, RULE_FLOW_ESTABLISHED | RULE_FLOW_TO_SERVER);
+	assert_true(r->noalert);
+	assert_int_equal(r->n_flowbits, 1);
+	assert_int_equal(r->flowbits[0].op, RULE_FB_SET);
+	assert_string_equal(r->flowbits[0].name, "marketing");
+	assert_int_equal(r->threshold.type, RULE_THRESHOLD_LIMIT);
+	assert_int_equal(r->threshold.track, RULE_TRACK_BY_SRC);
+	assert_int_equal(r->threshold.seconds, 60);
+	assert_int_equal(r->detection_filter.type, RULE_THRESHOLD_NONE);
+
+	r = &rs->rules[1];
+	assert_int_equal(r->detection_filter.type, RULE_THRESHOLD_DETECTION_FILTER);
+	assert_int_equal(r->detection_filter.count, 5);
+	assert_int_equal(r->matches[0].buffer, BUF_STREAM_TO_CLIENT);
+	assert_int_equal(r->n_atoms, 1);
+	assert_int_equal(r->atoms[0].buffer, BUF_STREAM_TO_CLIENT);
+	assert_false(r->noalert);
+	r = &rs->rules[2];
+	assert_int_equal(r->n_matches, 0);
+	assert_int_equal(r->n_atoms, 0);
+	assert_int_equal(r->flowbits[0].op, RULE_FB_ISNOTSET);
 	rule_set_destroy(rs);
 }
 
@@ -186,11 +254,11 @@ test_crlf_and_empty(void **state)
 	assert_non_null(rs);
 	assert_int_equal(rs->n_rules, 2);
 	assert_string_equal(rs->rules[0].msg, "a");
-	assert_content(&rs->rules[0].contents[0], BUF_EMAIL_SUBJECT, false, false, "b", 1);
+	assert_content(&rs->rules[0].matches[0], BUF_EMAIL_SUBJECT, false, false, "b", 1);
 	assert_int_equal(rs->rules[0].line, 3);
-	assert_content(&rs->rules[1].contents[0], BUF_EMAIL_SUBJECT, false, false, "d", 1);
-	assert_int_equal(rs->rules[1].contents[0].line, 5);
-	assert_int_equal(rs->rules[1].contents[0].col, 2);
+	assert_content(&rs->rules[1].matches[0], BUF_EMAIL_SUBJECT, false, false, "d", 1);
+	assert_int_equal(rs->rules[1].matches[0].line, 5);
+	assert_int_equal(rs->rules[1].matches[0].col, 2);
 	rule_set_destroy(rs);
 
 	/* a pack with no rules is valid: it runs nothing */
@@ -215,7 +283,7 @@ test_crlf_and_empty(void **state)
 	assert_int_equal(rs->rules[0].rev, 0);
 	assert_int_equal(rs->rules[0].gid, 0);
 	assert_string_equal(rs->rules[0].msg, "a");
-	assert_content(&rs->rules[0].contents[0], BUF_EMAIL_SUBJECT, false, false, "b", 1);
+	assert_content(&rs->rules[0].matches[0], BUF_EMAIL_SUBJECT, false, false, "b", 1);
 	rule_set_destroy(rs);
 
 	/* a continuation at the end of the file still ends the rule */
@@ -241,8 +309,8 @@ test_message_buffers(void **state)
 	const struct rule *r = rule_set_find(rs, 1, 7);
 
 	assert_non_null(r);
-	assert_content(&r->contents[0], BUF_EMAIL_URL, false, false, "pay.example", 11);
-	assert_content(&r->contents[1], BUF_FILE_NAME, true, false, ".exe", 4);
+	assert_content(&r->matches[0], BUF_EMAIL_URL, false, false, "pay.example", 11);
+	assert_content(&r->matches[1], BUF_FILE_NAME, true, false, ".exe", 4);
 	rule_set_destroy(rs);
 }
 
@@ -389,16 +457,10 @@ static const struct err_case err_cases[] = {
 	  "unknown keyword 'xyz'" },
 	{ HDR "msg:\"x\"; email.subject; content:\"a\"; ms\x01g; sid:1;)", "ms\x01",
 	  "unknown keyword 'ms\\x01g'" },
-	{ HDR "msg:\"x\"; email.subject; content:\"a\"; pcre:\"/a/i\"; sid:1;)", "pcre",
-	  "keyword 'pcre' is not supported yet" },
-	{ HDR "msg:\"x\"; email.subject; content:\"a\"; depth:4; sid:1;)", "depth",
-	  "keyword 'depth' is not supported yet" },
-	{ HDR "msg:\"x\"; flow:established,to_server; " OK_TAIL, "flow",
-	  "keyword 'flow' is not supported yet" },
-	{ HDR "msg:\"x\"; email.subject; content:\"a\"; threshold:type limit; sid:1;)", "threshold",
-	  "keyword 'threshold' is not supported yet" },
-	{ HDR "msg:\"x\"; email.subject; content:\"a\"; fast_pattern; sid:1;)", "fast_pattern",
-	  "keyword 'fast_pattern' is not supported yet" },
+	{ HDR "msg:\"x\"; email.subject; content:\"a\"; byte_test:1,>,2,0; sid:1;)", "byte_test",
+	  "keyword 'byte_test' is not supported yet" },
+	{ HDR "msg:\"x\"; email.subject; content:\"a\"; xbits:set,a,track ip_src; sid:1;)",
+	  "xbits", "keyword 'xbits' is not supported yet" },
 	/* msg and other text values */
 	{ HDR "msg:\"unterminated; " OK_TAIL, "\"unterminated", "msg: unterminated quote" },
 	{ HDR "msg:; " OK_TAIL, ";", "msg: needs a value" },
@@ -432,12 +494,9 @@ static const struct err_case err_cases[] = {
 	/* missing parts */
 	{ HDR "msg:\"x\"; email.subject; content:\"a\";)", "alert", "sid: rule has no sid" },
 	{ HDR "email.subject; content:\"a\"; sid:1;)", "alert", "msg: rule has no msg" },
-	{ HDR "msg:\"x\"; email.subject; sid:1;)", "alert", "content: rule has no content" },
+	{ HDR "msg:\"x\"; email.subject; sid:1;)", "alert",
+	  "content: rule has no content, pcre or flowbits check" },
 	/* content */
-	{ HDR "msg:\"x\"; content:\"abc\"; sid:1;)", "content",
-	  "content: content needs a buffer keyword first" },
-	{ "alert tcp any any -> any any (msg:\"x\"; content:\"abc\"; sid:1;)", "content",
-	  "content: content needs a buffer keyword first" },
 	{ HDR "msg:\"x\"; email.subject; content:\"abc; sid:1;)", "\"abc",
 	  "content: unterminated quote" },
 	{ HDR "msg:\"x\"; email.subject; content:abc; sid:1;)", "abc",
@@ -472,6 +531,54 @@ static const struct err_case err_cases[] = {
 	  "nocase: takes no value" },
 	{ HDR "msg:\"x\"; email.subject:foo; content:\"a\"; sid:1;)", "foo",
 	  "email.subject: takes no value" },
+	/* position modifiers: syntax here, meaning in rule_expr */
+	{ HDR "msg:\"x\"; email.subject; depth:4; sid:1;)", "depth",
+	  "depth: needs a content before it" },
+	{ HDR "msg:\"x\"; email.subject; pcre:\"/a/\"; depth:4; sid:1;)", "depth",
+	  "depth: needs a content before it" },
+	{ HDR "msg:\"x\"; email.subject; content:\"a\"; depth:0; sid:1;)", "0;",
+	  "depth: '0' is not a number in 1..65535" },
+	{ HDR "msg:\"x\"; email.subject; content:\"a\"; offset:70000; sid:1;)", "70000",
+	  "offset: '70000' is not a number in 0..65535" },
+	{ HDR "msg:\"x\"; email.subject; content:\"a\"; content:\"b\"; distance:x; sid:1;)",
+	  "x; sid", "distance: 'x' is not a number in -65535..65535" },
+	{ HDR "msg:\"x\"; email.subject; content:\"a\"; depth:3; depth:4; sid:1;)", "depth:4",
+	  "depth: given twice for one content" },
+	{ HDR "msg:\"x\"; email.subject; content:\"a\"; fast_pattern:x; sid:1;)", "x; sid",
+	  "fast_pattern: 'x': expected only or OFFSET,LENGTH" },
+	/* pcre */
+	{ HDR "msg:\"x\"; email.subject; pcre:\"a\"; sid:1;)", "\"a\"",
+	  "pcre: expected \"/EXPRESSION/FLAGS\"" },
+	{ HDR "msg:\"x\"; email.subject; pcre:\"/a/Q\"; sid:1;)", "Q\"",
+	  "pcre: flag 'Q' is not supported (i s m x A R G)" },
+	{ HDR "msg:\"x\"; email.subject; pcre:\"//\"; sid:1;)", "//",
+	  "pcre: empty expression" },
+	{ HDR "msg:\"x\"; email.subject; pcre:\"/a(b/\"; sid:1;)", "/\"; sid",
+	  "pcre: missing closing parenthesis" },
+	/* isdataat, flow, flowbits, threshold */
+	{ HDR "msg:\"x\"; email.subject; isdataat:x; sid:1;)", "x; sid",
+	  "isdataat: 'x' is not a number in 0..65535" },
+	{ HDR "msg:\"x\"; email.subject; isdataat:1,rel; sid:1;)", "rel",
+	  "isdataat: expected 'relative' after the ','" },
+	{ HDR "msg:\"x\"; flow:to_server,to_client; " OK_TAIL, "to_client",
+	  "flow: both directions given" },
+	{ HDR "msg:\"x\"; flow:only_stream; " OK_TAIL, "only_stream",
+	  "flow: 'only_stream' is not supported (to_server, to_client, from_client, "
+	  "from_server, established, stateless)" },
+	{ HDR "msg:\"x\"; flow:to_client; " OK_TAIL, "content",
+	  "email.subject: flow:to_client rules can only look at the raw stream (pkt_data)" },
+	{ HDR "msg:\"x\"; flowbits:sett,a; " OK_TAIL, "sett",
+	  "flowbits: 'sett' is not supported (set, unset, toggle, isset, isnotset, noalert)" },
+	{ HDR "msg:\"x\"; flowbits:isset; " OK_TAIL, "; email",
+	  "flowbits: 'isset' needs a name: isset,NAME" },
+	{ HDR "msg:\"x\"; flowbits:isset,a|b; " OK_TAIL, "a|b",
+	  "flowbits: lists of names (| and &) are not supported yet" },
+	{ HDR "msg:\"x\"; flowbits:set,a b; " OK_TAIL, "a b",
+	  "flowbits: invalid name 'a b' (1 to 64 of A-Z a-z 0-9 _ . -)" },
+	{ HDR "msg:\"x\"; flowbits:set,a; sid:1;)", "alert",
+	  "content: rule has no content, pcre or flowbits check" },
+	{ HDR "msg:\"x\"; threshold:type limit; " OK_TAIL, "; email",
+	  "threshold: missing 'track'" },
 };
 
 static void
@@ -531,7 +638,7 @@ test_errors_generated(void **state)
 	rs = parse_str(text, NULL);
 	assert_null(rs);
 	snprintf(expect, sizeof(expect),
-		 "t.rules:1:%zu: content: more than 32 contents in one rule", col33);
+		 "t.rules:1:%zu: content: more than 32 chains in one rule", col33);
 	assert_string_equal(err, expect);
 
 	/* 32 contents is fine */
@@ -541,7 +648,7 @@ test_errors_generated(void **state)
 	snprintf(text + n, sizeof(text) - n, " sid:1;)");
 	rs = parse_str(text, NULL);
 	assert_non_null(rs);
-	assert_int_equal(rs->rules[0].n_contents, 32);
+	assert_int_equal(rs->rules[0].n_matches, 32);
 	rule_set_destroy(rs);
 
 	/* 17 references */
@@ -579,8 +686,8 @@ test_errors_generated(void **state)
 	sprintf(big + n, "\"; sid:1;)");
 	rs = parse_str(big, NULL);
 	assert_non_null(rs);
-	assert_int_equal(rs->rules[0].contents[0].len, RULE_MAX_CONTENT_LEN);
-	assert_int_equal(rs->rules[0].contents[0].bytes[0], 'A');
+	assert_int_equal(rs->rules[0].matches[0].len, RULE_MAX_CONTENT_LEN);
+	assert_int_equal(rs->rules[0].matches[0].bytes[0], 'A');
 	rule_set_destroy(rs);
 	free(big);
 
@@ -600,7 +707,7 @@ test_errors_generated(void **state)
 		lines += big[i] == '\n';
 	snprintf(expect, sizeof(expect),
 		 "t.rules:1:1: rule: longer than 65536 bytes\n"
-		 "t.rules:%u:1: content: rule has no content", lines);
+		 "t.rules:%u:1: content: rule has no content, pcre or flowbits check", lines);
 	assert_string_equal(err, expect);
 	free(big);
 }
@@ -657,11 +764,11 @@ test_error_collection(void **state)
 	rs = parse_str(HDR "msg:\"a\"; email.subject; content:\"a\"; sid:1;)\n"
 		       HDR "msg:\"b\"; email.subject; content:\"b\"; sid:x;)\n"
 		       HDR "msg:\"c\"; email.subject; content:\"c\"; sid:3;)\n"
-		       HDR "msg:\"d\"; content:\"d\"; sid:4;)\n",
+		       HDR "msg:\"d\"; email.subject; nocase; sid:4;)\n",
 		       NULL);
 	assert_null(rs);
 	assert_string_equal(err, "t.rules:2:73: sid: 'x' is not a number in 1..4294967295\n"
-				 "t.rules:4:41: content: content needs a buffer keyword first");
+				 "t.rules:4:56: nocase: needs a content before it");
 
 	for (int i = 1; i <= 25; i++) {
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
@@ -775,6 +882,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_pack),
+		cmocka_unit_test(test_detection_keywords),
 		cmocka_unit_test(test_crlf_and_empty),
 		cmocka_unit_test(test_message_buffers),
 		cmocka_unit_test(test_many_rules),
