@@ -172,8 +172,8 @@ reload_rules(struct posternd *d)
 	memcpy(d->cfg.rules, cfg.rules, sizeof(cfg.rules));
 	d->n_reloads++;
 	err[0] = '\0';
-	log_info("rule generation %llu built: %u rules", (unsigned long long)g->id,
-		 g->rules->n_rules);
+	log_info("rule generation %llu built: %u rules in %.0f ms%s", (unsigned long long)g->id,
+		 g->rules->n_rules, g->build_ms, g->from_cache ? " (databases from the cache)" : "");
 	dp_link_send_rules(d->link, -1, g->memfd, g->blob_len, g->id);
 	return 0;
 fail:

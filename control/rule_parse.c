@@ -1163,7 +1163,8 @@ static const struct keyword sticky_keyword = { NULL, KW_NO_VALUE, false, kw_stic
 static const char *const unsupported[] = {
 	"rawbytes", "bsize", "dsize", "byte_test", "byte_jump",
 	"byte_extract", "byte_math", "entropy", "replace", "prefilter",
-	"flowint", "flowvar", "pktvar", "xbits", "hostbits", "tag", "target", "app-layer-protocol", "app-layer-event", "stream-event",
+	"flowint", "flowvar", "pktvar", "xbits", "hostbits", "tag", "target",
+	"app-layer-protocol", "app-layer-event", "stream-event",
 	"stream_size", "base64_decode", "base64_data", "dataset", "datarep", "lua", "luajit",
 	"requires", "uricontent", "urilen", "filename", "fileext", "filemagic", "filestore",
 	"filemd5", "filesha1", "filesha256", "filesize", "file.magic",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "classification.h"
@@ -192,11 +193,13 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	void *blob = NULL;
 	size_t blob_len = 0;
 	bool cls_failed;
+	struct timespec t0, t1;
 
 	if (g == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	g->id = id;
 	g->memfd = -1;
 	g->cls = load_classification(cfg, err, errlen, &cls_failed);
@@ -237,6 +240,9 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 		snprintf(err, errlen, "memfd for the rule generation: %s", strerror(-rc));
 		goto fail;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	g->build_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	return g;
 fail:
 	netset_vars_destroy(vars);

@@ -25,6 +25,7 @@ struct rulegen {
 	int memfd;                    /* the gen blob, sealed read-only */
 	size_t blob_len;
 	bool from_cache;              /* the databases came from the on-disk cache */
+	double build_ms;              /* wall time rulegen_build took */
 	struct threshold_table *thresholds; /* NULL when no rule has threshold/detection_filter */
 };
 

@@ -41,7 +41,11 @@ rules_check(const char *pack, const struct postern_config *cfg)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	printf("%s: %u rules, compiled to %zu bytes\n", c.rules, g->rules->n_rules, g->blob_len);
+	if (g->rules->warnings != NULL)
+		fprintf(stderr, "%s\n", g->rules->warnings);
+	printf("%s: %u rules (%u left out), compiled to %zu bytes in %.0f ms%s\n", c.rules,
+	       g->rules->n_rules, g->rules->n_skipped, g->blob_len, g->build_ms,
+	       g->from_cache ? ", from the cache" : "");
 	rulegen_destroy(g);
 	return 0;
 }

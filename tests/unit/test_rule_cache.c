@@ -90,7 +90,9 @@ entry_path(const char *dir, const uint8_t key[RULE_CACHE_KEY_LEN], char *path, s
 	char hex[2 * RULE_CACHE_KEY_LEN + 1];
 
 	rule_cache_key_hex(key, hex);
-	snprintf(path, size, "%s/%s.pgc", dir, hex);
+	int n = snprintf(path, size, "%s/%s.pgc", dir, hex);
+
+	assert_true(n > 0 && (size_t)n < size);
 }
 
 static bool
