@@ -458,6 +458,8 @@ db_add(struct compile *c, uint32_t ai)
 		d->exprs[i] = a->expr;
 	}
 	if (a->has_pcre) {
+		/* a pcre that matches the empty string matches every value, as PCRE says */
+		flags |= HS_FLAG_ALLOWEMPTY;
 		int rc = pcre_atom_mode(c, ai, d->ext_ptrs[i], &flags);
 
 		if (rc < 0)

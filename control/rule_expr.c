@@ -343,7 +343,9 @@ rel_keyword(const struct rule_match *m)
 static const char *
 kind_keyword(uint8_t kind)
 {
-	return kind == RULE_MATCH_PCRE ? "pcre" : kind == RULE_MATCH_ISDATAAT ? "isdataat" : "content";
+	if (kind == RULE_MATCH_PCRE)
+		return "pcre";
+	return kind == RULE_MATCH_ISDATAAT ? "isdataat" : "content";
 }
 
 /* A content modifier set on a pcre or isdataat: the parser should not let one through. */
@@ -388,7 +390,8 @@ check_match(struct expr_ctx *x, uint32_t i)
 			return expr_fail(x, i, "offset: %u is more than %u", m->offset,
 					 EXPR_MAX_VALUE);
 		if (m->has_depth && m->depth > EXPR_MAX_VALUE)
-			return expr_fail(x, i, "depth: %u is more than %u", m->depth, EXPR_MAX_VALUE);
+			return expr_fail(x, i, "depth: %u is more than %u", m->depth,
+					 EXPR_MAX_VALUE);
 		/*
 		 * Suricata takes a negative distance (the match may start before the previous
 		 * one ends, DetectEngineContentInspection clamps at 0); an expression cannot
@@ -409,19 +412,24 @@ check_match(struct expr_ctx *x, uint32_t i)
 			return expr_fail(x, i, "within: smaller than the content's length");
 		/* DetectStartsWithSetup, DetectOffsetSetup, DetectDepthSetup, ...Distance/Within */
 		if (m->startswith && (m->has_offset || m->has_depth))
-			return expr_fail(x, i, "startswith: cannot be combined with offset or depth");
+			return expr_fail(x, i,
+					 "startswith: cannot be combined with offset or depth");
 		if (m->startswith && rel)
-			return expr_fail(x, i, "startswith: cannot be combined with distance or within");
+			return expr_fail(x, i,
+					 "startswith: cannot be combined with distance or within");
 		if (m->has_depth && rel)
-			return expr_fail(x, i, "depth: cannot be combined with distance or within");
+			return expr_fail(x, i,
+					 "depth: cannot be combined with distance or within");
 		if (m->has_offset && rel)
-			return expr_fail(x, i, "offset: cannot be combined with distance or within");
+			return expr_fail(x, i,
+					 "offset: cannot be combined with distance or within");
 		/*
 		 * "a; !b; within:N" means: some a is not followed by b. One atom per keyword
 		 * cannot say that (Hyperscan has no lookahead), so it is refused.
 		 */
 		if (m->negated && rel)
-			return expr_fail(x, i, "content: a negated content cannot have distance/within");
+			return expr_fail(x, i,
+					 "content: a negated content cannot have distance/within");
 		return 0;
 	}
 	case RULE_MATCH_PCRE:
@@ -494,8 +502,8 @@ check_relative_pcre(struct expr_ctx *x, uint32_t i, const struct rule_match *ref
 
 		if (is_alnum(c) || c == '_')
 			return expr_fail(x, i,
-					 "pcre: \\b or \\B in a relative pcre after a content ending "
-					 "in a word character is not supported");
+					 "pcre: \\b or \\B in a relative pcre after a content "
+					 "ending in a word character is not supported");
 	}
 	return 0;
 }
@@ -579,8 +587,8 @@ atom_literal(struct rule_atom *a, const struct rule_match *m, bool from_start)
 
 /* The regular expression of chain c (members: matches head..last with chain_of == c). */
 static int
-atom_regex(struct expr_ctx *x, struct rule_atom *a, const struct chain *ch, const uint32_t *chain_of,
-	   uint32_t c)
+atom_regex(struct expr_ctx *x, struct rule_atom *a, const struct chain *ch,
+	   const uint32_t *chain_of, uint32_t c)
 {
 	struct sbuf s = { 0 };
 	const struct rule_match *prev = NULL;
@@ -665,7 +673,8 @@ atom_regex(struct expr_ctx *x, struct rule_atom *a, const struct chain *ch, cons
 	if (rc == 0 && data_any) {
 		if (data_bounded && data_hi < data_lo)
 			rc = expr_fail(x, data_hi_idx,
-				       "isdataat: !%llu,relative contradicts isdataat:%llu,relative",
+				       "isdataat: !%llu,relative contradicts "
+				       "isdataat:%llu,relative",
 				       (unsigned long long)data_hi + 1,
 				       (unsigned long long)data_lo);
 		else
@@ -771,14 +780,14 @@ make_chains(struct expr_ctx *x, struct chain *chains, uint32_t *n_chains, uint32
 		}
 		if (m->kind == RULE_MATCH_ISDATAAT) {
 			/*
-			 * DetectIsdataatSetup takes the rule's last content or pcre, whatever its
-			 * buffer (and turns isdataat:!1,relative into endswith on it): only the same
-			 * buffer's is followed here. Relative to the buffer start it would be
-			 * isdataat:N-1; write that instead.
+			 * DetectIsdataatSetup takes the rule's last content or pcre, whatever
+			 * its buffer (and turns isdataat:!1,relative into endswith on it): only
+			 * the same buffer's is followed here. Relative to the buffer start it
+			 * would be isdataat:N-1; write that instead.
 			 */
 			if (last_cp_buffer != m->buffer || b->ref < 0)
-				return expr_fail(x, i, "isdataat: relative needs a match before it in "
-						       "the same buffer");
+				return expr_fail(x, i, "isdataat: relative needs a match before "
+						       "it in the same buffer");
 		} else if (!rel || b->ref < 0) {
 			/*
 			 * Not relative, or relative with no match before it: Suricata then follows
@@ -815,21 +824,25 @@ make_chains(struct expr_ctx *x, struct chain *chains, uint32_t *n_chains, uint32
 		 */
 		if (b->negated_since)
 			return expr_fail(x, i,
-					 "%s: relative to a match before a negated content or pcre is "
-					 "not supported",
+					 "%s: relative to a match before a negated content or "
+					 "pcre is not supported",
 					 rel_keyword(m));
 		/* a relative isdataat consumes nothing, and Hyperscan has no lookahead */
 		if (b->isdataat_since && m->kind != RULE_MATCH_ISDATAAT)
-			return expr_fail(x, i, "%s: cannot follow a relative isdataat on the same match",
+			return expr_fail(x, i,
+					 "%s: cannot follow a relative isdataat on the same match",
 					 rel_keyword(m));
 		/*
 		 * After an endswith content only the empty rest of the buffer is left; Hyperscan
 		 * takes no \z inside an expression, so what could match there is settled here.
 		 */
 		if (b->ref_ends && m->kind == RULE_MATCH_PCRE)
-			return expr_fail(x, i, "pcre: R after an endswith content is not supported");
-		if (b->ref_ends && (m->kind == RULE_MATCH_CONTENT || (!m->negated && m->isdataat > 0)))
-			return expr_fail(x, i, "%s: follows an endswith content, so it can never match",
+			return expr_fail(x, i,
+					 "pcre: R after an endswith content is not supported");
+		if (b->ref_ends &&
+		    (m->kind == RULE_MATCH_CONTENT || (!m->negated && m->isdataat > 0)))
+			return expr_fail(x, i,
+					 "%s: follows an endswith content, so it can never match",
 					 rel_keyword(m));
 		if (m->kind == RULE_MATCH_PCRE) {
 			size_t skip;

@@ -668,9 +668,11 @@ test_errors_generated(void **state)
 
 	/* a content one byte over the limit */
 	char *big = malloc(RULE_MAX_CONTENT_LEN + 256);
+	size_t big_size = RULE_MAX_CONTENT_LEN + 256;
 	assert_non_null(big);
-	n = (size_t)sprintf(big, HDR "msg:\"x\"; email.subject; content:\"");
+	n = (size_t)snprintf(big, big_size, HDR "msg:\"x\"; email.subject; content:\"");
 	size_t quote_col = n;
+	assert_true(n + RULE_MAX_CONTENT_LEN + 16 < big_size);
 	memset(big + n, 'a', RULE_MAX_CONTENT_LEN + 1);
 	n += RULE_MAX_CONTENT_LEN + 1;
 	sprintf(big + n, "\"; sid:1;)");

@@ -188,7 +188,8 @@ test_pcre_confirmation(void **state)
 	struct engine e;
 
 	engine_load(&e, R("email.subject; pcre:\"/\\b(\\w+) \\1\\b/\"; sid:1;")
-			R("email.subject; content:\"re:\"; nocase; pcre:\"/^\\s*(\\w+)!\\1/R\"; sid:2;"),
+			R("email.subject; content:\"re:\"; nocase; pcre:\"/^\\s*(\\w+)!\\1/R\"; sid:2;")
+			R("email.x_mailer; pcre:\"/z*/\"; sid:3;"),
 		    NULL);
 	block(&e, BUF_EMAIL_SUBJECT, "free free money");
 	assert_string_equal(judge(&e), "1");
@@ -201,6 +202,12 @@ test_pcre_confirmation(void **state)
 	block(&e, BUF_EMAIL_SUBJECT, "RE: go!go");
 	assert_string_equal(judge(&e), "2");
 	block(&e, BUF_EMAIL_SUBJECT, "RE: go!no");
+	assert_string_equal(judge(&e), "");
+	/* an expression that matches the empty string matches any value, even an empty one */
+	block(&e, BUF_EMAIL_X_MAILER, "mailer");
+	assert_string_equal(judge(&e), "3");
+	block(&e, BUF_EMAIL_X_MAILER, "");
+	assert_string_equal(judge(&e), "3");
 	assert_string_equal(judge(&e), "");
 	engine_free(&e);
 }
