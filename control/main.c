@@ -29,11 +29,19 @@
 #include "eve_file.h"
 #include "ipc.h"
 #include "log.h"
+#include "rule_builder.h"
 #include "rule_parse.h"
 #include "rulegen.h"
 
-#define MAX_POLLFDS (2 + 1 + DP_LINK_MAX_PEERS + ALERT_SERVER_MAX_SUBSCRIBERS + 2)
+#define MAX_POLLFDS (3 + 1 + DP_LINK_MAX_PEERS + ALERT_SERVER_MAX_SUBSCRIBERS + 2)
 #define ERR_MAX 8192
+#define RELOAD_WAITERS_MAX 8  /* posternctl reload clients waiting for one build */
+
+/* posternctl reload clients, answered when the build they asked for ends. */
+struct reload_waiters {
+	int fd[RELOAD_WAITERS_MAX];
+	unsigned n;
+};
 
 struct posternd {
 	struct postern_config cfg;
@@ -55,6 +63,10 @@ struct posternd {
 	uint64_t n_reloads;
 	uint64_t n_reload_failures;
 	char last_reload_error[ERR_MAX];
+	struct rule_builder *builder;     /* reloads compile off the loop */
+	bool reload_again;                /* asked for while a build ran: one more after it */
+	struct reload_waiters waiting;    /* for the build in progress */
+	struct reload_waiters waiting_next; /* for the one after it */
 };
 
 static uint64_t
@@ -151,36 +163,114 @@ static const struct dp_link_ops link_ops = {
 	.on_bye = on_bye,
 };
 
-/* Build a new generation beside the live one; swap only when it is complete. */
-static int
-reload_rules(struct posternd *d)
+static void
+reply_cli(int fd, bool ok, const char *message, uint64_t gen_id)
 {
-	struct postern_config cfg;
-	char *err = d->last_reload_error;
+	json_t *reply = json_pack("{s:b, s:s, s:I}", "ok", ok, "message", message,
+				  "rule_generation", (json_int_t)gen_id);
+	char *s = reply != NULL ? json_dumps(reply, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
 
-	config_defaults(&cfg);
-	if (config_load(&cfg, d->config_path, err, ERR_MAX) < 0)
-		goto fail;
-	cfg.eve_file[0] = '\0'; /* outputs and sockets keep their start-up settings */
+	if (s != NULL) {
+		size_t len = strlen(s);
 
-	struct rulegen *g = rulegen_build(&cfg, d->next_gen_id, err, ERR_MAX);
-	if (g == NULL)
-		goto fail;
-	d->next_gen_id++;
-	rulegen_destroy(d->gen);
-	d->gen = g;
-	memcpy(d->cfg.rules, cfg.rules, sizeof(cfg.rules));
-	d->n_reloads++;
-	err[0] = '\0';
-	log_info("rule generation %llu built: %u rules in %.0f ms%s", (unsigned long long)g->id,
-		 g->rules->n_rules, g->build_ms, g->from_cache ? " (databases from the cache)" : "");
-	dp_link_send_rules(d->link, -1, g->memfd, g->blob_len, g->id);
-	return 0;
-fail:
+		if (write(fd, s, len) != (ssize_t)len)
+			log_warn("control socket: short reply");
+		free(s);
+	}
+	json_decref(reply);
+	close(fd);
+}
+
+static void
+answer_waiters(struct posternd *d, struct reload_waiters *w, bool ok)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		reply_cli(w->fd[i], ok, ok ? "rule generation built and sent" : d->last_reload_error,
+			  d->gen->id);
+	w->n = 0;
+}
+
+static void
+reload_failed(struct posternd *d)
+{
 	d->n_reload_failures++;
 	log_err("reload refused, rule generation %llu stays live:\n%s",
-		(unsigned long long)d->gen->id, err);
-	return -1;
+		(unsigned long long)d->gen->id, d->last_reload_error);
+	answer_waiters(d, &d->waiting, false);
+}
+
+/*
+ * Start building a new generation beside the live one, on the builder's thread: the loop
+ * keeps reading records meanwhile. The configuration is read again now (only the rule
+ * settings are used; outputs and sockets keep their start-up values).
+ */
+static void
+reload_start(struct posternd *d)
+{
+	struct postern_config cfg;
+	int rc;
+
+	config_defaults(&cfg);
+	if (config_load(&cfg, d->config_path, d->last_reload_error, ERR_MAX) < 0) {
+		reload_failed(d);
+		return;
+	}
+	/* the id is used only once the build succeeds: live generations are numbered in turn */
+	rc = rule_builder_start(d->builder, &cfg, d->next_gen_id);
+	if (rc < 0) {
+		snprintf(d->last_reload_error, ERR_MAX, "cannot start the rule build: %s",
+			 strerror(-rc));
+		reload_failed(d);
+	}
+}
+
+/* SIGHUP or posternctl reload (cli_fd, answered when its build ends; -1 for none). */
+static void
+reload_request(struct posternd *d, int cli_fd)
+{
+	bool busy = rule_builder_busy(d->builder);
+	struct reload_waiters *w = busy ? &d->waiting_next : &d->waiting;
+
+	if (cli_fd >= 0) {
+		if (w->n == RELOAD_WAITERS_MAX)
+			reply_cli(cli_fd, false, "too many reloads waiting", d->gen->id);
+		else
+			w->fd[w->n++] = cli_fd;
+	}
+	if (busy) {
+		d->reload_again = true; /* the pack may have changed after that build read it */
+		return;
+	}
+	reload_start(d);
+}
+
+/* The build ended: swap only when it is complete, then start the one asked for meanwhile. */
+static void
+reload_finish(struct posternd *d)
+{
+	struct rulegen *g = rule_builder_finish(d->builder, d->last_reload_error, ERR_MAX);
+
+	if (g == NULL) {
+		reload_failed(d);
+	} else {
+		rulegen_destroy(d->gen);
+		d->gen = g;
+		d->next_gen_id++;
+		snprintf(d->cfg.rules, sizeof(d->cfg.rules), "%s", g->rules->path);
+		d->n_reloads++;
+		d->last_reload_error[0] = '\0';
+		log_info("rule generation %llu built: %u rules in %.0f ms%s",
+			 (unsigned long long)g->id, g->rules->n_rules, g->build_ms,
+			 g->from_cache ? " (databases from the cache)" : "");
+		dp_link_send_rules(d->link, -1, g->memfd, g->blob_len, g->id);
+		answer_waiters(d, &d->waiting, true);
+	}
+	d->waiting = d->waiting_next;
+	d->waiting_next.n = 0;
+	if (d->reload_again) {
+		d->reload_again = false;
+		reload_start(d);
+	}
 }
 
 static int
@@ -224,6 +314,7 @@ stats_json(struct posternd *d)
 	json_object_set_new(pd, "rules", json_integer(d->gen->rules->n_rules));
 	json_object_set_new(pd, "reloads", json_integer((json_int_t)d->n_reloads));
 	json_object_set_new(pd, "reload_failures", json_integer((json_int_t)d->n_reload_failures));
+	json_object_set_new(pd, "reload_in_progress", json_boolean(rule_builder_busy(d->builder)));
 	json_object_set_new(pd, "dataplanes_connected", json_integer(dp_link_n_peers(d->link)));
 	json_object_set_new(pd, "records", json_integer((json_int_t)ls.n_records));
 	json_object_set_new(pd, "records_invalid", json_integer((json_int_t)ls.n_invalid));
@@ -272,10 +363,8 @@ serve_cli(struct posternd *d)
 	if (strncmp(req, "stats", 5) == 0) {
 		reply = stats_json(d);
 	} else if (strncmp(req, "reload", 6) == 0) {
-		int rc = reload_rules(d);
-		reply = json_pack("{s:b, s:s, s:I}", "ok", rc == 0, "message",
-				  rc == 0 ? "rule generation built and sent" : d->last_reload_error,
-				  "rule_generation", (json_int_t)d->gen->id);
+		reload_request(d, fd); /* answered when the build ends */
+		return;
 	} else {
 		reply = json_pack("{s:b, s:s}", "ok", 0, "message", "unknown request");
 	}
@@ -301,7 +390,7 @@ handle_signal(struct posternd *d)
 			log_info("SIGHUP: reloading rules, reopening the EVE file");
 			if (d->eve != NULL && eve_file_reopen(d->eve) < 0)
 				log_err("reopening %s: %s", d->cfg.eve_file, strerror(errno));
-			reload_rules(d);
+			reload_request(d, -1);
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			d->stopping = true;
@@ -319,6 +408,7 @@ run(struct posternd *d)
 
 		fds[n++] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = d->cli_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = rule_builder_fd(d->builder), .events = POLLIN };
 		int link_first = n;
 		n += dp_link_pollfds(d->link, fds + n, MAX_POLLFDS - n);
 		int alerts_first = n;
@@ -334,6 +424,8 @@ run(struct posternd *d)
 			handle_signal(d);
 		if (fds[1].revents)
 			serve_cli(d);
+		if (fds[2].revents)
+			reload_finish(d);
 		dp_link_handle(d->link, fds + link_first, alerts_first - link_first);
 		alert_server_handle(d->alerts, fds + alerts_first, n - alerts_first);
 	}
@@ -423,6 +515,11 @@ main(int argc, char **argv)
 		log_err("control socket %s: %s", d.cfg.cli_socket, strerror(errno));
 		goto out;
 	}
+	d.builder = rule_builder_create();
+	if (d.builder == NULL) {
+		log_err("rule builder: %s", strerror(errno));
+		goto out;
+	}
 	d.link = dp_link_create(d.cfg.control_socket, &link_ops, &d);
 	if (d.link == NULL) {
 		log_err("dataplane socket %s: %s", d.cfg.control_socket, strerror(errno));
@@ -432,6 +529,9 @@ main(int argc, char **argv)
 	run(&d);
 	rc = 0;
 out:
+	rule_builder_destroy(d.builder);
+	answer_waiters(&d, &d.waiting, false);
+	answer_waiters(&d, &d.waiting_next, false);
 	dp_link_destroy(d.link);
 	if (d.cli_fd >= 0) {
 		close(d.cli_fd);

@@ -16,6 +16,8 @@
 
 #define RECONNECT_MS 500
 
+#define CTL_LINK_PENDING_ACKS 16 /* generations acked while the socket was full */
+
 struct ctl_link {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd;
@@ -25,6 +27,13 @@ struct ctl_link {
 	bool warned;
 	ctl_rules_fn on_rules;
 	void *ctx;
+	/*
+	 * Acks the socket had no room for: the link also carries every record, and right after
+	 * posternd compiled a pack it is full of them. An ack is never dropped; it waits here
+	 * and goes out on the next poll.
+	 */
+	struct ipc_rules_ack pending[CTL_LINK_PENDING_ACKS];
+	uint32_t n_pending;
 };
 
 static uint64_t
@@ -59,6 +68,7 @@ ctl_link_create(const char *path, uint16_t n_workers, ctl_rules_fn on_rules, voi
 static void
 link_down(struct ctl_link *l)
 {
+	l->n_pending = 0; /* posternd sends the live generation again on the next hello */
 	if (l->fd >= 0) {
 		close(l->fd);
 		l->fd = -1;
@@ -153,7 +163,30 @@ reply:
 	if (fd >= 0)
 		close(fd);
 	ipc_hdr_init(&ack.hdr, IPC_RULES_ACK, sizeof(ack), 0);
-	ctl_link_send(l, &ack, sizeof(ack));
+	if (l->n_pending == 0 && ctl_link_send(l, &ack, sizeof(ack)) != -EAGAIN)
+		return;
+	if (l->n_pending == CTL_LINK_PENDING_ACKS) {
+		/* only the newest matter to posternd: the oldest is given up, and said so */
+		log_warn("control link: ack of rule generation %llu given up",
+			 (unsigned long long)l->pending[0].gen_id);
+		memmove(l->pending, l->pending + 1, sizeof(ack) * (CTL_LINK_PENDING_ACKS - 1));
+		l->n_pending--;
+	}
+	l->pending[l->n_pending++] = ack;
+}
+
+/* Send the acks that waited, in order, as far as the socket takes them. */
+static void
+flush_acks(struct ctl_link *l)
+{
+	uint32_t sent = 0;
+
+	while (sent < l->n_pending && ctl_link_send(l, &l->pending[sent], sizeof(l->pending[0])) == 0)
+		sent++;
+	if (l->fd < 0)
+		return; /* link_down cleared them */
+	memmove(l->pending, l->pending + sent, sizeof(l->pending[0]) * (l->n_pending - sent));
+	l->n_pending -= sent;
 }
 
 void
@@ -163,6 +196,8 @@ ctl_link_poll(struct ctl_link *l)
 		try_connect(l);
 		return;
 	}
+	if (l->n_pending > 0)
+		flush_acks(l);
 	for (;;) {
 		_Alignas(8) uint8_t buf[256];
 		union {

@@ -315,6 +315,7 @@ retire_generations(struct main_state *ms)
 
 		if (rte_rcu_qsbr_check(ms->dp->rcu, r->token, false) == 1 &&
 		    !scan_gen_is_pinned(r->gen)) {
+			log_info("rule generation %llu freed", (unsigned long long)scan_gen_id(r->gen));
 			scan_gen_destroy(r->gen);
 			ms->retired[i] = ms->retired[--ms->n_retired];
 		} else {
