@@ -26,6 +26,9 @@
 #define INSPECT_HELO_MAX 255
 #define INSPECT_AUTH_MECH_MAX 32 /* SASL mechanism names are at most 20 (RFC 4422 3.1) */
 #define INSPECT_URL_MAX 32      /* distinct URLs a record carries */
+#define INSPECT_PART_BUF 1024   /* decoded body bytes gathered per Hyperscan stream call */
+#define INSPECT_STREAMS_PER_SESSION 3 /* Hyperscan streams open at once: the current body
+				       * part, the raw stream of each direction */
 /*
  * How a record's IPC_TX_MAX bytes are shared, so that a flood of one kind (600 RCPTs, a 4 KB
  * To header, hundreds of URLs) cannot push out the others: fields arrive in this order and
@@ -100,6 +103,8 @@ struct inspect_session {
 	bool client_spoke;                /* the client sent a byte: its first says TLS or not */
 	bool tls;                         /* TLS from the first byte: opaque, reported */
 	struct hs_stream *part;           /* file.data stream of the current leaf part */
+	uint16_t part_buf_len;
+	uint8_t part_buf[INSPECT_PART_BUF]; /* decoded bytes not yet handed to the stream */
 	struct hs_stream *raw[2];         /* raw stream to server, to client (pkt_data) */
 	bool raw_failed[2];               /* no stream state could be had: not retried */
 	struct scan_gen *raw_gen;         /* pinned while a raw stream is open */

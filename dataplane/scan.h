@@ -30,11 +30,12 @@ struct scan_gen;
 struct hs_stream;
 
 /*
- * Hyperscan keeps a body's stream state in memory it allocates when the stream opens. On a
- * worker that memory comes from a fixed pool of slots made at start (one per session that
- * can have a message open): scan_stream_pool_bind() makes one for the calling worker thread
- * and routes Hyperscan's stream allocator to it. A generation whose stream state does not
- * fit a slot is refused at load. Threads that bound no pool (tests, tools) use malloc.
+ * Hyperscan keeps a stream's state in memory it allocates when the stream opens. On a
+ * worker that memory comes from a fixed pool of slots made at start (a session holds at most
+ * a body part and a raw stream per direction): scan_stream_pool_bind() makes one for the
+ * calling worker thread and routes Hyperscan's stream allocator to it. A generation whose
+ * stream state does not fit a slot is refused at load. Threads that bound no pool (tests,
+ * tools) use malloc.
  */
 #define SCAN_STREAM_SLOT_MAX 4096       /* bytes of stream state a generation may need */
 

@@ -586,8 +586,9 @@ worker_run(void *arg)
 	struct rte_mbuf *pkts[DP_BURST];
 	struct flow_table_stats fstats;
 
-	/* Message bodies' stream state comes from this worker's pool, one slot per session. */
-	if (scan_stream_pool_bind(dp->cfg.sessions_per_worker) < 0)
+	/* Hyperscan stream state comes from this worker's pool: per session, one body part and
+	 * the raw stream of each direction (INSPECT_STREAMS_PER_SESSION). */
+	if (scan_stream_pool_bind(dp->cfg.sessions_per_worker * INSPECT_STREAMS_PER_SESSION) < 0)
 		w->env.counters[IPC_C_SCAN_ERRORS]++;
 	rte_rcu_qsbr_thread_register(dp->rcu, w->idx);
 	rte_rcu_qsbr_thread_online(dp->rcu, w->idx);

@@ -44,7 +44,12 @@ static const char rules_text[] =
 	"alert smtp any any -> any any (msg:\"php mailer\"; email.header; "
 	"content:\"x-php-originating-script: \"; nocase; sid:1000007; rev:1;)\n"
 	"alert smtp any any -> any any (msg:\"relayed by\"; email.received; "
-	"content:\"by relay2.corp.example\"; sid:1000008; rev:1;)\n";
+	"content:\"by relay2.corp.example\"; sid:1000008; rev:1;)\n"
+	"alert tcp any any -> any 25 (msg:\"raw xclient\"; content:\"|0a|XCLIENT \"; "
+	"sid:1000009; rev:1;)\n"
+	"alert tcp any 25 -> any any (msg:\"raw banner\"; flow:to_client; "
+	"content:\"220 \"; startswith; content:\"ESMTP Postfix (Debian)\"; distance:0; "
+	"sid:1000010; rev:1;)\n";
 
 struct step {
 	bool to_server;
@@ -411,7 +416,8 @@ test_stream_state_from_fixed_pool(void **state)
 {
 	struct fixture *fx = *state;
 
-	assert_int_equal(scan_stream_pool_bind(1), 0);
+	/* the pack has raw-stream rules: a session holds a body and both raw streams */
+	assert_int_equal(scan_stream_pool_bind(INSPECT_STREAMS_PER_SESSION), 0);
 	run_session(fx, SIZE_MAX);
 	assert_int_equal(fx->n_records, 2);
 	assert_true(has_alert(fx->records[0], 1000002, GEN_ACTION_ALERT)); /* body scanned */
@@ -421,12 +427,13 @@ test_stream_state_from_fixed_pool(void **state)
 	uint64_t errors = fx->env.counters[IPC_C_SCAN_ERRORS];
 
 	assert_non_null(held);
-	assert_null(scan_stream_open(fx->gen, BUF_FILE_DATA));
-	assert_int_equal(scan_stream_pool_exhausted(), 1);
-	/* with the only slot taken, a message's body goes unscanned and is counted */
+	/* with one slot taken, the two raw streams take the rest and the body goes unscanned,
+	 * counted; the session's other records are still made */
 	run_session(fx, SIZE_MAX);
+	assert_int_equal(fx->n_records, 2);
 	assert_false(has_alert(fx->records[0], 1000002, GEN_ACTION_ALERT));
 	assert_true(fx->env.counters[IPC_C_SCAN_ERRORS] > errors);
+	assert_int_equal(scan_stream_pool_exhausted(), 2); /* both messages' bodies */
 	struct scan_matches m;
 	scan_matches_reset(&m);
 	assert_int_equal(scan_stream_close(fx->gen, 0, held, &m), 0);
@@ -561,6 +568,57 @@ test_mime_parts_scanned_and_recorded(void **state)
  * boundary never comes (its body, in the preamble, is scanned all the same), a file name
  * given twice, differently, and multiparts nested past the limit.
  */
+/*
+ * The raw stream of both directions (pkt_data, flow:to_client) counts for the transaction
+ * judged next; a session that never sends MAIL still gets a record when its raw stream
+ * fires. A body pattern across the point where gathered decoded bytes are handed to
+ * Hyperscan (INSPECT_PART_BUF) still matches: the stream sees the same bytes.
+ */
+static void
+test_raw_stream_and_gathered_body(void **state)
+{
+	struct fixture *fx = *state;
+	static char body[4096];
+	size_t n = 0;
+
+	/* short lines up to just before the gathering limit, then the pattern across it */
+	while (n < INSPECT_PART_BUF - 40)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "filler line %04zu\r\n", n);
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "%*spay the wire transfer fee now\r\n",
+			      (int)(INSPECT_PART_BUF - 12 - n), "");
+	snprintf(body + n, sizeof(body) - n, "bye\r\n.\r\n");
+
+	const struct step steps[] = {
+		{ false, "220 mx.corp.example ESMTP Postfix (Debian)\r\n" },
+		{ true, "EHLO a.example\r\nXCLIENT NAME=spoofed.example\r\n" },
+		{ false, "250 mx\r\n550 5.7.0 no\r\n" },
+		{ true, "MAIL FROM:<x@a.example>\r\nRCPT TO:<y@b.example>\r\nDATA\r\n" },
+		{ false, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ true, body },
+		{ false, "250 queued\r\n" },
+	};
+	const struct step no_mail[] = {
+		{ false, "220 mx.corp.example ESMTP Postfix (Debian)\r\n" },
+		{ true, "EHLO a.example\r\nXCLIENT ADDR=10.6.6.6\r\nQUIT\r\n" },
+		{ false, "250 mx\r\n550 no\r\n221 bye\r\n" },
+	};
+
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		run_steps(fx, steps, sizeof(steps) / sizeof(steps[0]), pieces[k]);
+		assert_int_equal(fx->n_records, 1);
+		assert_true(has_alert(fx->records[0], 1000002, GEN_ACTION_ALERT));
+		assert_true(has_alert(fx->records[0], 1000009, GEN_ACTION_ALERT));
+		assert_true(has_alert(fx->records[0], 1000010, GEN_ACTION_ALERT));
+
+		run_steps(fx, no_mail, sizeof(no_mail) / sizeof(no_mail[0]), pieces[k]);
+		assert_int_equal(fx->n_records, 1);
+		assert_int_equal(fx->records[0]->status, IPC_TX_UNKNOWN);
+		assert_true(has_alert(fx->records[0], 1000009, GEN_ACTION_ALERT));
+		assert_true(has_alert(fx->records[0], 1000010, GEN_ACTION_ALERT));
+		assert_false(has_alert(fx->records[0], 1000002, GEN_ACTION_ALERT));
+	}
+}
+
 static void
 test_mime_evasion_events(void **state)
 {
@@ -817,6 +875,7 @@ main(void)
 		cmocka_unit_test(test_encoded_subject_is_decoded),
 		cmocka_unit_test(test_mime_parts_scanned_and_recorded),
 		cmocka_unit_test(test_mime_evasion_events),
+		cmocka_unit_test(test_raw_stream_and_gathered_body),
 		cmocka_unit_test(test_pipelined_next_mail_keeps_verdict),
 		cmocka_unit_test(test_starttls_injection_event),
 		cmocka_unit_test(test_implicit_tls_reported),
