@@ -58,6 +58,9 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_SMTP_BDAT_REJECTED] = "smtp_bdat_rejected",
 	[IPC_C_SMTP_AUTH_FAILED] = "smtp_auth_failed",
 	[IPC_C_SMTP_IMPLICIT_TLS] = "smtp_implicit_tls",
+	[IPC_C_PORT_RX_MISSED] = "port_rx_missed",
+	[IPC_C_PORT_RX_ERRORS] = "port_rx_errors",
+	[IPC_C_PORT_RX_NO_MBUF] = "port_rx_no_mbuf",
 };
 
 const char *

@@ -122,6 +122,10 @@ enum ipc_counter {
 	IPC_C_SMTP_BDAT_REJECTED,
 	IPC_C_SMTP_AUTH_FAILED,
 	IPC_C_SMTP_IMPLICIT_TLS,
+	/* the capture ports' own counters (rte_eth_stats), summed over ports */
+	IPC_C_PORT_RX_MISSED,         /* packets the NIC dropped: no room in an rx queue */
+	IPC_C_PORT_RX_ERRORS,         /* erroneous packets the port received */
+	IPC_C_PORT_RX_NO_MBUF,        /* packets lost for want of an mbuf */
 	IPC_C__COUNT
 };
 

@@ -380,6 +380,16 @@ send_stats(struct main_state *ms)
 			st.counters[c] += dp->workers[w]->env.counters[c];
 	st.counters[IPC_C_EVENTS_SENT] = ms->n_sent;
 	st.counters[IPC_C_EVENTS_DROPPED] += ms->n_link_dropped;
+	/* what the ports lost before any worker saw it: "no packet dropped" is checked here */
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(dp->ports[p], &es) != 0)
+			continue;
+		st.counters[IPC_C_PORT_RX_MISSED] += es.imissed;
+		st.counters[IPC_C_PORT_RX_ERRORS] += es.ierrors;
+		st.counters[IPC_C_PORT_RX_NO_MBUF] += es.rx_nombuf;
+	}
 	ctl_link_send(ms->link, &st, sizeof(st));
 }
 

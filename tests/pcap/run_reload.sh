@@ -301,11 +301,12 @@ check "transactions = MAIL FROMs among the packets received ($(v expected_tx))" 
 check "no byte missing in any stream (tcp_gap_bytes $(v dp.tcp_gap_bytes))" \
 	test "$(v dp.tcp_gap_bytes)" = 0
 losses=""
-for c in dispatch_dropped decode_errors not_inspected flow_pool_full session_pool_full \
-	 tcp_reasm_pool_exhausted flows_evicted_full scan_errors; do
+for c in port_rx_missed port_rx_errors port_rx_no_mbuf dispatch_dropped decode_errors \
+	 not_inspected flow_pool_full session_pool_full tcp_reasm_pool_exhausted \
+	 flows_evicted_full scan_errors; do
 	[ "$(v "dp.$c")" = 0 ] || losses+=" $c=$(v "dp.$c")"
 done
-check "no packet dropped in dispatch or decode, or for want of a flow, session or buffer" \
+check "no packet dropped by the port, in dispatch or decode, or for want of a flow, session or buffer" \
 	test -z "$losses"
 check "every transaction delivered but the one the end of the run cut" \
 	test "$(v eve.not_delivered)" -le 1
