@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <hs/hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "buffer_id.h"
 #include "gen_format.h"
@@ -400,6 +402,24 @@ pcre_atom_mode(struct compile *c, uint32_t ai, const hs_expr_ext_t *ext, unsigne
 		rc = -EINVAL;
 		goto done;
 	}
+	/* the dataplane refuses a generation whose confirmation PCRE2 cannot compile: say so
+	 * here, at the rule, rather than as a refused generation */
+	int ecode;
+	PCRE2_SIZE eoff;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)a->expr, PCRE2_ZERO_TERMINATED,
+					 a->pcre2_options, &ecode, &eoff, NULL);
+
+	if (code == NULL) {
+		PCRE2_UCHAR pmsg[160];
+
+		pcre2_get_error_message(ecode, pmsg, sizeof(pmsg));
+		snprintf(msg, sizeof(msg), "pcre2 cannot confirm the expression: %s",
+			 (const char *)pmsg);
+		rule_err(c, c->atoms[ai].rule, a->line, a->col, "pcre", msg);
+		rc = -EINVAL;
+		goto done;
+	}
+	pcre2_code_free(code);
 	*flags |= HS_FLAG_PREFILTER;
 	rc = text_add(c, a->expr, &c->atoms[ai].confirm_offset);
 	c->atoms[ai].confirm_options = a->pcre2_options;
