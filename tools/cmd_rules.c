@@ -3,7 +3,9 @@
  * posternctl rules check [PACK]: build a rule generation exactly as posternd would on start
  * or reload (parse, classification, Hyperscan compile), without posternd, so a security team
  * can validate a pack before deploying it. Prints every error as file:line:column, or the
- * number of rules and the compiled size. Control tool; nothing is written.
+ * number of rules and the compiled size. Nothing is written but the compile cache.
+ * posternctl rules test PACK INPUT...: the pack run offline over captures and messages
+ * (rules_test.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,14 +13,18 @@
 
 #include "commands.h"
 #include "rule_parse.h"
+#include "rules_test.h"
 #include "rulegen.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: posternctl rules check [PACK]\n"
-		   "  check a rule pack (default: the config's rules) as posternd would load it;\n"
-		   "  exit 0 when it loads, 1 with every error (file:line:column) when it does not\n");
+		   "       posternctl rules test [--json] PACK INPUT...\n"
+		   "  check: build a rule pack (default: the config's rules) as posternd would;\n"
+		   "  exit 0 when it loads, 1 with every error (file:line:column) when it does not\n"
+		   "  test: run PACK over captures (pcap, pcapng) and messages (.eml) offline and\n"
+		   "  print the rules that fired for each transaction\n");
 }
 
 static int
@@ -55,6 +61,8 @@ cmd_rules(int argc, char **argv, const struct postern_config *cfg)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0 && argc <= 3)
 		return rules_check(argc == 3 ? argv[2] : NULL, cfg);
+	if (argc >= 2 && strcmp(argv[1], "test") == 0)
+		return rules_test_main(argc - 1, argv + 1, cfg);
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
 		return 0;
