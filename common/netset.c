@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "file_read.h"
 #include "netset.h"
 
@@ -90,29 +91,6 @@ static const char defaults_text[] = "HOME_NET = [192.168.0.0/16,10.0.0.0/8,172.1
 				    "SMTP_PORTS = [25,465,587]\n";
 
 /* ---------------------------------------------------------------- messages */
-
-/* User text made safe to quote in a message: non-printable bytes as \xNN, long text cut. */
-static const char *
-show(char *buf, size_t size, const char *p, size_t len)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if (o + 8 >= size) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch >= 0x20 && ch < 0x7f)
-			buf[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
-	}
-	buf[o] = '\0';
-	return buf;
-}
 
 static void __attribute__((format(printf, 3, 4)))
 set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -448,10 +426,10 @@ ip_atom(struct cctx *c, const struct frame *f, size_t off, size_t n, struct span
 			goto invalid;
 		if (bits != bits2)
 			return cerr(c, f, off, -EINVAL, "range '%s' mixes IPv4 and IPv6",
-				    show(sb, sizeof(sb), s, n));
+				    ascii_show(sb, sizeof(sb), s, n));
 		if (lo > hi)
 			return cerr(c, f, off, -EINVAL, "range '%s' ends before it starts",
-				    show(sb, sizeof(sb), s, n));
+				    ascii_show(sb, sizeof(sb), s, n));
 	} else if (slash != NULL) {
 		const char *pfx = slash + 1;
 		uint32_t plen;
@@ -470,13 +448,13 @@ ip_atom(struct cctx *c, const struct frame *f, size_t off, size_t n, struct span
 			/* contiguous: the inverted mask plus one is a power of two */
 			if (((~mask + 1) & ~mask) != 0)
 				return cerr(c, f, off, -EINVAL, "netmask in '%s' is not contiguous",
-					    show(sb, sizeof(sb), s, n));
+					    ascii_show(sb, sizeof(sb), s, n));
 			plen = (uint32_t)__builtin_popcount(mask);
 		} else if (!parse_dec(pfx, strlen(pfx), 3, &plen)) {
 			goto invalid;
 		} else if (plen > bits) {
 			return cerr(c, f, off, -EINVAL, "prefix length in '%s' is over %u",
-				    show(sb, sizeof(sb), s, n), bits);
+				    ascii_show(sb, sizeof(sb), s, n), bits);
 		}
 		/* Suricata masks the host bits: 10.1.2.3/8 is 10.0.0.0/8 */
 		lo &= ~host_mask(bits - plen);
@@ -490,7 +468,7 @@ ip_atom(struct cctx *c, const struct frame *f, size_t off, size_t n, struct span
 		return cerr(c, f, off, -ENOMEM, "out of memory");
 	return 0;
 invalid:
-	return cerr(c, f, off, -EINVAL, "invalid address '%s'", show(sb, sizeof(sb), s, n));
+	return cerr(c, f, off, -EINVAL, "invalid address '%s'", ascii_show(sb, sizeof(sb), s, n));
 }
 
 /* N, N:M, N:, :M */
@@ -517,13 +495,13 @@ port_atom(struct cctx *c, const struct frame *f, size_t off, size_t n, struct sp
 			goto invalid;
 		if (lo > hi)
 			return cerr(c, f, off, -EINVAL, "port range '%s' ends before it starts",
-				    show(sb, sizeof(sb), s, n));
+				    ascii_show(sb, sizeof(sb), s, n));
 	}
 	if (set_push(out, lo, hi) < 0)
 		return cerr(c, f, off, -ENOMEM, "out of memory");
 	return 0;
 invalid:
-	return cerr(c, f, off, -EINVAL, "invalid port '%s'", show(sb, sizeof(sb), s, n));
+	return cerr(c, f, off, -EINVAL, "invalid port '%s'", ascii_show(sb, sizeof(sb), s, n));
 }
 
 static int eval_body(struct cctx *c, const struct frame *f, size_t *pp, bool closing,
@@ -545,11 +523,11 @@ var_atom(struct cctx *c, const struct frame *f, size_t off, size_t n, struct spa
 			goto invalid;
 	idx = var_find(c->vars, s + 1, n - 1);
 	if (idx < 0)
-		return cerr(c, f, off, -EINVAL, "unknown variable %s", show(sb, sizeof(sb), s, n));
+		return cerr(c, f, off, -EINVAL, "unknown variable %s", ascii_show(sb, sizeof(sb), s, n));
 	for (uint32_t i = 0; i < c->depth; i++)
 		if (c->stack[i] == idx)
 			return cerr(c, f, off, -EINVAL, "variable cycle through %s",
-				    show(sb, sizeof(sb), s, n));
+				    ascii_show(sb, sizeof(sb), s, n));
 	if (c->depth >= NETSET_MAX_VAR_DEPTH)
 		return cerr(c, f, off, -EINVAL, "variables nested deeper than %d",
 			    NETSET_MAX_VAR_DEPTH);
@@ -570,7 +548,7 @@ var_atom(struct cctx *c, const struct frame *f, size_t off, size_t n, struct spa
 	c->depth--;
 	return rc;
 invalid:
-	return cerr(c, f, off, -EINVAL, "invalid variable name '%s'", show(sb, sizeof(sb), s, n));
+	return cerr(c, f, off, -EINVAL, "invalid variable name '%s'", ascii_show(sb, sizeof(sb), s, n));
 }
 
 static int
@@ -635,7 +613,7 @@ eval_element(struct cctx *c, const struct frame *f, size_t *pp, int nest, struct
 	while (p < f->len && atom_byte(t[p]))
 		p++;
 	if (p == s)
-		return cerr(c, f, p, -EINVAL, "unexpected '%s'", show(sb, sizeof(sb), t + p, 1));
+		return cerr(c, f, p, -EINVAL, "unexpected '%s'", ascii_show(sb, sizeof(sb), t + p, 1));
 	*pp = p;
 	return eval_atom(c, f, s, p - s, out);
 }
@@ -715,7 +693,7 @@ eval_body(struct cctx *c, const struct frame *f, size_t *pp, bool closing, size_
 					if (!meets) {
 						rc = cerr(c, f, el_off, -EINVAL,
 							  "'%s' removes nothing from its list",
-							  show(sb, sizeof(sb), t + el_off,
+							  ascii_show(sb, sizeof(sb), t + el_off,
 							       p - el_off));
 						goto out;
 					}
@@ -755,7 +733,7 @@ eval_body(struct cctx *c, const struct frame *f, size_t *pp, bool closing, size_
 			}
 			if (t[p] != ',') {
 				rc = cerr(c, f, p, -EINVAL, "expected ',' or ']', found '%s'",
-					  show(sb, sizeof(sb), t + p, 1));
+					  ascii_show(sb, sizeof(sb), t + p, 1));
 				goto out;
 			}
 			p++;
@@ -1058,7 +1036,7 @@ vars_line(struct netset_vars *v, const char *file, bool from_file, const char *t
 			return verr(err, errlen, file, line, (uint32_t)p + 1,
 				    "write the variable name without '$'");
 		return verr(err, errlen, file, line, (uint32_t)p + 1,
-			    "expected a variable name, found '%s'", show(sb, sizeof(sb), t + p, 1));
+			    "expected a variable name, found '%s'", ascii_show(sb, sizeof(sb), t + p, 1));
 	}
 	if (ne - ns > NETSET_NAME_MAX)
 		return verr(err, errlen, file, line, (uint32_t)ns + 1,
@@ -1066,7 +1044,7 @@ vars_line(struct netset_vars *v, const char *file, bool from_file, const char *t
 	p = skip_blank(t, p, len);
 	if (p >= len || t[p] != '=')
 		return verr(err, errlen, file, line, (uint32_t)p + 1, "expected '=' after %s",
-			    show(sb, sizeof(sb), t + ns, ne - ns));
+			    ascii_show(sb, sizeof(sb), t + ns, ne - ns));
 	vs = skip_blank(t, p + 1, len);
 	ve = vs;
 	while (ve < len && t[ve] != '#')
@@ -1084,7 +1062,7 @@ vars_line(struct netset_vars *v, const char *file, bool from_file, const char *t
 	}
 	if (ve == vs)
 		return verr(err, errlen, file, line, (uint32_t)vs + 1, "%s has no value",
-			    show(sb, sizeof(sb), t + ns, ne - ns));
+			    ascii_show(sb, sizeof(sb), t + ns, ne - ns));
 	if (ve - vs > NETSET_TEXT_MAX)
 		return verr(err, errlen, file, line, (uint32_t)vs + 1,
 			    "value longer than %d bytes", NETSET_TEXT_MAX);

@@ -163,11 +163,10 @@ static const struct dp_link_ops link_ops = {
 	.on_bye = on_bye,
 };
 
+/* Write one JSON reply to a posternctl client and hang up (takes the reference). */
 static void
-reply_cli(int fd, bool ok, const char *message, uint64_t gen_id)
+send_reply(int fd, json_t *reply)
 {
-	json_t *reply = json_pack("{s:b, s:s, s:I}", "ok", ok, "message", message,
-				  "rule_generation", (json_int_t)gen_id);
 	char *s = reply != NULL ? json_dumps(reply, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
 
 	if (s != NULL) {
@@ -179,6 +178,13 @@ reply_cli(int fd, bool ok, const char *message, uint64_t gen_id)
 	}
 	json_decref(reply);
 	close(fd);
+}
+
+static void
+reply_cli(int fd, bool ok, const char *message, uint64_t gen_id)
+{
+	send_reply(fd, json_pack("{s:b, s:s, s:I}", "ok", ok, "message", message,
+				 "rule_generation", (json_int_t)gen_id));
 }
 
 static void
@@ -368,16 +374,7 @@ serve_cli(struct posternd *d)
 	} else {
 		reply = json_pack("{s:b, s:s}", "ok", 0, "message", "unknown request");
 	}
-
-	char *s = json_dumps(reply, JSON_PRESERVE_ORDER | JSON_COMPACT);
-	if (s != NULL) {
-		size_t len = strlen(s);
-		if (write(fd, s, len) != (ssize_t)len)
-			log_warn("control socket: short reply");
-		free(s);
-	}
-	json_decref(reply);
-	close(fd);
+	send_reply(fd, reply);
 }
 
 static void

@@ -184,29 +184,6 @@ perr(struct parse_ctx *pc, size_t off, const char *kw, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* User text made safe to quote in a message: non-printable bytes as \xNN, long text cut. */
-static const char *
-show(char *buf, size_t size, const char *p, size_t len)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if (o + 8 >= size) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch >= 0x20 && ch < 0x7f)
-			buf[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* ---------------------------------------------------------------- small helpers */
 
 static bool
@@ -279,7 +256,7 @@ value_text(struct parse_ctx *pc, const struct kw_call *c, char **out)
 			if (i + 1 >= n || !is_escapable(v[i + 1])) {
 				perr(pc, c->v_off + i, c->name,
 				     "invalid escape '%s' (only \\\" \\; \\\\ \\: are allowed)",
-				     show(sb, sizeof(sb), v + i, i + 1 < n ? 2 : 1));
+				     ascii_show(sb, sizeof(sb), v + i, i + 1 < n ? 2 : 1));
 				goto invalid;
 			}
 			s[o++] = v[++i];
@@ -344,7 +321,7 @@ value_u32(struct parse_ctx *pc, const struct kw_call *c, uint32_t min, uint32_t 
 	}
 	if (n == 0 || n > 10 || x < min || x > max) {
 		perr(pc, c->v_off, c->name, "'%s' is not a number in %u..%u",
-		     show(sb, sizeof(sb), c->v, c->v_len), min, max);
+		     ascii_show(sb, sizeof(sb), c->v, c->v_len), min, max);
 		return -EINVAL;
 	}
 	*out = (uint32_t)x;
@@ -417,7 +394,7 @@ kw_classtype(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c
 			char sb[SHOW_MAX];
 
 			perr(pc, c->v_off, c->name, "invalid classtype '%s'",
-			     show(sb, sizeof(sb), s, strlen(s)));
+			     ascii_show(sb, sizeof(sb), s, strlen(s)));
 			free(s);
 			return -EINVAL;
 		}
@@ -556,7 +533,7 @@ kw_content(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 			if (i + 1 >= n || !is_escapable(v[i + 1])) {
 				perr(pc, off + i, c->name,
 				     "invalid escape '%s' (only \\\" \\; \\\\ \\: are allowed)",
-				     show(sb, sizeof(sb), v + i, i + 1 < n ? 2 : 1));
+				     ascii_show(sb, sizeof(sb), v + i, i + 1 < n ? 2 : 1));
 				goto invalid;
 			}
 			buf[o++] = (uint8_t)v[i + 1];
@@ -601,7 +578,7 @@ kw_content(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 				h = ascii_hex_digit((uint8_t)ch);
 				if (h < 0) {
 					perr(pc, off + i, c->name, "invalid hex digit '%s'",
-					     show(sb, sizeof(sb), v + i, 1));
+					     ascii_show(sb, sizeof(sb), v + i, 1));
 					goto invalid;
 				}
 				if (hi < 0) {
@@ -710,7 +687,7 @@ value_i32(struct parse_ctx *pc, const struct kw_call *c, int32_t min, int32_t ma
 		x = -x;
 	if (x == INT64_MAX || x < min || x > max) {
 		perr(pc, c->v_off, c->name, "'%s' is not a number in %d..%d",
-		     show(sb, sizeof(sb), c->v, c->v_len), min, max);
+		     ascii_show(sb, sizeof(sb), c->v, c->v_len), min, max);
 		return -EINVAL;
 	}
 	*out = (int32_t)x;
@@ -793,7 +770,7 @@ kw_fast_pattern(struct parse_ctx *pc, struct rule_build *b, const struct kw_call
 	for (size_t i = 0; i < c->v_len; i++)
 		if (!(c->v[i] >= '0' && c->v[i] <= '9') && c->v[i] != ',' && !is_ws(c->v[i])) {
 			perr(pc, c->v_off, c->name, "'%s': expected only or OFFSET,LENGTH",
-			     show(sb, sizeof(sb), c->v, c->v_len));
+			     ascii_show(sb, sizeof(sb), c->v, c->v_len));
 			return -EINVAL;
 		}
 	return 0;
@@ -875,7 +852,7 @@ kw_pcre(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 			m->relative = true;
 		} else if (f == ARRAY_SIZE(pcre_flags)) {
 			perr(pc, c->v_off + k, c->name, "flag '%s' is not supported (i s m x A R G)",
-			     show(sb, sizeof(sb), v + k, 1));
+			     ascii_show(sb, sizeof(sb), v + k, 1));
 			return -EINVAL;
 		} else {
 			m->pcre_flags |= pcre_flags[f].bit;
@@ -991,7 +968,7 @@ flow_word(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c, c
 		}
 	perr(pc, c->v_off + off, c->name,
 	     "'%s' is not supported (to_server, to_client, from_client, from_server, "
-	     "established, stateless)", show(sb, sizeof(sb), w, len));
+	     "established, stateless)", ascii_show(sb, sizeof(sb), w, len));
 	return -EINVAL;
 }
 
@@ -1039,7 +1016,7 @@ kw_flowbits(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 	if (op < 0) {
 		perr(pc, c->v_off, c->name,
 		     "'%s' is not supported (set, unset, toggle, isset, isnotset, noalert)",
-		     show(sb, sizeof(sb), v, op_len));
+		     ascii_show(sb, sizeof(sb), v, op_len));
 		return -EINVAL;
 	}
 	if (comma == NULL) {
@@ -1055,7 +1032,7 @@ kw_flowbits(struct parse_ctx *pc, struct rule_build *b, const struct kw_call *c)
 	if (!flowbit_name_ok(v + ns, c->v_len - ns)) {
 		perr(pc, c->v_off + ns, c->name,
 		     "invalid name '%s' (1 to %d of A-Z a-z 0-9 _ . -)",
-		     show(sb, sizeof(sb), v + ns, c->v_len - ns), RULE_MAX_FLOWBIT_NAME);
+		     ascii_show(sb, sizeof(sb), v + ns, c->v_len - ns), RULE_MAX_FLOWBIT_NAME);
 		return -EINVAL;
 	}
 	if (b->r.n_flowbits == GEN_MAX_FLOWBIT_OPS) {
@@ -1382,7 +1359,7 @@ list_item(struct parse_ctx *pc, const char *kw, bool port, size_t *pp, size_t en
 			}
 			if (t[p] != ',') {
 				perr(pc, p, kw, "expected ',' or ']', found '%s'",
-				     show(sb, sizeof(sb), t + p, 1));
+				     ascii_show(sb, sizeof(sb), t + p, 1));
 				return -EINVAL;
 			}
 			p++;
@@ -1397,14 +1374,14 @@ list_item(struct parse_ctx *pc, const char *kw, bool port, size_t *pp, size_t en
 		p++;
 	if (p == s) {
 		if (p < end)
-			perr(pc, p, kw, "unexpected '%s'", show(sb, sizeof(sb), t + p, 1));
+			perr(pc, p, kw, "unexpected '%s'", ascii_show(sb, sizeof(sb), t + p, 1));
 		else
 			perr(pc, p, kw, "missing value");
 		return -EINVAL;
 	}
 	if (!(port ? port_atom_ok(t + s, p - s) : addr_atom_ok(t + s, p - s))) {
 		perr(pc, s, kw, "invalid %s '%s'", port ? "port" : "address",
-		     show(sb, sizeof(sb), t + s, p - s));
+		     ascii_show(sb, sizeof(sb), t + s, p - s));
 		return -EINVAL;
 	}
 	if (negated && p - s == 3 && memcmp(t + s, "any", 3) == 0) {
@@ -1426,7 +1403,7 @@ header_list(struct parse_ctx *pc, const char *kw, bool port, size_t off, size_t 
 	if (rc < 0)
 		return rc;
 	if (p != off + len) {
-		perr(pc, p, kw, "unexpected '%s'", show(sb, sizeof(sb), pc->text + p, 1));
+		perr(pc, p, kw, "unexpected '%s'", ascii_show(sb, sizeof(sb), pc->text + p, 1));
 		return -EINVAL;
 	}
 	*out = dup_range(pc->text + off, len);
@@ -1535,7 +1512,7 @@ parse_header(struct parse_ctx *pc, struct rule_build *b, size_t p, size_t end)
 
 		for (size_t i = 0; i < ARRAY_SIZE(unsupported_actions); i++)
 			known |= tok_is(t + off[0], len[0], unsupported_actions[i]);
-		show(sb, sizeof(sb), t + off[0], len[0]);
+		ascii_show(sb, sizeof(sb), t + off[0], len[0]);
 		if (known)
 			perr(pc, off[0], "action", "'%s' is not supported yet", sb);
 		else
@@ -1550,7 +1527,7 @@ parse_header(struct parse_ctx *pc, struct rule_build *b, size_t p, size_t end)
 		b->r.proto = RULE_PROTO_TCP;
 	} else {
 		perr(pc, off[1], "proto", "'%s' is not supported (smtp or tcp)",
-		     show(sb, sizeof(sb), t + off[1], len[1]));
+		     ascii_show(sb, sizeof(sb), t + off[1], len[1]));
 		return -EINVAL;
 	}
 
@@ -1566,7 +1543,7 @@ parse_header(struct parse_ctx *pc, struct rule_build *b, size_t p, size_t end)
 		b->r.bidir = true;
 	} else {
 		perr(pc, off[4], "direction", "expected '->' or '<>', found '%s'",
-		     show(sb, sizeof(sb), t + off[4], len[4]));
+		     ascii_show(sb, sizeof(sb), t + off[4], len[4]));
 		return -EINVAL;
 	}
 
@@ -1637,7 +1614,7 @@ parse_option(struct parse_ctx *pc, struct rule_build *b, size_t *pp, size_t end)
 			perr(pc, c.kw_off, NULL, "keyword '%s' is not supported yet", c.name);
 		else
 			perr(pc, c.kw_off, NULL, "unknown keyword '%s'",
-			     show(sb, sizeof(sb), t + c.kw_off, kw_len));
+			     ascii_show(sb, sizeof(sb), t + c.kw_off, kw_len));
 		return -EINVAL;
 	}
 

@@ -7,6 +7,7 @@
 
 #include "addr_list.h"
 #include "buffer_id.h"
+#include "flow_key.h"
 #include "inspect.h"
 #include "mime_words.h"
 
@@ -734,6 +735,21 @@ static const struct mime_hooks inspect_mime_hooks = {
 };
 
 /* ---- API ---- */
+
+void
+inspect_flow_meta_from_key(struct inspect_flow_meta *meta, const struct flow_key *key,
+			   unsigned client, uint64_t flow_id, bool midstream)
+{
+	*meta = (struct inspect_flow_meta){
+		.flow_id = flow_id,
+		.ip_version = key->ip_version,
+		.midstream = midstream,
+		.client_port = key->port[client],
+		.server_port = key->port[client ^ 1],
+	};
+	memcpy(meta->client_ip, key->addr[client], 16);
+	memcpy(meta->server_ip, key->addr[client ^ 1], 16);
+}
 
 void
 inspect_session_init(struct inspect_session *s, struct inspect_env *env,

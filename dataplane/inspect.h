@@ -119,6 +119,12 @@ struct inspect_session {
 	struct scan_matches raw_matches;  /* raw-stream matches the next judgement takes */
 };
 
+struct flow_key;
+
+/* A flow as records describe it: key->addr[client]/port[client] is the client (0 or 1). */
+void inspect_flow_meta_from_key(struct inspect_flow_meta *meta, const struct flow_key *key,
+				unsigned client, uint64_t flow_id, bool midstream);
+
 void inspect_session_init(struct inspect_session *s, struct inspect_env *env,
 			  const struct inspect_flow_meta *meta);
 

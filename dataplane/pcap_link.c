@@ -37,24 +37,6 @@ pcap_link_from_dlt(unsigned dlt)
 	}
 }
 
-static uint32_t
-rd32(const uint8_t *p, bool swap)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return swap ? __builtin_bswap32(v) : v;
-}
-
-static uint16_t
-rd16(const uint8_t *p, bool swap)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return swap ? __builtin_bswap16(v) : v;
-}
-
 /* pcapng: the section header gives the byte order; the first IDB the link type. */
 static int
 pcapng_dlt(FILE *f, const uint8_t *shb, unsigned *dlt)
@@ -67,15 +49,15 @@ pcapng_dlt(FILE *f, const uint8_t *shb, unsigned *dlt)
 	if (bom != PCAPNG_BYTE_ORDER && __builtin_bswap32(bom) != PCAPNG_BYTE_ORDER)
 		return -EINVAL;
 	swap = bom != PCAPNG_BYTE_ORDER;
-	if (fseek(f, (long)rd32(shb + 4, swap), SEEK_SET) != 0)
+	if (fseek(f, (long)pcap_rd32(shb + 4, swap), SEEK_SET) != 0)
 		return -EINVAL;
 	for (int i = 0; i < PCAPNG_BLOCKS_MAX; i++) {
 		if (fread(h, 1, sizeof(h), f) != sizeof(h))
 			return -EINVAL;
-		uint32_t type = rd32(h, swap), len = rd32(h + 4, swap);
+		uint32_t type = pcap_rd32(h, swap), len = pcap_rd32(h + 4, swap);
 
 		if (type == PCAPNG_IDB) {
-			*dlt = rd16(h + 8, swap);
+			*dlt = pcap_rd16(h + 8, swap);
 			return 0;
 		}
 		if (len < 12 || len % 4 != 0 || fseek(f, (long)len - 12, SEEK_CUR) != 0)
@@ -104,10 +86,10 @@ pcap_link_type(const char *path, enum decode_link *out, char *err, size_t errlen
 	}
 	memcpy(&magic, h, sizeof(magic));
 	if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) {
-		dlt = rd32(h + 20, false) & 0xffff; /* the upper bits are FCS flags */
+		dlt = pcap_rd32(h + 20, false) & 0xffff; /* the upper bits are FCS flags */
 	} else if (__builtin_bswap32(magic) == PCAP_MAGIC_US ||
 		   __builtin_bswap32(magic) == PCAP_MAGIC_NS) {
-		dlt = rd32(h + 20, true) & 0xffff;
+		dlt = pcap_rd32(h + 20, true) & 0xffff;
 	} else if (magic == PCAPNG_SHB) {
 		rc = pcapng_dlt(f, h, &dlt);
 		if (rc < 0)

@@ -6,9 +6,31 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "decode.h"
+
+/* A pcap or pcapng field, in the file's byte order (swap: it is not the host's). */
+static inline uint16_t
+pcap_rd16(const uint8_t *p, bool swap)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return swap ? __builtin_bswap16(v) : v;
+}
+
+static inline uint32_t
+pcap_rd32(const uint8_t *p, bool swap)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return swap ? __builtin_bswap32(v) : v;
+}
 
 /*
  * Read the link type of the capture at path: pcap's header field, or pcapng's first

@@ -105,15 +105,7 @@ flow_meta(const struct flow *f, struct inspect_flow_meta *meta)
 {
 	unsigned c = f->client_side == FLOW_SIDE_UNKNOWN ? 0 : f->client_side;
 
-	*meta = (struct inspect_flow_meta){
-		.flow_id = f->id,
-		.ip_version = f->key.ip_version,
-		.midstream = !f->saw_syn,
-		.client_port = f->key.port[c],
-		.server_port = f->key.port[c ^ 1],
-	};
-	memcpy(meta->client_ip, f->key.addr[c], 16);
-	memcpy(meta->server_ip, f->key.addr[c ^ 1], 16);
+	inspect_flow_meta_from_key(meta, &f->key, c, f->id, !f->saw_syn);
 }
 
 /*

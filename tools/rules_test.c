@@ -123,24 +123,6 @@ struct rules_test {
 	struct inspect_env env;          /* last: 25 KB of scratch */
 };
 
-static uint16_t
-rd16(const uint8_t *p, bool swap)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return swap ? __builtin_bswap16(v) : v;
-}
-
-static uint32_t
-rd32(const uint8_t *p, bool swap)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return swap ? __builtin_bswap32(v) : v;
-}
-
 /* ---- transaction records ---- */
 
 static struct ipc_tx *
@@ -295,15 +277,7 @@ rt_flow_meta(const struct rt_flow *f, struct inspect_flow_meta *meta)
 {
 	unsigned c = f->client_side == RT_SIDE_UNKNOWN ? 0 : f->client_side;
 
-	*meta = (struct inspect_flow_meta){
-		.flow_id = f->ordinal,
-		.ip_version = f->key.ip_version,
-		.midstream = !f->saw_syn,
-		.client_port = f->key.port[c],
-		.server_port = f->key.port[c ^ 1],
-	};
-	memcpy(meta->client_ip, f->key.addr[c], 16);
-	memcpy(meta->server_ip, f->key.addr[c ^ 1], 16);
+	inspect_flow_meta_from_key(meta, &f->key, c, f->ordinal, !f->saw_syn);
 }
 
 static void
@@ -578,7 +552,7 @@ static int
 run_pcap(struct rules_test *rt, const char *name, const uint8_t *buf, size_t len, char *err,
 	 size_t errlen)
 {
-	uint32_t magic = rd32(buf, false);
+	uint32_t magic = pcap_rd32(buf, false);
 	bool swap = magic == __builtin_bswap32(PCAP_MAGIC_US) ||
 		    magic == __builtin_bswap32(PCAP_MAGIC_NS);
 	bool ns = magic == PCAP_MAGIC_NS || magic == __builtin_bswap32(PCAP_MAGIC_NS);
@@ -590,7 +564,7 @@ run_pcap(struct rules_test *rt, const char *name, const uint8_t *buf, size_t len
 		snprintf(err, errlen, "%s: pcap file header cut short (%zu bytes)", name, len);
 		return -EINVAL;
 	}
-	dlt = rd32(buf + 20, swap) & 0x03ffffffu; /* the upper bits carry FCS information */
+	dlt = pcap_rd32(buf + 20, swap) & 0x03ffffffu; /* the upper bits carry FCS information */
 	link = pcap_link_from_dlt(dlt);
 	if (link < 0) {
 		snprintf(err, errlen, "%s: link type %u is not one the decoder follows", name, dlt);
@@ -603,8 +577,8 @@ run_pcap(struct rules_test *rt, const char *name, const uint8_t *buf, size_t len
 			rt->stats.n_truncated_inputs++;
 			return 0;
 		}
-		uint64_t sec = rd32(buf + off, swap), frac = rd32(buf + off + 4, swap);
-		uint32_t incl = rd32(buf + off + 8, swap);
+		uint64_t sec = pcap_rd32(buf + off, swap), frac = pcap_rd32(buf + off + 4, swap);
+		uint32_t incl = pcap_rd32(buf + off + 8, swap);
 
 		off += 16;
 		if (incl > RULES_TEST_FRAME_MAX || incl > len - off) {
@@ -651,10 +625,10 @@ pcapng_idb(struct pcapng_iface *ifc, const uint8_t *body, size_t len, bool swap)
 	*ifc = (struct pcapng_iface){ .link = -1, .tsres = 6 };
 	if (len < 8)
 		return;
-	ifc->link = pcap_link_from_dlt(rd16(body, swap));
-	ifc->snaplen = rd32(body + 4, swap);
+	ifc->link = pcap_link_from_dlt(pcap_rd16(body, swap));
+	ifc->snaplen = pcap_rd32(body + 4, swap);
 	for (size_t off = 8; off + 4 <= len;) {
-		uint16_t code = rd16(body + off, swap), olen = rd16(body + off + 2, swap);
+		uint16_t code = pcap_rd16(body + off, swap), olen = pcap_rd16(body + off + 2, swap);
 
 		off += 4;
 		if (code == 0 || olen > len - off)
@@ -688,11 +662,11 @@ run_pcapng(struct rules_test *rt, const char *name, const uint8_t *buf, size_t l
 			rt->stats.n_truncated_inputs++;
 			return 0;
 		}
-		uint32_t type = rd32(buf + off, swap);
+		uint32_t type = pcap_rd32(buf + off, swap);
 
 		if (type == PCAPNG_SHB) {
 			/* a new section: its own byte order and interfaces */
-			uint32_t bom = rd32(buf + off + 8, false);
+			uint32_t bom = pcap_rd32(buf + off + 8, false);
 
 			if (bom != PCAPNG_BYTE_ORDER &&
 			    bom != __builtin_bswap32(PCAPNG_BYTE_ORDER)) {
@@ -708,7 +682,7 @@ run_pcapng(struct rules_test *rt, const char *name, const uint8_t *buf, size_t l
 			n_ifaces = 0;
 		}
 
-		uint32_t blen = rd32(buf + off + 4, swap);
+		uint32_t blen = pcap_rd32(buf + off + 4, swap);
 
 		if (blen < 12 || (blen & 3) != 0 || blen > RT_BLOCK_MAX || blen > len - off) {
 			snprintf(err, errlen, "%s: %s block at byte %zu (%u bytes)", name,
@@ -737,11 +711,11 @@ run_pcapng(struct rules_test *rt, const char *name, const uint8_t *buf, size_t l
 		case PCAPNG_PB: {
 			if (body_len < 20)
 				break;
-			uint32_t id = type == PCAPNG_EPB ? rd32(body, swap) : rd16(body, swap);
+			uint32_t id = type == PCAPNG_EPB ? pcap_rd32(body, swap) : pcap_rd16(body, swap);
 
 			ifc = id < n_ifaces && id < RT_IFACES_MAX ? &ifaces[id] : NULL;
-			ts = (uint64_t)rd32(body + 4, swap) << 32 | rd32(body + 8, swap);
-			cap = rd32(body + 12, swap);
+			ts = (uint64_t)pcap_rd32(body + 4, swap) << 32 | pcap_rd32(body + 8, swap);
+			cap = pcap_rd32(body + 12, swap);
 			data = body + 20;
 			if (cap > body_len - 20)
 				ifc = NULL; /* a packet longer than its block: skipped */
@@ -751,7 +725,7 @@ run_pcapng(struct rules_test *rt, const char *name, const uint8_t *buf, size_t l
 			if (body_len < 4)
 				break;
 			ifc = n_ifaces > 0 ? &ifaces[0] : NULL;
-			cap = rd32(body, swap);
+			cap = pcap_rd32(body, swap);
 			if (ifc != NULL && ifc->snaplen != 0 && cap > ifc->snaplen)
 				cap = ifc->snaplen;
 			if (cap > body_len - 4)
@@ -1146,14 +1120,14 @@ enum rules_test_kind
 rules_test_detect(const uint8_t *buf, size_t len)
 {
 	if (len >= 4) {
-		uint32_t m = rd32(buf, false);
+		uint32_t m = pcap_rd32(buf, false);
 
 		if (m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS ||
 		    m == __builtin_bswap32(PCAP_MAGIC_US) || m == __builtin_bswap32(PCAP_MAGIC_NS))
 			return RULES_TEST_PCAP;
 		if (m == PCAPNG_SHB && len >= 12 &&
-		    (rd32(buf + 8, false) == PCAPNG_BYTE_ORDER ||
-		     rd32(buf + 8, true) == PCAPNG_BYTE_ORDER))
+		    (pcap_rd32(buf + 8, false) == PCAPNG_BYTE_ORDER ||
+		     pcap_rd32(buf + 8, true) == PCAPNG_BYTE_ORDER))
 			return RULES_TEST_PCAPNG;
 	}
 	/* an mbox "From " line may come first; the message starts with a header field */
