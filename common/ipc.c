@@ -61,6 +61,7 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_PORT_RX_MISSED] = "port_rx_missed",
 	[IPC_C_PORT_RX_ERRORS] = "port_rx_errors",
 	[IPC_C_PORT_RX_NO_MBUF] = "port_rx_no_mbuf",
+	[IPC_C_RULE_PASSES] = "rule_passes",
 };
 
 const char *

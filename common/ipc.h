@@ -126,6 +126,7 @@ enum ipc_counter {
 	IPC_C_PORT_RX_MISSED,         /* packets the NIC dropped: no room in an rx queue */
 	IPC_C_PORT_RX_ERRORS,         /* erroneous packets the port received */
 	IPC_C_PORT_RX_NO_MBUF,        /* packets lost for want of an mbuf */
+	IPC_C_RULE_PASSES,            /* transactions a pass rule let through unreported */
 	IPC_C__COUNT
 };
 

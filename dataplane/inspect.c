@@ -228,6 +228,17 @@ on_fired(void *ctx, const struct gen_rule *r)
 }
 
 static void
+judge_rules(struct inspect_session *s, struct scan_gen *g, const struct scan_matches *m,
+	    const struct scan_flow *f)
+{
+	bool passed = false;
+
+	scan_eval(g, s->env->worker, m, f, on_fired, s, &passed);
+	if (passed)
+		count(s, IPC_C_RULE_PASSES);
+}
+
+static void
 session_flow(const struct inspect_session *s, struct scan_flow *f)
 {
 	f->client_ip = s->meta.client_ip;
@@ -256,7 +267,7 @@ tx_judge(struct inspect_session *s)
 	if (s->cur.rec != NULL) {
 		session_flow(s, &f);
 		if (s->gen != NULL)
-			scan_eval(s->gen, s->env->worker, &s->matches, &f, on_fired, s);
+			judge_rules(s, s->gen, &s->matches, &f);
 		s->cur.rec->gen_id = s->gen != NULL ? scan_gen_id(s->gen) : 0;
 	}
 	tx_release(s);
@@ -822,8 +833,8 @@ inspect_session_data(struct inspect_session *s, bool to_server, const uint8_t *d
 static void
 count_fired(void *ctx, const struct gen_rule *r)
 {
-	(void)ctx;
 	(void)r;
+	(*(unsigned *)ctx)++;
 }
 
 /*
@@ -835,6 +846,7 @@ raw_leftovers(struct inspect_session *s)
 {
 	struct scan_gen *g = s->raw_gen;
 	struct scan_flow f;
+	unsigned n_alerts = 0;
 
 	raw_streams_end(s);
 	if (g == NULL || s->raw_matches.n == 0) {
@@ -842,7 +854,8 @@ raw_leftovers(struct inspect_session *s)
 		return;
 	}
 	session_flow(s, &f);
-	if (scan_eval(g, s->env->worker, &s->raw_matches, &f, count_fired, NULL) > 0) {
+	scan_eval(g, s->env->worker, &s->raw_matches, &f, count_fired, &n_alerts, NULL);
+	if (n_alerts > 0) {
 		s->cur.rec = s->env->tx_alloc(s->env->io);
 		if (s->cur.rec == NULL) {
 			count(s, IPC_C_EVENTS_DROPPED);
@@ -850,7 +863,7 @@ raw_leftovers(struct inspect_session *s)
 			ipc_tx_init(s->cur.rec, IPC_TX_MAX);
 			s->cur.rec->tx_seq = s->tx_seq;
 			s->cur.rec->gen_id = scan_gen_id(g);
-			scan_eval(g, s->env->worker, &s->raw_matches, &f, on_fired, s);
+			judge_rules(s, g, &s->raw_matches, &f);
 			tx_emit(s, &s->cur, SMTP_TX_UNKNOWN, 0);
 		}
 	}

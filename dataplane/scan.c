@@ -110,6 +110,7 @@ struct scan_worker {
 	uint32_t *stamp;             /* rule -> epoch it was last a candidate in */
 	uint32_t epoch;
 	uint64_t *cand;              /* stage << 32 | rule index */
+	uint32_t *matched;           /* rules that matched, in evaluation order */
 };
 
 struct scan_gen {
@@ -226,7 +227,9 @@ load_workers(struct scan_gen *g, hs_scratch_t *proto)
 		w->atom_bits = calloc(words, sizeof(uint64_t));
 		w->stamp = calloc(g->n_rules + 1, sizeof(uint32_t));
 		w->cand = calloc(g->n_rules + 1, sizeof(uint64_t));
-		if (w->atom_bits == NULL || w->stamp == NULL || w->cand == NULL)
+		w->matched = calloc(g->n_rules + 1, sizeof(uint32_t));
+		if (w->atom_bits == NULL || w->stamp == NULL || w->cand == NULL ||
+		    w->matched == NULL)
 			return -ENOMEM;
 	}
 	return 0;
@@ -313,6 +316,7 @@ scan_gen_destroy(struct scan_gen *g)
 		free(g->w[i].atom_bits);
 		free(g->w[i].stamp);
 		free(g->w[i].cand);
+		free(g->w[i].matched);
 	}
 	for (int b = 0; b < BUF__COUNT; b++)
 		hs_free_database(g->db[b]);
@@ -576,12 +580,12 @@ cmp_u64(const void *a, const void *b)
 
 unsigned
 scan_eval(const struct scan_gen *g, unsigned worker, const struct scan_matches *m,
-	  const struct scan_flow *f, scan_fired_fn fired, void *ctx)
+	  const struct scan_flow *f, scan_fired_fn fired, void *ctx, bool *pass_out)
 {
 	struct scan_worker *w = &g->w[worker];
 	uint64_t bits[GEN_MAX_FLOWBITS / 64] = { 0 };
-	uint32_t n = 0;
-	unsigned n_matched = 0;
+	uint32_t n = 0, n_matched = 0;
+	bool passed = false;
 
 	if (++w->epoch == 0) {
 		memset(w->stamp, 0, (g->n_rules + 1) * sizeof(uint32_t));
@@ -609,12 +613,21 @@ scan_eval(const struct scan_gen *g, unsigned worker, const struct scan_matches *
 		    !rule_endpoints(g, r, f))
 			continue;
 		flowbits_apply(g, r, bits);
-		n_matched++;
-		if (!(r->flags & GEN_RULE_NOALERT))
-			fired(ctx, r);
+		w->matched[n_matched++] = (uint32_t)w->cand[i];
+		passed |= r->action == GEN_ACTION_PASS;
 	}
 	for (uint32_t i = 0; i < m->n; i++)
 		if (m->ids[i] < g->n_atoms)
 			w->atom_bits[m->ids[i] / 64] = 0;
+	/* As in Suricata, a pass rule that matches lets the transaction through silently: no
+	 * alert, and no drop or reject, from any rule. */
+	for (uint32_t i = 0; i < n_matched && !passed; i++) {
+		const struct gen_rule *r = &g->rules[w->matched[i]];
+
+		if (!(r->flags & GEN_RULE_NOALERT))
+			fired(ctx, r);
+	}
+	if (passed && pass_out != NULL)
+		*pass_out = true;
 	return n_matched;
 }

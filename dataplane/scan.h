@@ -107,8 +107,9 @@ struct scan_flow {
 
 /*
  * Call fired() once for every rule that matches (m, f), except noalert rules, which only
- * set their flowbits. Returns the number of rules that matched, noalert ones included.
- * Worker lcore `worker`.
+ * set their flowbits; when a pass rule matches, for none (*pass_out, when not NULL, is then
+ * set). Returns the number of rules that matched, noalert and pass ones included. Worker
+ * lcore `worker`.
  */
 unsigned scan_eval(const struct scan_gen *g, unsigned worker, const struct scan_matches *m,
-		   const struct scan_flow *f, scan_fired_fn fired, void *ctx);
+		   const struct scan_flow *f, scan_fired_fn fired, void *ctx, bool *pass_out);

@@ -84,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	}
-	if (scan_eval(g, 0, &m, &f, fired, &n) < n)
+	if (scan_eval(g, 0, &m, &f, fired, &n, NULL) < n)
 		abort(); /* noalert rules match without firing: never more fired than matched */
 	scan_gen_destroy(g);
 	free(blob);

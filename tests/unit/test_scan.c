@@ -33,6 +33,7 @@ struct engine {
 	uint8_t client[16], server[16];
 	uint16_t client_port, server_port;
 	char fired[256];      /* "sid,sid" in firing order */
+	bool passed;          /* a pass rule matched */
 };
 
 static void
@@ -120,7 +121,8 @@ judge(struct engine *e)
 	};
 
 	e->fired[0] = '\0';
-	scan_eval(e->g, 0, &e->m, &f, on_fired, e);
+	e->passed = false;
+	scan_eval(e->g, 0, &e->m, &f, on_fired, e, &e->passed);
 	scan_matches_reset(&e->m);
 	return e->fired;
 }
@@ -304,6 +306,30 @@ test_negation(void **state)
 	engine_free(&e);
 }
 
+/* A pass rule that matches silences every rule of the transaction, drop included. */
+static void
+test_pass(void **state)
+{
+	(void)state;
+	struct engine e;
+
+	engine_load(&e, R("email.subject; content:\"invoice\"; sid:1;")
+			"drop smtp any any -> any any (msg:\"m\"; email.from; content:\"@ext\"; "
+			"sid:2;)\n"
+			"pass smtp any any -> any any (msg:\"m\"; email.from; "
+			"content:\"billing@ext.example\"; sid:3;)\n",
+		    NULL);
+	block(&e, BUF_EMAIL_SUBJECT, "your invoice");
+	block(&e, BUF_EMAIL_FROM, "x@ext.example");
+	assert_string_equal(judge(&e), "1,2");
+	assert_false(e.passed);
+	block(&e, BUF_EMAIL_SUBJECT, "your invoice");
+	block(&e, BUF_EMAIL_FROM, "billing@ext.example");
+	assert_string_equal(judge(&e), "");
+	assert_true(e.passed);
+	engine_free(&e);
+}
+
 int
 main(void)
 {
@@ -314,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_flowbits),
 		cmocka_unit_test(test_addresses_and_ports),
 		cmocka_unit_test(test_negation),
+		cmocka_unit_test(test_pass),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
