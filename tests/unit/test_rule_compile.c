@@ -367,6 +367,67 @@ test_empty_set(void **state)
 	rule_set_destroy(rs);
 }
 
+/* Flowbits: stages order setters first; a cycle and too many names are errors. */
+static void
+test_flowbits_stages_and_limits(void **state)
+{
+	(void)state;
+	static char text[1 << 16];
+	struct rule_set *rs;
+	void *blob = NULL;
+	size_t len = 0, n = 0;
+
+	rs = parse_str("alert smtp any any -> any any (msg:\"c\"; flowbits:isset,b; sid:1;)\n"
+		       "alert smtp any any -> any any (msg:\"b\"; flowbits:isset,a; "
+		       "flowbits:set,b; sid:2;)\n"
+		       "alert smtp any any -> any any (msg:\"a\"; smtp.helo; content:\"x\"; "
+		       "flowbits:set,a; sid:3;)\n"
+		       "alert smtp any any -> any any (msg:\"self\"; smtp.helo; content:\"y\"; "
+		       "flowbits:isnotset,a; flowbits:set,a; sid:4;)\n");
+	assert_int_equal(rule_compile(rs, NULL, 1, &blob, &len, err, sizeof(err)), 0);
+	const struct gen_rule *r = gen_section(blob, GEN_SEC_RULES);
+
+	assert_int_equal(((const struct gen_hdr *)blob)->n_flowbits, 2);
+	assert_int_equal(r[2].stage, 0);  /* sets a */
+	assert_int_equal(r[3].stage, 1);  /* reads a after sid 3 sets it; its own set is no cycle */
+	assert_int_equal(r[1].stage, 2);  /* reads a, so after both its writers (3 and 4) */
+	assert_int_equal(r[0].stage, 3);  /* reads b, after its writer */
+	free(blob);
+	rule_set_destroy(rs);
+
+	rs = parse_str("alert smtp any any -> any any (msg:\"a\"; flowbits:isset,b; "
+		       "flowbits:set,a; sid:1;)\n"
+		       "alert smtp any any -> any any (msg:\"b\"; flowbits:isset,a; "
+		       "flowbits:set,b; sid:2;)\n");
+	assert_int_equal(rule_compile(rs, NULL, 1, &blob, &len, err, sizeof(err)), -EINVAL);
+	assert_null(blob);
+	assert_non_null(strstr(err, "flowbits: rules set and test each other's bits in a cycle"));
+	rule_set_destroy(rs);
+
+	/* GEN_MAX_FLOWBITS names fit in a pack; one more does not */
+	size_t at_limit = 0;
+
+	for (int i = 0; i <= GEN_MAX_FLOWBITS; i++) {
+		if (i == GEN_MAX_FLOWBITS)
+			at_limit = n;
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "alert smtp any any -> any any (msg:\"m\"; smtp.helo; "
+				      "content:\"x\"; flowbits:set,n%d; sid:%d;)\n", i, i + 1);
+	}
+	rs = parse_str(text);
+	assert_int_equal(rule_compile(rs, NULL, 1, &blob, &len, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.rules:257:"));
+	assert_non_null(strstr(err, "flowbits: more than 256 distinct names in one pack (sid 257)"));
+	rule_set_destroy(rs);
+	text[at_limit] = '\0';
+	rs = parse_str(text);
+	assert_int_equal(rs->n_rules, GEN_MAX_FLOWBITS);
+	assert_int_equal(rule_compile(rs, NULL, 1, &blob, &len, err, sizeof(err)), 0);
+	assert_int_equal(((const struct gen_hdr *)blob)->n_flowbits, GEN_MAX_FLOWBITS);
+	free(blob);
+	rule_set_destroy(rs);
+}
+
 /* The shipped demo pack and classification compile. */
 static void
 test_demo_pack(void **state)
@@ -408,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_compile_pack),
 		cmocka_unit_test(test_ids_at_scale),
 		cmocka_unit_test(test_empty_set),
+		cmocka_unit_test(test_flowbits_stages_and_limits),
 		cmocka_unit_test(test_demo_pack),
 	};
 

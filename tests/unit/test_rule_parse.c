@@ -879,6 +879,90 @@ test_regressions(void **state)
 	}
 }
 
+/* The limits of the new keywords, each at the limit and one past it. */
+static void
+test_detection_limits(void **state)
+{
+	(void)state;
+	static char text[1 << 16], expect[512];
+	struct rule_set *rs;
+	size_t n, at = 0;
+
+	/* 64 content/pcre/isdataat keywords (32 chains of two) fit; the 65th does not */
+	for (int extra = 0; extra <= 1; extra++) {
+		n = (size_t)snprintf(text, sizeof(text), HDR "msg:\"x\"; email.subject;");
+		for (int i = 0; i < RULE_MAX_MATCHES + extra; i++) {
+			if (i == RULE_MAX_MATCHES)
+				at = n + 2;
+			n += (size_t)snprintf(text + n, sizeof(text) - n, i % 2 ? " content:\"%d\"; "
+					      "distance:0;" : " content:\"c%d\";", i);
+		}
+		snprintf(text + n, sizeof(text) - n, " sid:1;)");
+		rs = parse_str(text, NULL);
+		if (extra == 0) {
+			assert_non_null(rs);
+			assert_int_equal(rs->rules[0].n_matches, RULE_MAX_MATCHES);
+			assert_int_equal(rs->rules[0].n_atoms, RULE_MAX_MATCHES / 2);
+			rule_set_destroy(rs);
+		} else {
+			assert_null(rs);
+			snprintf(expect, sizeof(expect), "t.rules:1:%zu: content: more than %d content, "
+				 "pcre and isdataat keywords in one rule", at, RULE_MAX_MATCHES);
+			assert_string_equal(err, expect);
+		}
+	}
+
+	/* 16 flowbits keywords fit; the 17th does not */
+	for (int extra = 0; extra <= 1; extra++) {
+		n = (size_t)snprintf(text, sizeof(text), HDR "msg:\"x\";");
+		for (int i = 0; i < GEN_MAX_FLOWBIT_OPS + extra; i++) {
+			if (i == GEN_MAX_FLOWBIT_OPS)
+				at = n + 2;
+			n += (size_t)snprintf(text + n, sizeof(text) - n, " flowbits:set,b%d;", i);
+		}
+		snprintf(text + n, sizeof(text) - n, " " OK_TAIL);
+		rs = parse_str(text, NULL);
+		if (extra == 0) {
+			assert_non_null(rs);
+			assert_int_equal(rs->rules[0].n_flowbits, GEN_MAX_FLOWBIT_OPS);
+			rule_set_destroy(rs);
+		} else {
+			assert_null(rs);
+			snprintf(expect, sizeof(expect), "t.rules:1:%zu: flowbits: more than %d in one "
+				 "rule", at, GEN_MAX_FLOWBIT_OPS);
+			assert_string_equal(err, expect);
+		}
+	}
+
+	/* a name of 64 bytes fits, 65 does not */
+	n = (size_t)snprintf(text, sizeof(text), HDR "msg:\"x\"; flowbits:set,%0*d; " OK_TAIL,
+			     RULE_MAX_FLOWBIT_NAME, 7);
+	rs = parse_str(text, NULL);
+	assert_non_null(rs);
+	assert_int_equal(strlen(rs->rules[0].flowbits[0].name), RULE_MAX_FLOWBIT_NAME);
+	rule_set_destroy(rs);
+	snprintf(text, sizeof(text), HDR "msg:\"x\"; flowbits:set,%0*d; " OK_TAIL,
+		 RULE_MAX_FLOWBIT_NAME + 1, 7);
+	assert_null(parse_str(text, NULL));
+	assert_non_null(strstr(err, "flowbits: invalid name"));
+
+	/* rules left out: every one counted, the first RULE_MAX_WARNINGS described */
+	n = 0;
+	for (int i = 0; i < RULE_MAX_WARNINGS + 5; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      HDR "msg:\"x\"; byte_test:1,=,1,0; " OK_TAIL "\n");
+	rs = rule_set_parse_buffer_flags("t.rules", text, n, NULL, RULE_PARSE_SKIP_UNSUPPORTED,
+					 err, sizeof(err));
+	assert_non_null(rs);
+	assert_int_equal(rs->n_rules, 0);
+	assert_int_equal(rs->n_skipped, RULE_MAX_WARNINGS + 5);
+	unsigned lines = 1;
+	for (const char *p = rs->warnings; *p != '\0'; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, RULE_MAX_WARNINGS);
+	rule_set_destroy(rs);
+}
+
 int
 main(void)
 {
@@ -891,6 +975,7 @@ main(void)
 		cmocka_unit_test(test_severity_with_classification),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_generated),
+		cmocka_unit_test(test_detection_limits),
 		cmocka_unit_test(test_error_positions_multiline),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_error_collection),
