@@ -189,16 +189,22 @@ qp_feed(struct mime_decoder *d, const uint8_t *in, size_t len, uint8_t *out)
 		int h;
 
 		switch (d->state) {
-		case MIME_QP_TEXT:
-			if (c == '=') {
+		case MIME_QP_TEXT: {
+			/* text up to the next '=' is itself: one copy, not a byte at a time */
+			const uint8_t *eq = memchr(in + i, '=', len - i);
+			size_t run = eq != NULL ? (size_t)(eq - (in + i)) : len - i;
+
+			memcpy(out + n, in + i, run);
+			n += run;
+			i += run;
+			if (eq != NULL) {
 				d->state = MIME_QP_EQ;
 				d->n_ws = 0;
 				d->bits = 0;
-			} else {
-				out[n++] = c;
+				i++;
 			}
-			i++;
 			break;
+		}
 		case MIME_QP_EQ:
 			if (c == '\n') {
 				/* soft break: "=", whitespace and LF vanish */

@@ -360,10 +360,12 @@ data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 
 		switch (s->dot_state) {
 		case DOT_MID: {
-			size_t j = i;
+			/* the line's end: the first CR or LF, found with memchr (SIMD) */
+			const uint8_t *lf = memchr(p + i, '\n', n - i);
+			size_t lim = lf != NULL ? (size_t)(lf - p) : n;
+			const uint8_t *cr = memchr(p + i, '\r', lim - i);
+			size_t j = cr != NULL ? (size_t)(cr - p) : lim;
 
-			while (j < n && p[j] != '\r' && p[j] != '\n')
-				j++;
 			run_add(s, &r, p + i, j - i);
 			i = j;
 			if (i < n) {

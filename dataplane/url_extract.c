@@ -436,11 +436,67 @@ url_extract_init(struct url_extract *u, bool html)
 	u->n_truncated = 0;
 }
 
+/*
+ * Bytes that collect_byte() would only append to a URL, quoted or not: printable ASCII
+ * that ends no URL, is no quote, and starts or ends no character reference. A run of them
+ * is copied at once; any other byte takes collect_byte()'s path.
+ */
+static bool
+url_plain(uint8_t b)
+{
+	return b > 0x20 && b < 0x7f && !is_term(b) && b != '&' && b != ';';
+}
+
+static uint8_t url_plain_table[256];
+
+static void __attribute__((constructor))
+url_plain_table_init(void)
+{
+	for (unsigned b = 0; b < 256; b++)
+		url_plain_table[b] = url_plain((uint8_t)b);
+}
+
+/* In ST_COLLECT: append the run of plain bytes at p[i..], as far as the URL has room. */
+static size_t
+collect_run(struct url_extract *u, const uint8_t *p, size_t i, size_t len)
+{
+	size_t room = URL_EXTRACT_MAX - u->len, k = i;
+
+	while (k < len && k - i < room && url_plain_table[p[k]])
+		k++;
+	if (k > i) {
+		memcpy(u->url + u->len, p + i, k - i);
+		u->len = (uint16_t)(u->len + (k - i));
+		u->prev = byte_info[p[k - 1]] & BYTE_CLASS;
+	}
+	return k;
+}
+
+/*
+ * Whether a and b, a word's first two bytes, can begin a pattern ("ht", "hr", "ft", "ww",
+ * "sr", "ac", either case). When not, idle_byte() would open a window at a and drop it at
+ * b, and b, after a letter, cannot start one: the idle loop skips both.
+ */
+static inline bool
+may_continue(uint8_t a, uint8_t b)
+{
+	uint16_t pair = (uint16_t)((a | 0x20) << 8 | (b | 0x20));
+
+	_Static_assert(N_PATTERNS == 7, "may_continue() lists the patterns' first two bytes");
+	return pair == ('h' << 8 | 't') || pair == ('h' << 8 | 'r') || pair == ('f' << 8 | 't') ||
+	       pair == ('w' << 8 | 'w') || pair == ('s' << 8 | 'r') || pair == ('a' << 8 | 'c');
+}
+
 void
 url_extract_feed(struct url_extract *u, const uint8_t *p, size_t len, url_extract_fn fn,
 		 void *ctx)
 {
 	for (size_t i = 0; i < len; i++) {
+		if (u->state == ST_COLLECT) {
+			i = collect_run(u, p, i, len);
+			if (i == len)
+				break;
+		}
 		/* most bytes of a body are idle text that cannot start a pattern: skip them */
 		if (u->state == ST_IDLE && u->win_len == 0) {
 			uint8_t prev = u->prev;
@@ -448,8 +504,14 @@ url_extract_feed(struct url_extract *u, const uint8_t *p, size_t len, url_extrac
 			for (; i < len; i++) {
 				uint8_t info = byte_info[p[i]];
 
-				if ((info & BYTE_MAY_START) && prev != PREV_WORD)
+				if ((info & BYTE_MAY_START) && prev != PREV_WORD) {
+					/* most word starts go no further than their second letter */
+					if (i + 1 < len && !may_continue(p[i], p[i + 1])) {
+						prev = PREV_WORD;
+						continue;
+					}
 					break;
+				}
 				prev = info & BYTE_CLASS;
 			}
 			u->prev = prev;

@@ -384,6 +384,24 @@ test_split_scheme(void **state)
 	}
 }
 
+/*
+ * The fast paths: a word start whose second letter begins no pattern is skipped with both
+ * its letters, and a URL's plain bytes are copied in runs. Each case is also fed a byte at
+ * a time and cut everywhere (check_bytes), which takes the slow path, so both must agree.
+ */
+static void
+test_fast_paths(void **state)
+{
+	(void)state;
+	CHECK_NONE(false, "shttp://a.example hthttp://b.example awww.c.example");
+	CHECK(false, "ah ht hr ft ww sr ac http://d.example/p?q=1&r=2;s hT HTTPS://E.example",
+	      U("http://d.example/p?q=1&r=2;s"), U("HTTPS://E.example"));
+	CHECK(true, "<a class=x action=\"/post\" href='https://f.example/a&amp;b'>ac src</a>",
+	      U("/post"), U("https://f.example/a&b"));
+	CHECK(true, "<img src=https://g.example/i.png?x=1&#46;y>",
+	      U("https://g.example/i.png?x=1.y"));
+}
+
 int
 main(void)
 {
@@ -401,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_several_per_line),
 		cmocka_unit_test(test_split_scheme),
+		cmocka_unit_test(test_fast_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
