@@ -138,10 +138,14 @@ rule_err(struct compile *c, uint32_t ri, uint32_t line, uint32_t col, const char
 
 /* ---- addresses and ports ---- */
 
-/* The set for one header field: shared by every rule that writes the same text. */
+/* The set for one header field (0 src, 1 sport, 2 dst, 3 dport): shared by every rule that
+ * writes the same text. */
 static int
-field_set(struct compile *c, uint32_t ri, const char *kw, char *text, bool port, uint32_t *out)
+field_set(struct compile *c, uint32_t ri, int field, char *text, uint32_t *out)
 {
+	static const char *const kw_of[4] = { "src", "sport", "dst", "dport" };
+	const char *kw = kw_of[field];
+	bool port = field == 1 || field == 3;
 	const struct rule *r = &c->rs->rules[ri];
 	struct gen_set set = { .kind = port ? GEN_SET_PORT : GEN_SET_IP };
 	char msg[256];
@@ -181,7 +185,8 @@ field_set(struct compile *c, uint32_t ri, const char *kw, char *text, bool port,
 		free(ir);
 	}
 	if (rc == -EINVAL) {
-		rule_err(c, ri, r->line, r->col, kw, msg);
+		/* a field never spans lines: its byte at fault is on the field's own line */
+		rule_err(c, ri, r->field_line[field], r->field_col[field] + (uint32_t)eoff, kw, msg);
 		return rc;
 	}
 	if (rc < 0)
@@ -201,14 +206,14 @@ static int
 rule_sets(struct compile *c, uint32_t ri, struct gen_rule *g)
 {
 	const struct rule *r = &c->rs->rules[ri];
-	int rc = field_set(c, ri, "src", r->src, false, &g->src_set);
+	int rc = field_set(c, ri, 0, r->src, &g->src_set);
 
 	if (rc == 0)
-		rc = field_set(c, ri, "sport", r->sport, true, &g->sport_set);
+		rc = field_set(c, ri, 1, r->sport, &g->sport_set);
 	if (rc == 0)
-		rc = field_set(c, ri, "dst", r->dst, false, &g->dst_set);
+		rc = field_set(c, ri, 2, r->dst, &g->dst_set);
 	if (rc == 0)
-		rc = field_set(c, ri, "dport", r->dport, true, &g->dport_set);
+		rc = field_set(c, ri, 3, r->dport, &g->dport_set);
 	return rc;
 }
 

@@ -1531,6 +1531,12 @@ parse_header(struct parse_ctx *pc, struct rule_build *b, size_t p, size_t end)
 		return -EINVAL;
 	}
 
+	/* variables are resolved when the pack compiles: its errors point here */
+	for (int f = 0; f < 4; f++) {
+		static const int field[4] = { 2, 3, 5, 6 };
+
+		pos_of(pc, off[field[f]], &b->r.field_line[f], &b->r.field_col[f]);
+	}
 	rc = header_list(pc, "src", false, off[2], len[2], &b->r.src);
 	if (rc == 0)
 		rc = header_list(pc, "sport", true, off[3], len[3], &b->r.sport);

@@ -148,6 +148,7 @@ struct rule {
 	struct rule_threshold threshold;        /* threshold keyword */
 	struct rule_threshold detection_filter; /* detection_filter keyword */
 	char *src, *sport, *dst, *dport;  /* header fields as written ("any", "[$A,!1.2.3.4]") */
+	uint32_t field_line[4], field_col[4]; /* where src, sport, dst, dport are */
 	uint32_t line, col;     /* where the rule starts */
 	uint32_t sid_line, sid_col;  /* where its sid keyword is */
 };

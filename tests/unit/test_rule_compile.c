@@ -428,6 +428,28 @@ test_flowbits_stages_and_limits(void **state)
 	rule_set_destroy(rs);
 }
 
+/* Addresses resolve at compile time; a bad one names the byte of the field at fault. */
+static void
+test_address_errors(void **state)
+{
+	(void)state;
+	struct rule_set *rs;
+	void *blob = NULL;
+	size_t len = 0;
+
+	rs = parse_str("alert smtp any any -> any any (msg:\"ok\"; smtp.helo; content:\"x\"; sid:1;)\n"
+		       "alert smtp [10.0.0.0/8,$NOPE] any -> any 25 (msg:\"m\"; smtp.helo; "
+		       "content:\"x\"; sid:2;)\n");
+	assert_int_equal(rule_compile(rs, NULL, 1, &blob, &len, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.rules:2:24: src: unknown variable $NOPE (sid 2)");
+	rule_set_destroy(rs);
+	rs = parse_str("alert smtp any any -> any [25,!25] (msg:\"m\"; smtp.helo; content:\"x\"; "
+		       "sid:3;)\n");
+	assert_int_equal(rule_compile(rs, NULL, 1, &blob, &len, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.rules:1:27: dport: "));
+	rule_set_destroy(rs);
+}
+
 /* The shipped demo pack and classification compile. */
 static void
 test_demo_pack(void **state)
@@ -470,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_ids_at_scale),
 		cmocka_unit_test(test_empty_set),
 		cmocka_unit_test(test_flowbits_stages_and_limits),
+		cmocka_unit_test(test_address_errors),
 		cmocka_unit_test(test_demo_pack),
 	};
 

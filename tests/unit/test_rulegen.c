@@ -117,7 +117,7 @@ test_cache_and_vars(void **state)
 	/* an unknown variable names the rule; a bad variable names its line */
 	write_file(fx->dir, "vars.conf", "SUBMIT = 587\n");
 	assert_null(rulegen_build(&fx->cfg, 4, err, sizeof(err)));
-	assert_non_null(strstr(err, "p.rules:1:1: src: unknown variable $MAILERS (sid 1)"));
+	assert_non_null(strstr(err, "p.rules:1:12: src: unknown variable $MAILERS (sid 1)"));
 	write_file(fx->dir, "vars.conf", "MAILERS = 10.0.0.300\nSUBMIT = 587\n");
 	assert_null(rulegen_build(&fx->cfg, 5, err, sizeof(err)));
 	assert_non_null(strstr(err, "vars.conf:1"));
