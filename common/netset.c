@@ -832,27 +832,41 @@ u128_to_bytes(unsigned __int128 v, uint8_t out[16])
 	}
 }
 
+/* Compile spec into res and allocate res->n ranges of elem bytes for the caller to fill. */
+static int
+compile_ranges(enum netset_kind kind, const char *spec, size_t len, const struct netset_vars *vars,
+	       size_t elem, void **out, struct span_set *res, size_t *err_off, char *err,
+	       size_t errlen)
+{
+	int rc = compile(kind, spec, len, vars, res, err_off, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	*out = malloc((size_t)res->n * elem);
+	if (*out == NULL) {
+		set_free(res);
+		*err_off = 0;
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int
 netset_ip_compile(const char *spec, size_t len, const struct netset_vars *vars,
 		  struct netset_ip_range **out, uint32_t *n, size_t *err_off, char *err,
 		  size_t errlen)
 {
 	struct span_set res = { 0 };
-	struct netset_ip_range *r;
+	struct netset_ip_range *r = NULL;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = compile(NETSET_IP, spec, len, vars, &res, err_off, err, errlen);
+	rc = compile_ranges(NETSET_IP, spec, len, vars, sizeof(*r), (void **)&r, &res, err_off,
+			    err, errlen);
 	if (rc < 0)
 		return rc;
-	r = malloc((size_t)res.n * sizeof(*r));
-	if (r == NULL) {
-		set_free(&res);
-		*err_off = 0;
-		set_err(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
 	for (uint32_t i = 0; i < res.n; i++) {
 		u128_to_bytes(res.s[i].lo, r[i].lo);
 		u128_to_bytes(res.s[i].hi, r[i].hi);
@@ -869,21 +883,15 @@ netset_port_compile(const char *spec, size_t len, const struct netset_vars *vars
 		    size_t errlen)
 {
 	struct span_set res = { 0 };
-	struct netset_port_range *r;
+	struct netset_port_range *r = NULL;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = compile(NETSET_PORT, spec, len, vars, &res, err_off, err, errlen);
+	rc = compile_ranges(NETSET_PORT, spec, len, vars, sizeof(*r), (void **)&r, &res, err_off,
+			    err, errlen);
 	if (rc < 0)
 		return rc;
-	r = malloc((size_t)res.n * sizeof(*r));
-	if (r == NULL) {
-		set_free(&res);
-		*err_off = 0;
-		set_err(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
 	for (uint32_t i = 0; i < res.n; i++) {
 		r[i].lo = (uint16_t)res.s[i].lo;
 		r[i].hi = (uint16_t)res.s[i].hi;
