@@ -420,6 +420,9 @@ scan_block(const struct scan_gen *g, unsigned worker, enum buffer_id buf, const 
 
 	if (db == NULL)
 		return 0;
+	/* an empty value is scanned too (an expression may match empty), never from NULL */
+	if (data == NULL)
+		data = (const uint8_t *)"";
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
 	hs_error_t rc = hs_scan(db, (const char *)data, (unsigned)len, 0, g->w[worker].scratch,

@@ -210,6 +210,8 @@ test_pcre_confirmation(void **state)
 	assert_string_equal(judge(&e), "3");
 	block(&e, BUF_EMAIL_X_MAILER, "");
 	assert_string_equal(judge(&e), "3");
+	assert_int_equal(scan_block(e.g, 0, BUF_EMAIL_X_MAILER, NULL, 0, &e.m), 0);
+	assert_string_equal(judge(&e), "3");
 	assert_string_equal(judge(&e), "");
 	engine_free(&e);
 }
