@@ -151,14 +151,26 @@ part_stream_write(struct inspect_session *s, struct slice data)
  * scanned with one generation for as long as it stays open: the session pins it (raw_gen)
  * and each transaction uses it too, so that raw and message matches share atom ids. It is
  * only opened when the generation has raw-stream patterns, and changes to the live one
- * after a transaction is judged: rules still switch at message boundaries.
+ * after a transaction is judged: rules still switch at message boundaries. Between
+ * transactions it changes at once (what the old one matched is judged first), so that an
+ * idle session never holds an old generation: the dataplane keeps only so many.
  */
+static void raw_judge_pending(struct inspect_session *s);
+static void raw_close(struct inspect_session *s);
+
 static void
 raw_write(struct inspect_session *s, bool to_server, const uint8_t *data, size_t len)
 {
 	enum buffer_id buf = to_server ? BUF_STREAM_TO_SERVER : BUF_STREAM_TO_CLIENT;
-	struct scan_gen *g = s->raw_gen != NULL ? s->raw_gen : s->env->gen;
 	int dir = to_server ? 0 : 1;
+
+	if (s->raw_gen != NULL && s->raw_gen != s->env->gen && !s->in_tx &&
+	    s->waiting.rec == NULL) {
+		raw_judge_pending(s);
+		raw_close(s);
+	}
+
+	struct scan_gen *g = s->raw_gen != NULL ? s->raw_gen : s->env->gen;
 
 	if (s->raw[dir] == NULL) {
 		if (g == NULL || !scan_gen_has_buffer(g, buf) || s->raw_failed[dir])
@@ -178,13 +190,20 @@ raw_write(struct inspect_session *s, bool to_server, const uint8_t *data, size_t
 		count(s, IPC_C_SCAN_ERRORS);
 }
 
-/* End both raw streams: their end-anchored matches join raw_matches. */
+/*
+ * End both raw streams. Their end-anchored matches join `into` when the connection really
+ * ended; at a change of generation (into NULL) the stream did not end and they are dropped.
+ */
 static void
-raw_streams_end(struct inspect_session *s)
+raw_streams_end(struct inspect_session *s, struct scan_matches *into)
 {
+	struct scan_matches discard;
+
+	scan_matches_reset(&discard);
 	for (int dir = 0; dir < 2; dir++) {
 		if (s->raw[dir] != NULL &&
-		    scan_stream_close(s->raw_gen, s->env->worker, s->raw[dir], &s->raw_matches) < 0)
+		    scan_stream_close(s->raw_gen, s->env->worker, s->raw[dir],
+				      into != NULL ? into : &discard) < 0)
 			count(s, IPC_C_SCAN_ERRORS);
 		s->raw[dir] = NULL;
 		s->raw_failed[dir] = false;
@@ -194,7 +213,7 @@ raw_streams_end(struct inspect_session *s)
 static void
 raw_close(struct inspect_session *s)
 {
-	raw_streams_end(s);
+	raw_streams_end(s, NULL);
 	if (s->raw_gen != NULL) {
 		scan_gen_unpin(s->raw_gen);
 		s->raw_gen = NULL;
@@ -839,18 +858,18 @@ count_fired(void *ctx, const struct gen_rule *r)
 
 /*
  * Raw-stream matches no transaction took (a session that never sent MAIL, bytes after the
- * last message): when they make a rule fire, the session gets a record of its own.
+ * last message, before a change of generation): when they make a rule fire, the session
+ * gets a record of its own.
  */
 static void
-raw_leftovers(struct inspect_session *s)
+raw_judge_pending(struct inspect_session *s)
 {
 	struct scan_gen *g = s->raw_gen;
 	struct scan_flow f;
 	unsigned n_alerts = 0;
 
-	raw_streams_end(s);
 	if (g == NULL || s->raw_matches.n == 0) {
-		raw_close(s);
+		scan_matches_reset(&s->raw_matches);
 		return;
 	}
 	session_flow(s, &f);
@@ -868,6 +887,14 @@ raw_leftovers(struct inspect_session *s)
 		}
 	}
 	scan_matches_reset(&s->raw_matches);
+}
+
+/* The connection ended: its raw streams' last matches are judged. */
+static void
+raw_leftovers(struct inspect_session *s)
+{
+	raw_streams_end(s, &s->raw_matches);
+	raw_judge_pending(s);
 	raw_close(s);
 }
 

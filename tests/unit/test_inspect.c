@@ -620,6 +620,64 @@ test_raw_stream_and_gathered_body(void **state)
 }
 
 static void
+feed(struct inspect_session *s, bool to_server, const char *text)
+{
+	inspect_session_data(s, to_server, (const uint8_t *)text, strlen(text));
+}
+
+/*
+ * A new generation while a session with raw-stream rules sits between transactions: what
+ * the old one matched is judged (a record of its own), the old generation is let go at once
+ * rather than at the session's end, and the next transaction uses the new one.
+ */
+static void
+test_raw_stream_generation_switch(void **state)
+{
+	struct fixture *fx = *state;
+	static struct inspect_session s;
+	struct inspect_flow_meta meta = { .flow_id = 11, .client_port = 41000, .server_port = 25,
+					  .ip_version = 4 };
+	char err[2048];
+	void *blob;
+	size_t len;
+	struct rule_set *rs = rule_set_parse_buffer("inline.rules", rules_text,
+						    sizeof(rules_text) - 1, NULL, err, sizeof(err));
+
+	assert_non_null(rs);
+	assert_int_equal(rule_compile(rs, NULL, 8, &blob, &len, err, sizeof(err)), 0);
+	struct scan_gen *g2 = scan_gen_load(blob, len, 1, err, sizeof(err));
+
+	assert_non_null(g2);
+	free(blob);
+	rule_set_destroy(rs);
+
+	clear_records(fx);
+	inspect_session_init(&s, &fx->env, &meta);
+	feed(&s, false, "220 mx ESMTP\r\n");
+	feed(&s, true, "EHLO a.example\r\nXCLIENT NAME=x\r\n");
+	feed(&s, false, "250 mx\r\n550 no\r\n");
+	assert_true(scan_gen_is_pinned(fx->gen));
+	fx->env.gen = g2;
+	feed(&s, true, "MAIL FROM:<x@a.example>\r\n");
+	assert_false(scan_gen_is_pinned(fx->gen)); /* let go between transactions */
+	assert_int_equal(fx->n_records, 1);
+	assert_int_equal(fx->records[0]->gen_id, 7);
+	assert_true(has_alert(fx->records[0], 1000009, GEN_ACTION_ALERT));
+	feed(&s, true, "RCPT TO:<y@b.example>\r\nDATA\r\n");
+	feed(&s, false, "250 ok\r\n250 ok\r\n354 go\r\n");
+	feed(&s, true, "Subject: x\r\n\r\nwire transfer fee\r\n.\r\n");
+	feed(&s, false, "250 queued\r\n");
+	inspect_session_close(&s);
+	assert_int_equal(fx->n_records, 2);
+	assert_int_equal(fx->records[1]->gen_id, 8);
+	assert_true(has_alert(fx->records[1], 1000002, GEN_ACTION_ALERT));
+	assert_false(has_alert(fx->records[1], 1000009, GEN_ACTION_ALERT));
+	assert_false(scan_gen_is_pinned(g2));
+	fx->env.gen = fx->gen;
+	scan_gen_destroy(g2);
+}
+
+static void
 test_mime_evasion_events(void **state)
 {
 	struct fixture *fx = *state;
@@ -876,6 +934,7 @@ main(void)
 		cmocka_unit_test(test_mime_parts_scanned_and_recorded),
 		cmocka_unit_test(test_mime_evasion_events),
 		cmocka_unit_test(test_raw_stream_and_gathered_body),
+		cmocka_unit_test(test_raw_stream_generation_switch),
 		cmocka_unit_test(test_pipelined_next_mail_keeps_verdict),
 		cmocka_unit_test(test_starttls_injection_event),
 		cmocka_unit_test(test_implicit_tls_reported),
