@@ -337,7 +337,8 @@ data_release(struct smtp_session *s)
 {
 	struct run r = { NULL, 0 };
 
-	if (s->client_state != CS_DATA)
+	/* bytes held back before the session turned opaque are not released after it */
+	if (s->client_state != CS_DATA || s->opaque)
 		return;
 	if (s->dot_state == DOT_CR)
 		run_add(s, &r, (const uint8_t *)"\r", 1);

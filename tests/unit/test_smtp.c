@@ -1332,6 +1332,34 @@ test_starttls(void **state)
  * server inside the TLS session. Reported once per session, whether they came in the same
  * segment or later; the bytes are still read as commands.
  */
+/*
+ * A message pipelined behind STARTTLS, cut on a withheld CR when the server's 220 turns the
+ * session opaque: the bytes held back must not be delivered at close (found by fuzz_smtp).
+ */
+static void
+test_starttls_withheld_data(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+		GREET,
+		C("EHLO client.example\r\n"),
+		S("250-mx.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n"),
+		C("STARTTLS\r\nMAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\nDATA\r\n"
+		  "hello\r"),
+		S("220 2.0.0 Ready to start TLS\r\n"),
+	};
+	struct run_result res = run(st, N_STEPS(st), FEED_WHOLE, 0, 0);
+
+	const char *tls = strstr(res.log, "starttls\n");
+
+	assert_true(res.opaque);
+	assert_non_null(tls);
+	assert_non_null(strstr(res.log, "msg:hello\n"));
+	if (strstr(tls, "msg:") != NULL)
+		fail_msg("message bytes after the session turned opaque:\n%s", res.log);
+	free(res.log);
+}
+
 static void
 test_starttls_injection(void **state)
 {
@@ -2756,6 +2784,7 @@ main(void)
 		cmocka_unit_test(test_bdat_huge_size),
 		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_starttls_injection),
+		cmocka_unit_test(test_starttls_withheld_data),
 		cmocka_unit_test(test_long_command_line),
 		cmocka_unit_test(test_long_message_line),
 		cmocka_unit_test(test_bare_lf),
