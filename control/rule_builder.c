@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "rule_builder.h"
 #include "rulegen.h"
 
 #define BUILD_ERR_MAX 8192
+#define RULE_BUILDER_NICE 10 /* the build thread's nice value: below posternd's loop */
 
 struct rule_builder {
 	int efd;                  /* eventfd: the build thread writes 1 when done */
@@ -44,6 +46,13 @@ build(void *arg)
 	struct rule_builder *b = arg;
 	uint64_t one = 1;
 
+	/*
+	 * Compiling can take all of a CPU for seconds; posternd's loop must keep draining the
+	 * dataplane's records meanwhile, and on a small machine both share a core. The build
+	 * yields to it: Linux applies a nice value to the one thread named by its tid. Failing
+	 * is not fatal: the build then only competes harder.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RULE_BUILDER_NICE);
 	b->err[0] = '\0';
 	b->result = rulegen_build(&b->cfg, b->gen_id, b->err, sizeof(b->err));
 	/* the eventfd counter cannot overflow with one write per build */

@@ -70,13 +70,17 @@ line_matches(const struct alerts_state *st, const char *line, size_t len)
 	return ok;
 }
 
-/* Print one complete line. 1 when --count is reached, 0 to go on, -1 on a stdout error. */
+/*
+ * Print one complete line (flushed with the rest of its read, see cmd_alerts). 1 when
+ * --count is reached, 0 to go on, -1 on a stdout error.
+ */
 static int
 emit_line(struct alerts_state *st, const char *line, size_t len)
 {
 	if (!line_matches(st, line, len))
 		return 0;
-	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout) != 0) {
+	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF ||
+	    (st->max != 0 && st->printed + 1 >= st->max && fflush(stdout) != 0)) {
 		fprintf(stderr, "posternctl alerts: writing to stdout: %s\n", strerror(errno));
 		return -1;
 	}
@@ -251,6 +255,12 @@ cmd_alerts(int argc, char **argv, const struct postern_config *cfg)
 			goto out;
 		}
 		int r = feed(&st, buf, (size_t)n);
+		/* every line of one read goes out together: a reader waits no longer than the
+		 * sender's own pace, and a busy stream costs one write per read, not per line */
+		if (r >= 0 && fflush(stdout) != 0) {
+			fprintf(stderr, "posternctl alerts: writing to stdout: %s\n", strerror(errno));
+			r = -1;
+		}
 		if (r < 0)
 			goto out;
 		if (r > 0) {

@@ -408,11 +408,16 @@ def build_bad():
     raise RuntimeError("bad scenario: message segment not found")
 
 
-def build_bench(n_sessions):
-    """The demo's four sessions and a MIME-heavy marketing mail over and over, each copy from its own client address and
-    port, so that every copy is a new flow: a capture for scripts/bench."""
+BENCH_TEMPLATES = {"a": session_a, "b": session_b, "c": session_c, "d": session_d,
+                   "e": session_e}
+
+
+def build_bench(n_sessions, mix="abcde"):
+    """The demo's four sessions (a-d) and a MIME-heavy marketing mail (e) over and over, in
+    the order `mix` names them, each copy from its own client address and port, so that
+    every copy is a new flow: a capture for scripts/bench."""
     cap = Capture()
-    templates = [session_a, session_b, session_c, session_d, session_e]
+    templates = [BENCH_TEMPLATES[t] for t in mix]
     for i in range(n_sessions):
         s = templates[i % len(templates)]()
         s["client"] = ("10.%d.%d.%d" % (20 + i // 65536, i // 256 % 256, i % 256 or 1),
@@ -494,13 +499,18 @@ def main():
     ap.add_argument("--out", help="output file (default: the scenario's path in the repo)")
     ap.add_argument("--sessions", type=int, default=2000,
                     help="sessions in the bench scenario (default 2000)")
+    ap.add_argument("--bench-mix", default="abcde",
+                    help="bench sessions to cycle through, a-e (default abcde; e is the "
+                         "40 KB marketing mail)")
     ap.add_argument("--syns", type=int, default=500,
                     help="SYNs after each demo packet in the synflood scenario (default 500)")
     args = ap.parse_args()
     build, default = SCENARIOS[args.scenario]
     ap_syns = args.syns
     if args.scenario == "bench":
-        build = lambda: build_bench(args.sessions)
+        if not args.bench_mix or any(t not in BENCH_TEMPLATES for t in args.bench_mix):
+            ap.error("--bench-mix takes letters from abcde")
+        build = lambda: build_bench(args.sessions, args.bench_mix)
     elif args.scenario == "synflood":
         build = lambda: build_synflood(ap_syns)
     out = args.out

@@ -27,7 +27,13 @@ BUFFERS = ["email.subject", "file.data", "email.url", "smtp.rcpt_to", "email.fro
 
 
 def filler(variant, i):
-    """A rule that matches nothing in the bench capture: literals no message holds."""
+    """A rule that matches nothing in the bench capture: literals no message holds; one in
+    fifty a body regex with no literal to prefilter on, so that scanning costs what a real
+    pack's does and the worker, not posternd, sets the pace."""
+    if i % 50 == 0:
+        return ('alert smtp any any -> any any (msg:"reload filler %s%d"; file.data; '
+                'pcre:"/[a-z]{6}%s[0-9]{3}[a-z]{4}\\d{%d}/"; sid:%d; rev:1;)\n'
+                % (variant, i, variant, 7 + i % 9, 8000000 + i))
     buf = BUFFERS[i % len(BUFFERS)]
     word = "zq%s%05d-%x" % (variant, i, (i * 7919 + (17 if variant == "a" else 29)) % 1000003)
     extra = ""

@@ -20,7 +20,12 @@ build="$top/build"
 py=/usr/bin/python3
 helper="$here/reload_check.py"
 
-sessions=300        # about 9,000 packets: infinite_rx holds them all in the pool's mbufs
+# The 40 KB marketing mail (mkpcap's session e): the worker runs flat out while posternd,
+# on the same two CPUs, formats far fewer records than the short demo sessions would make
+# it. With those, a faster worker now outruns posternd itself (about 30,000 records a
+# second here), which is a limit of its own, not what this test is about.
+sessions=150        # about 9,000 packets: infinite_rx holds them all in the pool's mbufs
+mix=e
 limit=45            # the dataplane stops by itself after this long if the test hangs
 n_reloads=24        # reloads done while it does
 broken="8 17"       # these ones get a pack with a syntax error (one by SIGHUP, one by CLI)
@@ -86,7 +91,7 @@ rss_kb() {
 }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
 
-if ! "$py" "$top/tools/mkpcap.py" --scenario bench --sessions "$sessions" \
+if ! "$py" "$top/tools/mkpcap.py" --scenario bench --sessions "$sessions" --bench-mix "$mix" \
 	--out "$work/bench.pcap" > /dev/null 2>&1; then
 	echo "FAIL: mkpcap.py could not write the capture"
 	echo "0 passed, 1 failed"
