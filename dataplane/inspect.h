@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inspection of one SMTP session: follows it with the SMTP parser (smtp.h) and, in the
- * parser's hooks, scans every field and the body with the live rule generation (scan.h),
+ * parser's hooks, scans every field and the body with the live rule generation (scan.h)
+ * (and, when the generation has raw-stream rules, each direction's bytes as they come),
  * looks every recipient up in the suppression set (suppress_db.h), and builds one
  * transaction record (ipc.h) that it hands to the worker's event output when the
  * transaction ends.
