@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness for the inspection layer (dataplane/inspect.c) with a rule generation
+ * that uses every kind of buffer: envelope and headers in block mode, bodies and the raw
+ * stream of both directions in stream mode, flowbits, a pass rule and a PCRE2-confirmed
+ * expression. Input, as fuzz_smtp's: records [dir][len lo][len hi][bytes], dir bit 0 the
+ * direction; dir 0xfe/0xff a hole of len bytes; dir 0xfc switches the live generation (the
+ * two are the same pack compiled twice), as a reload would between packets.
+ *
+ * Checked, fed whole and a byte at a time: every record handed out passes ipc_tx_check()
+ * and carries one of the two generations' ids, and when the session is closed neither
+ * generation is pinned any more, so the dataplane could free them. Anything else aborts.
+ * (The two feeds may differ in records: raw-stream matches count for the transaction judged
+ * next as the bytes arrive, so a segment across the end of a message gives them to it.)
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inspect.h"
+#include "mime_words.h"
+#include "rule_compile.h"
+#include "rule_parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char pack[] =
+	"alert smtp any any -> any any (msg:\"s\"; email.subject; content:\"free\"; nocase; "
+	"flowbits:set,promo; sid:1;)\n"
+	"alert smtp any any -> any any (msg:\"b\"; file.data; content:\"wire\"; "
+	"content:\"fee\"; distance:0; within:20; flowbits:isset,promo; sid:2;)\n"
+	"alert smtp any any -> any any (msg:\"h\"; email.header; pcre:\"/^(x-\\w+): \\1/i\"; "
+	"sid:3;)\n"
+	"alert tcp any any -> any any (msg:\"raw\"; content:\"XCLIENT\"; sid:4;)\n"
+	"alert tcp any any -> any any (msg:\"raw tc\"; flow:to_client; content:\"220 \"; "
+	"startswith; sid:5;)\n"
+	"pass smtp any any -> any any (msg:\"p\"; smtp.mail_from; content:\"trusted@\"; "
+	"sid:6;)\n"
+	"alert smtp any any -> any any (msg:\"u\"; email.url; pcre:\"/https?:\\/\\/[^\\/]+\\.zip/\"; "
+	"sid:7;)\n";
+
+#define MAX_RECORDS 64
+
+static struct scan_gen *gens[2];
+static struct inspect_env env;
+static _Alignas(8) uint8_t records[MAX_RECORDS][IPC_TX_MAX];
+static unsigned n_given;
+
+static struct ipc_tx *
+fz_alloc(void *io)
+{
+	(void)io;
+	if (n_given == MAX_RECORDS)
+		return NULL; /* counted as dropped by inspect */
+	return (struct ipc_tx *)records[n_given++];
+}
+
+static void
+fz_emit(void *io, struct ipc_tx *tx)
+{
+	(void)io;
+	if (ipc_tx_check(tx, tx->hdr.len) < 0)
+		abort();
+	if (tx->gen_id != 1 && tx->gen_id != 2)
+		abort();
+}
+
+static void
+init(void)
+{
+	char err[4096];
+
+	for (int k = 0; k < 2; k++) {
+		struct rule_set *rs = rule_set_parse_buffer("fuzz.rules", pack, sizeof(pack) - 1,
+							    NULL, err, sizeof(err));
+		void *blob = NULL;
+		size_t len = 0;
+
+		if (rs == NULL || rule_compile(rs, NULL, (uint64_t)k + 1, &blob, &len, err,
+					       sizeof(err)) < 0)
+			abort();
+		gens[k] = scan_gen_load(blob, len, 1, err, sizeof(err));
+		if (gens[k] == NULL)
+			abort();
+		free(blob);
+		rule_set_destroy(rs);
+	}
+	env.words = mime_words_create();
+	env.tx_alloc = fz_alloc;
+	env.tx_emit = fz_emit;
+	env.now_us = UINT64_C(1717408800000000);
+}
+
+/* One pass over the conversation; piece 0 feeds each record whole. */
+static void
+run(const uint8_t *data, size_t size, size_t piece)
+{
+	static struct inspect_session s;
+	struct inspect_flow_meta meta = { .flow_id = 1, .client_port = 40000, .server_port = 25,
+					  .ip_version = 4, .client_ip = { [10] = 0xff, [11] = 0xff,
+									[12] = 10, [15] = 1 },
+					  .server_ip = { [10] = 0xff, [11] = 0xff, [12] = 10,
+							 [15] = 2 } };
+	size_t i = 0;
+
+	n_given = 0;
+	env.gen = gens[0];
+	inspect_session_init(&s, &env, &meta);
+	while (i + 3 <= size) {
+		uint8_t dir = data[i];
+		size_t len = (size_t)data[i + 1] | (size_t)data[i + 2] << 8;
+
+		i += 3;
+		if (dir == 0xfc) {
+			env.gen = env.gen == gens[0] ? gens[1] : gens[0];
+			continue;
+		}
+		if (dir >= 0xfe) {
+			inspect_session_gap(&s, dir & 1, len);
+			continue;
+		}
+		if (len > size - i)
+			len = size - i;
+		for (size_t off = 0; off < len;) {
+			size_t n = piece == 0 || len - off < piece ? len - off : piece;
+
+			inspect_session_data(&s, dir & 1, data + i + off, n);
+			off += n;
+		}
+		i += len;
+	}
+	inspect_session_close(&s);
+	if (scan_gen_is_pinned(gens[0]) || scan_gen_is_pinned(gens[1]))
+		abort(); /* a closed session holds no generation */
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (gens[0] == NULL)
+		init();
+	run(data, size, 0);
+	run(data, size, 1);
+	return 0;
+}
