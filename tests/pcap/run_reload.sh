@@ -134,7 +134,9 @@ for _ in $(seq 100); do
 done
 
 # Offline-style backpressure is off here (an EAL vdev, not --pcap): a full ring is a counted
-# drop, as on a live port, so a reload that stalled the records would show.
+# drop, as on a live port, so a reload that stalled the records would show. EAL arguments
+# after -- are added to the dataplane's own defaults, --no-pci first (build_eal_args in
+# dataplane/main.c), so no PCI device is ever probed.
 "$build/dataplane/postern-dataplane" -c "$work/postern.conf" --wait-rules 10000 \
 	--duration "$limit" -- --vdev "net_pcap0,rx_pcap=$work/bench.pcap,infinite_rx=1" \
 	2> "$work/dataplane.log" &
