@@ -74,40 +74,51 @@ vars_path(const struct postern_config *cfg, char *path, size_t size)
 }
 
 /*
+ * The pack and the variables file as bytes, read once: they are parsed and hashed for the
+ * cache key from the same copy, so a file replaced in between can never file a blob under
+ * another pack's key.
+ */
+struct rule_inputs {
+	char *pack, *vars;          /* vars NULL when there is no variables file */
+	size_t pack_len, vars_len;
+};
+
+static int
+read_input(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
+{
+	int rc = file_read_all(path, max, buf, len);
+
+	if (rc == -EFBIG)
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+	else if (rc < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	return rc;
+}
+
+/*
  * The cache key: everything the blob depends on. The pack and the variables as bytes (the
  * classification only feeds alerts, never the blob), the parser's options, the compiler's
  * version, and the platform (Hyperscan version, CPU) through rule_cache_key_begin.
  */
 static int
-cache_key(const struct postern_config *cfg, const char *vars_file, uint8_t key[RULE_CACHE_KEY_LEN])
+cache_key(const struct postern_config *cfg, const struct rule_inputs *in,
+	  uint8_t key[RULE_CACHE_KEY_LEN])
 {
 	struct rule_cache_platform plat;
 	struct rule_cache_key_ctx *k;
-	char *pack = NULL, *vars = NULL;
-	size_t pack_len = 0, vars_len = 0;
+	uint8_t skip = cfg->rules_skip_unsupported;
 	int rc = rule_cache_platform_host(&plat);
 
 	if (rc < 0)
 		return rc;
-	rc = file_read_all(cfg->rules, RULE_MAX_FILE_LEN, &pack, &pack_len);
-	if (rc == 0 && vars_file != NULL)
-		rc = file_read_all(vars_file, NETSET_VARS_FILE_MAX, &vars, &vars_len);
-	k = rc == 0 ? rule_cache_key_begin(&plat) : NULL;
-	if (k != NULL) {
-		uint8_t skip = cfg->rules_skip_unsupported;
-
-		rule_cache_key_add(k, "compiler", RULE_COMPILER_VERSION,
-				   strlen(RULE_COMPILER_VERSION));
-		rule_cache_key_add(k, "pack", pack, pack_len);
-		rule_cache_key_add(k, "vars", vars, vars_len);
-		rule_cache_key_add(k, "skip_unsupported", &skip, 1);
-		rc = rule_cache_key_end(k, key);
-	} else if (rc == 0) {
-		rc = -ENOMEM;
-	}
-	free(pack);
-	free(vars);
-	return rc;
+	k = rule_cache_key_begin(&plat);
+	if (k == NULL)
+		return -ENOMEM;
+	rule_cache_key_add(k, "compiler", RULE_COMPILER_VERSION, strlen(RULE_COMPILER_VERSION));
+	rule_cache_key_add(k, "pack", in->pack, in->pack_len);
+	rule_cache_key_add(k, "vars", in->vars, in->vars_len);
+	rule_cache_key_add(k, "skip_unsupported", &skip, 1);
+	return rule_cache_key_end(k, key);
 }
 
 /*
@@ -116,13 +127,13 @@ cache_key(const struct postern_config *cfg, const char *vars_file, uint8_t key[R
  */
 static int
 build_blob(struct rulegen *g, const struct postern_config *cfg, const struct netset_vars *vars,
-	   const char *vars_file, void **blob, size_t *len, char *err, size_t errlen)
+	   const struct rule_inputs *in, void **blob, size_t *len, char *err, size_t errlen)
 {
 	uint8_t key[RULE_CACHE_KEY_LEN];
 	bool cache = cfg->rule_cache_dir[0] != '\0';
 	int rc;
 
-	if (cache && cache_key(cfg, vars_file, key) < 0)
+	if (cache && cache_key(cfg, in, key) < 0)
 		cache = false;
 	if (cache) {
 		rc = rule_cache_get(cfg->rule_cache_dir, key, blob, len);
@@ -188,6 +199,7 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 {
 	struct rulegen *g = calloc(1, sizeof(*g));
 	struct netset_vars *vars = NULL;
+	struct rule_inputs in = { 0 };
 	char vars_file[CONFIG_PATH_MAX + 16];
 	bool has_vars = vars_path(cfg, vars_file, sizeof(vars_file)) > 0;
 	void *blob = NULL;
@@ -205,7 +217,11 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	g->cls = load_classification(cfg, err, errlen, &cls_failed);
 	if (cls_failed)
 		goto fail;
-	vars = has_vars ? netset_vars_load(vars_file, err, errlen) : netset_vars_defaults();
+	if (has_vars &&
+	    read_input(vars_file, NETSET_VARS_FILE_MAX, &in.vars, &in.vars_len, err, errlen) < 0)
+		goto fail;
+	vars = has_vars ? netset_vars_parse_buffer(vars_file, in.vars, in.vars_len, err, errlen)
+			: netset_vars_defaults();
 	if (vars == NULL) {
 		if (!has_vars)
 			snprintf(err, errlen, "out of memory");
@@ -214,18 +230,23 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	/* every variable, also those no rule uses yet: a bad one is found when it is written */
 	if (netset_vars_check(vars, err, errlen) < 0)
 		goto fail;
-	g->rules = rule_set_load_flags(cfg->rules, g->cls,
-				       cfg->rules_skip_unsupported ? RULE_PARSE_SKIP_UNSUPPORTED : 0,
-				       err, errlen);
+	if (read_input(cfg->rules, RULE_MAX_FILE_LEN, &in.pack, &in.pack_len, err, errlen) < 0)
+		goto fail;
+	g->rules = rule_set_parse_buffer_flags(cfg->rules, in.pack, in.pack_len, g->cls,
+					       cfg->rules_skip_unsupported ?
+						       RULE_PARSE_SKIP_UNSUPPORTED : 0,
+					       err, errlen);
 	if (g->rules == NULL)
 		goto fail;
 	if (g->rules->warnings != NULL)
 		log_warn("%u rules left out:\n%s", g->rules->n_skipped, g->rules->warnings);
-	if (build_blob(g, cfg, vars, has_vars ? vars_file : NULL, &blob, &blob_len, err,
-		       errlen) < 0)
+	if (build_blob(g, cfg, vars, &in, &blob, &blob_len, err, errlen) < 0)
 		goto fail;
 	netset_vars_destroy(vars);
 	vars = NULL;
+	free(in.pack);
+	free(in.vars);
+	in = (struct rule_inputs){ 0 };
 	if (needs_thresholds(g->rules)) {
 		g->thresholds = threshold_table_create(RULEGEN_THRESHOLD_ENTRIES);
 		if (g->thresholds == NULL) {
@@ -246,6 +267,8 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	return g;
 fail:
 	netset_vars_destroy(vars);
+	free(in.pack);
+	free(in.vars);
 	rulegen_destroy(g);
 	return NULL;
 }
