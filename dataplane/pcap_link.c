@@ -8,11 +8,6 @@
 
 #include "pcap_link.h"
 
-#define PCAP_MAGIC_US 0xa1b2c3d4u
-#define PCAP_MAGIC_NS 0xa1b23c4du
-#define PCAPNG_SHB 0x0a0d0d0au
-#define PCAPNG_IDB 0x00000001u
-#define PCAPNG_BYTE_ORDER 0x1a2b3c4du
 #define PCAPNG_BLOCKS_MAX 16  /* blocks looked at for the first interface description */
 
 int

@@ -13,6 +13,12 @@
 
 #include "decode.h"
 
+#define PCAP_MAGIC_US 0xa1b2c3d4u  /* classic pcap, microsecond timestamps */
+#define PCAP_MAGIC_NS 0xa1b23c4du  /* classic pcap, nanosecond timestamps */
+#define PCAPNG_SHB 0x0a0d0d0au     /* pcapng section header block */
+#define PCAPNG_IDB 1u              /* pcapng interface description block */
+#define PCAPNG_BYTE_ORDER 0x1a2b3c4du
+
 /* A pcap or pcapng field, in the file's byte order (swap: it is not the host's). */
 static inline uint16_t
 pcap_rd16(const uint8_t *p, bool swap)

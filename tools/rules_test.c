@@ -47,11 +47,6 @@
 #define RT_FEED_CHUNK 16384            /* synthetic session: bytes handed over at a time */
 #define RT_HEADER_MAX 65536            /* an unfolded header value kept for the envelope */
 
-#define PCAP_MAGIC_US 0xa1b2c3d4u
-#define PCAP_MAGIC_NS 0xa1b23c4du
-#define PCAPNG_SHB 0x0a0d0d0au
-#define PCAPNG_BYTE_ORDER 0x1a2b3c4du
-#define PCAPNG_IDB 1u
 #define PCAPNG_PB 2u                   /* obsolete packet block */
 #define PCAPNG_SPB 3u
 #define PCAPNG_EPB 6u

@@ -41,13 +41,12 @@
 #include "gen_format.h"
 #include "inspect.h"
 #include "mime_words.h"
+#include "pcap_link.h"
 #include "rule_compile.h"
 #include "rule_parse.h"
 #include "scan.h"
 
 #define FLOW_SLOTS 256 /* bench sessions follow each other; a few overlap at most */
-#define PCAP_MAGIC_US 0xa1b2c3d4u
-#define PCAP_MAGIC_NS 0xa1b23c4du
 #define RECORD_RING 8  /* records in flight: a transaction waiting for its reply, the next */
 #define REC_OPEN_MAX 256      /* streams open at once during the recording pass */
 #define RAW_DBS_PER_BUF 4     /* databases of one buffer the raw scan runs (one today) */
