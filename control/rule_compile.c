@@ -342,31 +342,6 @@ rule_flowbits(struct compile *c, uint32_t ri, struct gen_rule *g)
 
 /* ---- atoms and databases ---- */
 
-/* A literal as an expression for a database that also holds regular expressions. */
-static char *
-literal_regex(const char *bytes, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	char *out = malloc(4 * len + 1), *o = out;
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t b = (uint8_t)bytes[i];
-
-		if ((b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z')) {
-			*o++ = (char)b;
-		} else {
-			*o++ = '\\';
-			*o++ = 'x';
-			*o++ = hex[b >> 4];
-			*o++ = hex[b & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static int
 text_add(struct compile *c, const char *s, uint32_t *off)
 {
@@ -475,7 +450,7 @@ db_add(struct compile *c, uint32_t ai)
 	};
 	d->ext_ptrs[i] = a->ext_flags != 0 ? &d->ext[i] : NULL;
 	if (a->literal) {
-		d->owned[i] = literal_regex(a->expr, a->len);
+		d->owned[i] = rule_expr_literal(a->expr, a->len);
 		if (d->owned[i] == NULL)
 			return -ENOMEM;
 		d->exprs[i] = d->owned[i];

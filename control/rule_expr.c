@@ -153,14 +153,12 @@ is_alnum(uint8_t c)
 
 /* A content's bytes as a regular expression: alphanumerics as is, the rest \xHH. */
 static void
-sb_content(struct sbuf *s, const struct rule_match *m)
+sb_literal(struct sbuf *s, const uint8_t *bytes, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	if (m->nocase)
-		sb_puts(s, "(?i:");
-	for (size_t i = 0; i < m->len; i++) {
-		uint8_t c = m->bytes[i];
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = bytes[i];
 		char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
 
 		if (is_alnum(c))
@@ -168,8 +166,31 @@ sb_content(struct sbuf *s, const struct rule_match *m)
 		else
 			sb_bytes(s, e, sizeof(e));
 	}
+}
+
+static void
+sb_content(struct sbuf *s, const struct rule_match *m)
+{
+	if (m->nocase)
+		sb_puts(s, "(?i:");
+	sb_literal(s, m->bytes, m->len);
 	if (m->nocase)
 		sb_puts(s, ")");
+}
+
+char *
+rule_expr_literal(const void *bytes, size_t len)
+{
+	struct sbuf s = { 0 };
+
+	sb_literal(&s, bytes, len);
+	sb_grow(&s, 0); /* an empty literal still gets its NUL */
+	if (s.oom) {
+		free(s.p);
+		return NULL;
+	}
+	s.p[s.len] = '\0';
+	return s.p;
 }
 
 /*

@@ -80,3 +80,10 @@ int rule_expr_build(const struct rule_match *m, uint32_t n, struct rule_atom **a
 		    uint32_t *n_atoms, uint32_t *bad, char *err, size_t errlen);
 
 void rule_atoms_free(struct rule_atom *atoms, uint32_t n);
+
+/*
+ * len literal bytes as an expression matching exactly them (\xHH for every byte but ASCII
+ * letters and digits), for a literal atom in a database of regular expressions. malloc'ed,
+ * NUL-terminated; NULL when out of memory.
+ */
+char *rule_expr_literal(const void *bytes, size_t len);
