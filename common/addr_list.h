@@ -24,3 +24,10 @@ bool addr_list_next(struct slice v, size_t *pos, struct slice *addr);
 /* The longest prefix of v, at most limit bytes, that ends just before a separating comma:
  * whole addresses only. Empty when the first address is longer than limit. */
 struct slice addr_list_cut(struct slice v, size_t limit);
+
+/*
+ * The mailbox of one list entry: what is inside its <...> ("Shop <news@shop.example>"),
+ * else its addr-spec without the comments around it ("news@shop.example (Shop)"). Empty
+ * when there is none (a group's "undisclosed-recipients:;" yields its text as written).
+ */
+struct slice addr_list_mailbox(struct slice entry);

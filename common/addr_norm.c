@@ -171,6 +171,14 @@ local_part_len(struct slice s, bool *quoted)
 	return (int)i;
 }
 
+/* The domains whose mailboxes ignore dots in the local part (Gmail's documented rule). */
+static bool
+gmail_domain(const char *d, size_t len)
+{
+	return (len == 9 && memcmp(d, "gmail.com", 9) == 0) ||
+	       (len == 14 && memcmp(d, "googlemail.com", 14) == 0);
+}
+
 int
 addr_normalize(struct slice in, unsigned flags, char *out, size_t cap)
 {
@@ -212,12 +220,22 @@ addr_normalize(struct slice in, unsigned flags, char *out, size_t cap)
 		return -ENAMETOOLONG;
 	if (total + 1 > cap)
 		return -ENOBUFS;
-	for (size_t i = 0; i < local_len; i++)
-		out[i] = (flags & ADDR_NORM_LOWER_LOCAL) ? (char)ascii_lower(s.ptr[i])
-							 : (char)s.ptr[i];
-	out[local_len] = '@';
-	memcpy(out + local_len + 1, dbuf, dom_len + 1);
-	return (int)total;
+	bool fold = (flags & ADDR_NORM_FOLD_DOTS) && !quoted && gmail_domain(dbuf, dom_len);
+	size_t n = 0;
+
+	for (size_t i = 0; i < local_len; i++) {
+		if (fold && s.ptr[i] == '.')
+			continue;
+		out[n++] = (flags & ADDR_NORM_LOWER_LOCAL) ? (char)ascii_lower(s.ptr[i])
+							   : (char)s.ptr[i];
+	}
+	if (n == 0) { /* "...@gmail.com" folds to nothing: keep it as written */
+		for (; n < local_len; n++)
+			out[n] = (char)s.ptr[n];
+	}
+	out[n] = '@';
+	memcpy(out + n + 1, dbuf, dom_len + 1);
+	return (int)(n + 1 + dom_len);
 }
 
 int

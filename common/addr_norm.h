@@ -9,8 +9,8 @@
  *
  * Not a full RFC 5321/5322 validator: it rejects what cannot be one mailbox (no '@', empty
  * parts, control bytes, spaces and specials outside a quoted local part, overlong input) and
- * leaves the rest alone. It does not unquote quoted local parts, nor apply provider-specific
- * rules (dots in Gmail local parts). Pure; any thread. ASCII addresses never allocate; only a
+ * leaves the rest alone. It does not unquote quoted local parts; the one provider-specific
+ * rule it knows (dots in Gmail local parts) is a flag, off by default. Pure; any thread. ASCII addresses never allocate; only a
  * non-ASCII domain goes through libidn2, which allocates (and is therefore off the worker
  * fast path's no-allocation promise for those addresses only).
  */
@@ -29,8 +29,10 @@
 enum addr_norm_flag {
 	ADDR_NORM_LOWER_LOCAL = 1u << 0, /* lowercase the local part (ASCII letters only) */
 	ADDR_NORM_STRIP_TAG = 1u << 1,   /* drop "+tag" from an unquoted local part */
+	ADDR_NORM_FOLD_DOTS = 1u << 2,   /* Gmail: drop dots from an unquoted local part at
+					  * gmail.com and googlemail.com, which ignore them */
 };
-#define ADDR_NORM_FLAGS_ALL (ADDR_NORM_LOWER_LOCAL | ADDR_NORM_STRIP_TAG)
+#define ADDR_NORM_FLAGS_ALL (ADDR_NORM_LOWER_LOCAL | ADDR_NORM_STRIP_TAG | ADDR_NORM_FOLD_DOTS)
 
 /*
  * Normalize `in` into out (cap bytes; ADDR_NORM_CAP always suffices), NUL-terminated.

@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-enum opt_type { OPT_PATH, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ENUM };
+enum opt_type { OPT_PATH, OPT_TEXT, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ENUM };
 
 struct opt {
 	const char *key;
@@ -42,6 +42,20 @@ static const struct opt options[] = {
 	{ "rule_cache_size", OPT_U64, OFF(rule_cache_size), 1u << 20, UINT64_C(1) << 40 },
 	{ "rules_skip_unsupported", OPT_BOOL, OFF(rules_skip_unsupported), 0, 0 },
 	{ "suppress_db", OPT_PATH, OFF(suppress_db), 0, 0 },
+	{ "suppress_lowercase_local", OPT_BOOL, OFF(suppress_lowercase_local), 0, 0 },
+	{ "suppress_strip_tag", OPT_BOOL, OFF(suppress_strip_tag), 0, 0 },
+	{ "suppress_fold_dots", OPT_BOOL, OFF(suppress_fold_dots), 0, 0 },
+	/* OPT_TEXT: max is the field's size */
+	{ "suppress_calendar_tz", OPT_TEXT, OFF(suppress_calendar_tz), 0,
+	  sizeof(((struct postern_config *)0)->suppress_calendar_tz) },
+	{ "suppress_holidays", OPT_TEXT, OFF(suppress_holidays), 0, CONFIG_TEXT_MAX },
+	{ "suppress_sync_dsn", OPT_TEXT, OFF(suppress_sync_dsn), 0, CONFIG_TEXT_MAX },
+	{ "suppress_sync_query", OPT_TEXT, OFF(suppress_sync_query), 0, CONFIG_QUERY_MAX },
+	{ "commercial_senders", OPT_TEXT, OFF(commercial_senders), 0, CONFIG_TEXT_MAX },
+	{ "transactional_senders", OPT_TEXT, OFF(transactional_senders), 0, CONFIG_TEXT_MAX },
+	{ "commercial_hosts", OPT_TEXT, OFF(commercial_hosts), 0, CONFIG_TEXT_MAX },
+	{ "commercial_signals", OPT_TEXT, OFF(commercial_signals), 0, CONFIG_PATH_MAX },
+	{ "commercial_default", OPT_BOOL, OFF(commercial_default), 0, 0 },
 	{ "inspect_ports", OPT_PORTS, OFF(inspect_ports), 1, 65535 },
 	{ "workers", OPT_U32, OFF(workers), 1, 64 },
 	{ "flows_per_worker", OPT_U32, OFF(flows_per_worker), 64, 16u << 20 },
@@ -83,6 +97,13 @@ config_defaults(struct postern_config *c)
 	c->flow_timeout_new = 30;
 	c->flow_timeout_closing = 30;
 	c->suppress_map_size = UINT64_C(1) << 32;
+	snprintf(c->suppress_calendar_tz, sizeof(c->suppress_calendar_tz), "UTC");
+	snprintf(c->suppress_holidays, sizeof(c->suppress_holidays), "us-federal");
+	snprintf(c->commercial_signals, sizeof(c->commercial_signals),
+		 "list-unsubscribe, list-id, precedence");
+	/* A message nothing marks either way is taken as commercial: a compliance sensor errs
+	 * towards reporting, and transactional senders are exempted by name or by rule. */
+	c->commercial_default = true;
 	c->reasm_chunks = 16384;
 	c->reasm_window = 65536;
 	c->inspect_depth = 0;
@@ -167,6 +188,14 @@ config_set(struct postern_config *c, const char *key, const char *value, char *e
 		}
 		strcpy(place, value);
 		return 0;
+	case OPT_TEXT:
+		if (strlen(value) >= o->max) {
+			snprintf(err, errlen, "%s: longer than %llu bytes", key,
+				 (unsigned long long)o->max - 1);
+			return -1;
+		}
+		strcpy(place, value);
+		return 0;
 	case OPT_U32:
 	case OPT_U64:
 		rc = parse_u64(value, o->min, o->max, &n);
@@ -221,11 +250,24 @@ trim(char *s)
 	return s;
 }
 
+/* A '#' starts a comment at the start of a line or after a space or tab, so that values
+ * may hold one: an ODBC password, a URL fragment, a query's "#>>" operator. */
+static void
+cut_comment(char *line)
+{
+	for (char *p = line; *p != '\0'; p++) {
+		if (*p == '#' && (p == line || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
 int
 config_load(struct postern_config *c, const char *path, char *err, size_t errlen)
 {
 	struct postern_config next = *c;
-	char line[1024];
+	char line[CONFIG_LINE_MAX];
 	char why[256];
 	unsigned lineno = 0;
 	FILE *f = fopen(path, "r");
@@ -241,9 +283,7 @@ config_load(struct postern_config *c, const char *path, char *err, size_t errlen
 				 sizeof(line) - 2);
 			goto fail;
 		}
-		char *hash = strchr(line, '#');
-		if (hash != NULL)
-			*hash = '\0';
+		cut_comment(line);
 		char *s = trim(line);
 		if (*s == '\0')
 			continue;

@@ -14,6 +14,9 @@
 
 #define CONFIG_PATH_MAX 256
 #define CONFIG_MAX_PORTS 16
+#define CONFIG_TEXT_MAX 1024
+#define CONFIG_QUERY_MAX 4096
+#define CONFIG_LINE_MAX (CONFIG_QUERY_MAX + 64)
 
 enum config_address_output {
 	CONFIG_ADDR_PLAIN = 0,
@@ -44,6 +47,23 @@ struct postern_config {
 	bool rules_skip_unsupported;           /* a rule with a keyword Postern does not support
 						* is left out with a warning, not an error */
 	char suppress_db[CONFIG_PATH_MAX];     /* LMDB environment directory */
+	/* normalization of a new set's keys (an existing set keeps the flags it was made with) */
+	bool suppress_lowercase_local;
+	bool suppress_strip_tag;
+	bool suppress_fold_dots;               /* Gmail: dots in the local part do not count */
+	/* the CAN-SPAM business-day calendar */
+	char suppress_calendar_tz[64];         /* IANA zone of the calendar's days; UTC default */
+	char suppress_holidays[CONFIG_TEXT_MAX]; /* "us-federal", "none", holiday files, comma
+						  * separated, applied in order */
+	/* posternctl suppress sync */
+	char suppress_sync_dsn[CONFIG_TEXT_MAX];  /* ODBC connection string */
+	char suppress_sync_query[CONFIG_QUERY_MAX]; /* columns named as an import's header */
+	/* which messages are commercial (subject to suppression) */
+	char commercial_senders[CONFIG_TEXT_MAX];    /* sender domains, space/comma separated */
+	char transactional_senders[CONFIG_TEXT_MAX]; /* exempt sender domains */
+	char commercial_hosts[CONFIG_TEXT_MAX];      /* clients: an address set (rule syntax) */
+	char commercial_signals[CONFIG_PATH_MAX];    /* list-unsubscribe, list-id, precedence */
+	bool commercial_default;                     /* a message no signal decides */
 	/* dataplane */
 	uint16_t inspect_ports[CONFIG_MAX_PORTS];
 	uint32_t n_inspect_ports;

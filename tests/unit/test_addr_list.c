@@ -63,12 +63,40 @@ test_cut(void **state)
 	assert_int_equal(c.len, 0);
 }
 
+static void
+expect_mailbox(const char *entry, const char *want)
+{
+	struct slice m = addr_list_mailbox(slice_from_cstr(entry));
+
+	assert_int_equal(m.len, strlen(want));
+	assert_memory_equal(m.ptr, want, m.len);
+}
+
+static void
+test_mailbox(void **state)
+{
+	(void)state;
+	expect_mailbox("news@shop.example", "news@shop.example");
+	expect_mailbox("  <news@shop.example>  ", "news@shop.example");
+	expect_mailbox("Shop News <news@shop.example>", "news@shop.example");
+	expect_mailbox("\"Doe, <John>\" <j@x.example>", "j@x.example");
+	expect_mailbox("news@shop.example (Shop News)", "news@shop.example");
+	expect_mailbox("(Shop (the best) News) news@shop.example", "news@shop.example");
+	expect_mailbox("(a <fake@bad.example>) real@good.example", "real@good.example");
+	expect_mailbox("\"john doe\"@x.example (J)", "\"john doe\"@x.example");
+	expect_mailbox("undisclosed-recipients:;", "undisclosed-recipients:;");
+	expect_mailbox("(only a comment)", "");
+	expect_mailbox("", "");
+	expect_mailbox("Broken <no-end@x.example", "Broken");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_mailbox),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of addr_norm: what an address becomes (brackets, spaces, domain case, IDNA,
- * optional local-part folding and +tag stripping), what is refused and with which errno, the
- * length and buffer bounds, and the SHA-256 keys against known digests (Python hashlib).
+ * optional local-part folding, +tag stripping and Gmail dot folding), what is refused and
+ * with which errno, the length and buffer bounds, and the SHA-256 keys against known digests
+ * (Python hashlib).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -205,6 +206,53 @@ hex(const uint8_t *k, char *s)
 }
 
 static void
+test_fold_dots(void **state)
+{
+	const unsigned fd = ADDR_NORM_FOLD_DOTS;
+
+	(void)state;
+	/* Gmail ignores dots in the local part: every spelling is one mailbox. */
+	ok("j.o.h.n@gmail.com", fd, "john@gmail.com");
+	ok("John.Smith@GMail.COM", fd, "JohnSmith@gmail.com");
+	ok("john.smith@googlemail.com", fd, "johnsmith@googlemail.com");
+	ok("<j.ohn@Gmail.com.>", fd, "john@gmail.com");
+	/* Off by default, and only for those two domains (not their sub-domains). */
+	ok("john.smith@gmail.com", 0, "john.smith@gmail.com");
+	ok("john.smith@example.com", fd, "john.smith@example.com");
+	ok("john.smith@mail.gmail.com", fd, "john.smith@mail.gmail.com");
+	ok("john.smith@gmail.co", fd, "john.smith@gmail.co");
+	ok("john.smith@xgmail.com", fd, "john.smith@xgmail.com");
+	/* Quoted local parts are opaque. */
+	ok("\"john.smith\"@gmail.com", fd, "\"john.smith\"@gmail.com");
+	/* With the other flags: the tag goes first, its dots with it; case folds too. */
+	ok("J.Smith+news.letter@gmail.com", ADDR_NORM_FLAGS_ALL, "jsmith@gmail.com");
+	ok("J.Smith+news.letter@gmail.com", fd | ADDR_NORM_STRIP_TAG, "JSmith@gmail.com");
+	ok("J.Smith+news.letter@gmail.com", fd, "JSmith+newsletter@gmail.com");
+	ok("J.Smith+news@gmail.com", fd | ADDR_NORM_LOWER_LOCAL, "jsmith+news@gmail.com");
+	/* Dots anywhere in the local part, repeated or at its ends, all go; a local part of
+	 * dots only is kept as written rather than emptied. */
+	ok(".a..b.@gmail.com", fd, "ab@gmail.com");
+	ok("...@gmail.com", fd, "...@gmail.com");
+	/* The result is what gets hashed: two spellings, one key. */
+	{
+		char a[ADDR_NORM_CAP], b[ADDR_NORM_CAP];
+		int na = addr_normalize(slice_from_cstr("a.b.c@gmail.com"), fd, a, sizeof(a));
+		int nb = addr_normalize(slice_from_cstr("abc@GMAIL.com"), fd, b, sizeof(b));
+
+		assert_true(na > 0);
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, (size_t)na);
+	}
+	/* The buffer bound is checked before folding: the unfolded length must fit. */
+	{
+		char out[16];
+
+		assert_int_equal(addr_normalize(slice_from_cstr("a.b.c.d.e@gmail.com"), fd, out,
+						sizeof(out)), -ENOBUFS);
+	}
+}
+
+static void
 test_hasher(void **state)
 {
 	struct addr_hasher h;
@@ -240,6 +288,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_fold_dots),
 		cmocka_unit_test(test_quoted),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_lengths),

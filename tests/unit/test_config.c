@@ -113,6 +113,50 @@ test_errors_name_the_line(void **state)
 	expect_error("eve_smtp_events = 2\n", "1: eve_smtp_events: '2' is not yes/no");
 }
 
+/* The suppression and commercial keys: long text values, a '#' inside a value, limits. */
+static void
+test_text_values(void **state)
+{
+	(void)state;
+	struct postern_config c;
+	char err[256], line[CONFIG_QUERY_MAX + 64];
+
+	config_defaults(&c);
+	assert_string_equal(c.suppress_calendar_tz, "UTC");
+	assert_string_equal(c.suppress_holidays, "us-federal");
+	assert_string_equal(c.commercial_signals, "list-unsubscribe, list-id, precedence");
+	assert_true(c.commercial_default);
+	assert_int_equal(config_load(&c, write_conf(
+		"suppress_sync_dsn = Driver={PostgreSQL Unicode};Server=/run/pg;Pwd=a#b # note\n"
+		"suppress_sync_query = SELECT email, optout_at AS optout_date FROM optouts\n"
+		"commercial_senders = news.example.com, deals.example.com\n"
+		"commercial_default = no\n"
+		"suppress_fold_dots = yes\n"
+		"suppress_calendar_tz = America/New_York\n"), err, sizeof(err)), 0);
+	done();
+	/* '#' starts a comment only at a line's start or after a blank */
+	assert_string_equal(c.suppress_sync_dsn, "Driver={PostgreSQL Unicode};Server=/run/pg;Pwd=a#b");
+	assert_string_equal(c.suppress_sync_query,
+			    "SELECT email, optout_at AS optout_date FROM optouts");
+	assert_string_equal(c.commercial_senders, "news.example.com, deals.example.com");
+	assert_false(c.commercial_default);
+	assert_true(c.suppress_fold_dots);
+	assert_string_equal(c.suppress_calendar_tz, "America/New_York");
+
+	/* a query may use the whole CONFIG_QUERY_MAX - 1 bytes; one more is an error */
+	int n = snprintf(line, sizeof(line), "suppress_sync_query = ");
+	memset(line + n, 'q', CONFIG_QUERY_MAX - 1);
+	line[n + CONFIG_QUERY_MAX - 1] = '\0';
+	assert_int_equal(config_set(&c, "suppress_sync_query", line + n, err, sizeof(err)), 0);
+	assert_int_equal(strlen(c.suppress_sync_query), CONFIG_QUERY_MAX - 1);
+	strcat(line, "q");
+	assert_int_equal(config_set(&c, "suppress_sync_query", line + n, err, sizeof(err)), -1);
+	assert_string_equal(err, "suppress_sync_query: longer than 4095 bytes");
+	assert_int_equal(config_set(&c, "suppress_calendar_tz", "America/Argentina/ComodRivadavia_"
+				    "and_a_name_longer_than_the_field", err, sizeof(err)), -1);
+	assert_string_equal(err, "suppress_calendar_tz: longer than 63 bytes");
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -132,6 +176,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_text_values),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
