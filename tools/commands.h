@@ -10,6 +10,10 @@
 #include "config.h"
 
 int cmd_suppress(int argc, char **argv, const struct postern_config *cfg);
+/* `suppress` sub-commands in files of their own (argv[0] is "sync", "export", "stats"). */
+int cmd_suppress_sync(int argc, char **argv, const struct postern_config *cfg);
+int cmd_suppress_export(int argc, char **argv, const struct postern_config *cfg);
+int cmd_suppress_stats(int argc, char **argv, const struct postern_config *cfg);
 int cmd_alerts(int argc, char **argv, const struct postern_config *cfg);
 int cmd_stats(int argc, char **argv, const struct postern_config *cfg);
 int cmd_reload(int argc, char **argv, const struct postern_config *cfg);

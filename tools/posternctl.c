@@ -17,7 +17,7 @@ static const struct {
 	int (*run)(int argc, char **argv, const struct postern_config *cfg);
 	const char *help;
 } commands[] = {
-	{ "suppress", cmd_suppress, "suppression set: import, check, add, remove, consent" },
+	{ "suppress", cmd_suppress, "suppression set: import, sync, check, edit, export, stats" },
 	{ "alerts", cmd_alerts, "print alerts from posternd's alert socket as they come" },
 	{ "stats", cmd_stats, "counters of posternd and the dataplane" },
 	{ "reload", cmd_reload, "recompile the rule pack and hand it to the dataplane" },
