@@ -76,6 +76,17 @@ struct gen_hdr {
 	struct gen_section_desc sec[GEN_SEC__COUNT];
 };
 
+/*
+ * Flowbits with a meaning for Postern itself, always given these bit indexes: a rule that
+ * sets "postern.commercial" marks the message commercial (subject to the suppression set),
+ * one that sets "postern.transactional" exempts it (see dataplane/commercial.h).
+ */
+#define GEN_FLOWBIT_COMMERCIAL 0
+#define GEN_FLOWBIT_TRANSACTIONAL 1
+#define GEN_FLOWBIT_COMMERCIAL_NAME "postern.commercial"
+#define GEN_FLOWBIT_TRANSACTIONAL_NAME "postern.transactional"
+#define GEN_FLOWBITS_RESERVED 2
+
 #define GEN_RULE_NOALERT (1u << 0)   /* effects (flowbits) only, no alert */
 #define GEN_RULE_BIDIR (1u << 1)     /* "<>": addresses and ports either way round */
 #define GEN_RULE_TO_CLIENT (1u << 2) /* flow:to_client: src is the server */

@@ -62,6 +62,10 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_PORT_RX_ERRORS] = "port_rx_errors",
 	[IPC_C_PORT_RX_NO_MBUF] = "port_rx_no_mbuf",
 	[IPC_C_RULE_PASSES] = "rule_passes",
+	[IPC_C_SUPPRESS_EXEMPT] = "suppress_exempt",
+	[IPC_C_SUPPRESS_ERRORS] = "suppress_errors",
+	[IPC_C_SUPPRESS_REOPENS] = "suppress_reopens",
+	[IPC_C_COMMERCIAL] = "commercial",
 };
 
 const char *
@@ -205,6 +209,7 @@ field_fixed_len(uint16_t type)
 {
 	switch (type) {
 	case IPC_F_RCPT:
+	case IPC_F_HDR_RCPT:
 		return sizeof(struct ipc_rcpt);
 	case IPC_F_ALERT:
 		return sizeof(struct ipc_alert);

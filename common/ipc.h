@@ -28,7 +28,7 @@
 #include "slice.h"
 
 #define IPC_MAGIC 0x4e525450u /* "PTRN" */
-#define IPC_VERSION 2u
+#define IPC_VERSION 3u
 #define IPC_TX_MAX 8192u
 #define IPC_FIELD_MAX 1024u
 #define IPC_RECORD_MAX 65536u
@@ -127,6 +127,10 @@ enum ipc_counter {
 	IPC_C_PORT_RX_ERRORS,         /* erroneous packets the port received */
 	IPC_C_PORT_RX_NO_MBUF,        /* packets lost for want of an mbuf */
 	IPC_C_RULE_PASSES,            /* transactions a pass rule let through unreported */
+	IPC_C_SUPPRESS_EXEMPT,        /* listed recipients of messages that are not commercial */
+	IPC_C_SUPPRESS_ERRORS,        /* lookups the set could not answer (LMDB error) */
+	IPC_C_SUPPRESS_REOPENS,       /* a rebuilt set swapped in and reopened */
+	IPC_C_COMMERCIAL,             /* transactions judged commercial */
 	IPC_C__COUNT
 };
 
@@ -178,6 +182,28 @@ struct ipc_tx {
 	uint16_t auth_code;    /* final reply to AUTH, 0 if the session did not authenticate */
 	uint8_t mail_body;     /* MAIL FROM BODY=: enum smtp_body of the dataplane's parser */
 	uint8_t mail_flags;    /* enum ipc_mail_flag */
+	uint16_t commercial;   /* enum ipc_commercial bits: why the message is (not) commercial */
+	uint16_t reserved16;
+	uint32_t reserved32;
+};
+
+/*
+ * Why a message is commercial or not (ipc_tx.commercial): IPC_COMM_YES when it is, with the
+ * signal that decided, or without it and an exemption's bit. Only commercial messages are
+ * subject to the suppression set.
+ */
+enum ipc_commercial {
+	IPC_COMM_YES = 1u << 0,
+	IPC_COMM_RULE = 1u << 1,          /* a rule set postern.commercial */
+	IPC_COMM_SENDER = 1u << 2,        /* a configured commercial sender domain */
+	IPC_COMM_HOST = 1u << 3,          /* a configured commercial client host */
+	IPC_COMM_LIST_UNSUB = 1u << 4,    /* a List-Unsubscribe header */
+	IPC_COMM_LIST_ID = 1u << 5,       /* a List-Id header */
+	IPC_COMM_PRECEDENCE = 1u << 6,    /* Precedence: bulk, list or junk */
+	IPC_COMM_DEFAULT = 1u << 7,       /* nothing decided: commercial_default = yes */
+	IPC_COMM_EXEMPT_RULE = 1u << 8,   /* a rule set postern.transactional */
+	IPC_COMM_EXEMPT_SENDER = 1u << 9, /* a configured transactional sender domain */
+	IPC_COMM_DECIDED = 1u << 15,      /* judged (a record of a cut transaction may not be) */
 };
 
 enum ipc_mail_flag {
@@ -211,7 +237,10 @@ enum ipc_field_type {
 	IPC_F_ATTACHMENT = 12, /* a part's file name (UTF-8) */
 	IPC_F_URL = 13,        /* a URL from a text or HTML part, once per transaction */
 	IPC_F_AUTH_MECH = 14,  /* the SASL mechanism the client chose (never credentials) */
-	IPC_F__LAST = IPC_F_AUTH_MECH,
+	IPC_F_HDR_RCPT = 15,   /* struct ipc_rcpt, then the address: a To/Cc/Bcc address of
+				* the message on the suppression list (reply_code 0) */
+	IPC_F_LIST_ID = 16,    /* the message's List-Id header (first one), as sent */
+	IPC_F__LAST = IPC_F_LIST_ID,
 };
 
 struct ipc_field {
@@ -230,7 +259,9 @@ struct ipc_rcpt {
 	uint16_t reply_code;   /* server's reply to this RCPT, 0 if unseen */
 	uint8_t verdict;       /* enum ipc_suppress_verdict */
 	uint8_t scope;         /* enum suppress_scope of the matching entry */
-	uint32_t reserved;
+	uint8_t origin;        /* enum suppress_scope_origin: which scope of the message */
+	uint8_t domain_wide;   /* matched a whole-domain entry */
+	uint16_t reserved;
 	int64_t optout_time;   /* seconds since the epoch, 0 if not suppressed */
 	int64_t grace_end;     /* seconds since the epoch, 0 if not suppressed */
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -17,6 +18,7 @@
 #include "builtin_sids.h"
 #include "addr_list.h"
 #include "addr_norm.h"
+#include "business_days.h"
 #include "eve.h"
 #include "gen_format.h"
 #include "slice.h"
@@ -743,15 +745,85 @@ scope_name(uint8_t scope)
 		return "all";
 	case SUPPRESS_SCOPE_SENDER:
 		return "sender";
+	case SUPPRESS_SCOPE_LIST:
+		return "list";
 	default:
 		return "unknown";
 	}
 }
 
+/* What the entry was scoped to, as the message showed it: the sender domain or List-Id. */
+static json_t *
+scope_value(const struct tx_view *v, uint8_t origin)
+{
+	char id[SUPPRESS_LIST_ID_MAX + 1];
+	const struct ipc_field *f;
+	struct slice val, a;
+	size_t pos = 0;
+	const uint8_t *at;
+	int n;
+
+	switch (origin) {
+	case SUPPRESS_ORIGIN_ENVELOPE:
+	case SUPPRESS_ORIGIN_HEADER:
+		f = first_field(v->tx, origin == SUPPRESS_ORIGIN_ENVELOPE ? IPC_F_MAIL_FROM
+									    : IPC_F_EMAIL_FROM);
+		if (f == NULL)
+			return NULL;
+		val = slice_make(ipc_field_value(f), f->len);
+		if (!addr_list_next(val, &pos, &a))
+			return NULL;
+		a = addr_list_mailbox(a);
+		if ((at = memrchr(a.ptr, '@', a.len)) == NULL)
+			return NULL;
+		val = slice_make(at + 1, a.len - (size_t)(at + 1 - a.ptr));
+		return json_stringn((const char *)val.ptr, val.len);
+	case SUPPRESS_ORIGIN_LIST_ID:
+		f = first_field(v->tx, IPC_F_LIST_ID);
+		if (f == NULL)
+			return NULL;
+		n = suppress_list_id(slice_make(ipc_field_value(f), f->len), id, sizeof(id));
+		return n > 0 ? json_stringn(id, (size_t)n) : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static const struct {
+	uint16_t bit;
+	const char *name;
+} commercial_names[] = {
+	{ IPC_COMM_RULE, "rule" },
+	{ IPC_COMM_SENDER, "sender" },
+	{ IPC_COMM_HOST, "host" },
+	{ IPC_COMM_LIST_UNSUB, "list-unsubscribe" },
+	{ IPC_COMM_LIST_ID, "list-id" },
+	{ IPC_COMM_PRECEDENCE, "precedence" },
+	{ IPC_COMM_DEFAULT, "default" },
+};
+
+/* Why the message counts as commercial, e.g. ["list-unsubscribe", "precedence"]. */
+static json_t *
+commercial_reasons(uint16_t c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < sizeof(commercial_names) / sizeof(commercial_names[0]);
+	     i++)
+		if ((c & commercial_names[i].bit) && !append(a, json_string(commercial_names[i].name))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 static json_t *
 suppression_obj(const struct tx_view *v, const struct ipc_rcpt *r, const uint8_t *addr,
-		size_t addr_len)
+		size_t addr_len, bool in_header)
 {
+	const struct bday_calendar *cal =
+		v->opt->calendar != NULL ? v->opt->calendar : bday_calendar_default();
+	int64_t elapsed = bday_elapsed(cal, r->optout_time, (int64_t)(v->tx->ts_us / 1000000));
 	json_t *s = json_object();
 	json_t *t;
 	bool ok;
@@ -759,18 +831,48 @@ suppression_obj(const struct tx_view *v, const struct ipc_rcpt *r, const uint8_t
 	if (s == NULL)
 		return NULL;
 	ok = put(s, "recipient", addr_json(v->opt, addr, addr_len)) &&
+	     put(s, "recipient_in", json_string(in_header ? "header" : "envelope")) &&
 	     put(s, "verdict",
 		 json_string(r->verdict == IPC_SUPPRESS_GRACE ? "grace" : "violation")) &&
-	     put(s, "scope", json_string(scope_name(r->scope)));
+	     put(s, "scope", json_string(scope_name(r->scope))) &&
+	     put(s, "domain_wide", json_boolean(r->domain_wide));
+	if (ok && r->scope != SUPPRESS_SCOPE_ALL && (t = scope_value(v, r->origin)) != NULL)
+		ok = put(s, "scope_value", t);
 	if (ok && (t = iso_time(r->optout_time)) != NULL)
 		ok = put(s, "optout_time", t);
 	if (ok && (t = iso_time(r->grace_end)) != NULL)
 		ok = put(s, "grace_end", t);
+	if (ok && r->optout_time > 0 && elapsed >= 0)
+		ok = put(s, "business_days_elapsed", json_integer(elapsed)) &&
+		     put(s, "grace_business_days", json_integer(SUPPRESS_GRACE_BUSINESS_DAYS)) &&
+		     put(s, "calendar_tz", json_string(bday_calendar_tz(cal)));
+	if (ok && (v->tx->commercial & IPC_COMM_YES))
+		ok = put(s, "commercial", commercial_reasons(v->tx->commercial));
 	if (!ok) {
 		json_decref(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* A header address that is also an envelope recipient of the record: alerted once, there. */
+static bool
+in_envelope(const struct ipc_tx *tx, const uint8_t *addr, size_t len)
+{
+	char a[ADDR_NORM_CAP], b[ADDR_NORM_CAP];
+
+	if (addr_normalize(slice_make(addr, len), 0, a, sizeof(a)) < 0)
+		return false;
+	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f)) {
+		if (f->type != IPC_F_RCPT || f->len < sizeof(struct ipc_rcpt))
+			continue;
+		if (addr_normalize(slice_make(ipc_field_value(f) + sizeof(struct ipc_rcpt),
+					      f->len - sizeof(struct ipc_rcpt)),
+				   0, b, sizeof(b)) >= 0 &&
+		    strcasecmp(a, b) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Returns 1 when a line was emitted, 0 when the recipient needs none, or a negative errno. */
@@ -783,6 +885,13 @@ emit_suppress_alert(const struct tx_view *v, const struct ipc_field *f, eve_line
 	uint32_t sid;
 
 	memcpy(&r, ipc_field_value(f), sizeof(r));
+	/* Only commercial mail is subject to an opt-out (a record judged before this field
+	 * existed, or cut before its judgement, counts as commercial). */
+	if ((v->tx->commercial & IPC_COMM_DECIDED) && !(v->tx->commercial & IPC_COMM_YES))
+		return 0;
+	if (f->type == IPC_F_HDR_RCPT &&
+	    in_envelope(v->tx, ipc_field_value(f) + sizeof(r), f->len - sizeof(r)))
+		return 0;
 	if (r.verdict == IPC_SUPPRESS_GRACE)
 		sid = SID_SUPPRESS_GRACE;
 	else if (r.verdict == IPC_SUPPRESS_VIOLATION)
@@ -798,7 +907,7 @@ emit_suppress_alert(const struct tx_view *v, const struct ipc_field *f, eve_line
 		  put(line, "alert", alert_obj("allowed", BUILTIN_GID, sid, 1, &info)) &&
 		  put(line, "suppression",
 		      suppression_obj(v, &r, ipc_field_value(f) + sizeof(r),
-				      f->len - sizeof(r)));
+				      f->len - sizeof(r), f->type == IPC_F_HDR_RCPT));
 	if (!ok) {
 		json_decref(line);
 		return -ENOMEM;
@@ -831,7 +940,7 @@ eve_format_tx(const struct ipc_tx *tx, const struct eve_options *opt,
 			n++;
 	}
 	for (const struct ipc_field *f = ipc_tx_next(tx, NULL); f != NULL; f = ipc_tx_next(tx, f)) {
-		if (f->type != IPC_F_RCPT)
+		if (f->type != IPC_F_RCPT && f->type != IPC_F_HDR_RCPT)
 			continue;
 		rc = emit_suppress_alert(&v, f, emit, emit_ctx);
 		if (rc < 0)

@@ -58,9 +58,12 @@ typedef int (*eve_line_fn)(void *ctx, const char *line, size_t len, const char *
  * email.to/cc are split on commas outside quoted strings, comments and angle brackets.
  * IPv6 addresses print as eight groups of four hex digits, as Suricata prints them.
  */
+struct bday_calendar;
+
 struct eve_options {
 	enum config_address_output address_output;
 	bool smtp_events;  /* also one "smtp" event per transaction */
+	const struct bday_calendar *calendar; /* business days in suppression{}; NULL: default */
 };
 
 /* Options from the configuration (address_output, eve_smtp_events). */

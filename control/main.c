@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "alert_server.h"
+#include "business_days.h"
 #include "config.h"
 #include "dp_link.h"
 #include "eve.h"
@@ -52,6 +53,7 @@ struct posternd {
 	struct alert_server *alerts;
 	struct eve_file *eve;
 	struct eve_options eve_opt;
+	struct bday_calendar *calendar;
 	int cli_fd;
 	int sig_fd;
 	bool stopping;
@@ -485,6 +487,15 @@ main(int argc, char **argv)
 		return 0;
 	}
 	eve_options_from_config(&d.eve_opt, &d.cfg);
+	/* Business days of the alerts' suppression{}: the calendar posternctl keyed grace
+	 * periods with. Loaded before any thread starts (it sets TZ for a moment). */
+	if (bday_calendar_load(&d.calendar, d.cfg.suppress_calendar_tz, d.cfg.suppress_holidays,
+			       err, sizeof(err)) < 0) {
+		fprintf(stderr, "posternd: %s\n", err);
+		rulegen_destroy(d.gen);
+		return 2;
+	}
+	d.eve_opt.calendar = d.calendar;
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -537,6 +548,7 @@ out:
 	eve_file_destroy(d.eve);
 	alert_server_destroy(d.alerts);
 	rulegen_destroy(d.gen);
+	bday_calendar_free(d.calendar);
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);
 	return rc;

@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "commercial.h"
 #include "config.h"
 
 #define DP_MAX_WORKERS 64
@@ -35,7 +36,8 @@ struct dp {
 	bool offline;                     /* reading captures: lossless, stop when input ends */
 	struct rte_mempool *pkt_pool;
 	struct rte_mempool *tx_pool;      /* transaction record buffers (IPC_TX_MAX) */
-	struct suppress_db *supp;
+	struct suppress_db *supp;         /* the open set; replaced by supp_watch (main lcore) */
+	struct commercial_policy commercial;
 	struct rte_rcu_qsbr *rcu;
 	int ts_offset;                    /* mbuf dynfield of RX timestamps, -1 if none */
 	uint64_t ts_flag;

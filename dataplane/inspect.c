@@ -3,10 +3,12 @@
  * The SMTP parser's hooks for the dataplane: scanning, suppression lookups and transaction
  * records; see inspect.h. Every hook is bounded work on borrowed bytes. Worker lcores.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "addr_list.h"
 #include "buffer_id.h"
+#include "commercial.h"
 #include "flow_key.h"
 #include "inspect.h"
 #include "mime_words.h"
@@ -85,6 +87,230 @@ inspect_value(struct inspect_session *s, enum buffer_id buf, struct slice v)
 {
 	scan_value(s, buf, v);
 	record_add(s, buf, v, false);
+}
+
+/* ---- suppression and the commercial decision ---- */
+
+/* Keep the domain of a mailbox as sent (after its last '@'), for the commercial decision
+ * and the sender scope; nothing when there is none or it is too long. */
+static void
+keep_domain(struct slice addr, uint8_t out[ADDR_DOMAIN_MAX], uint8_t *len)
+{
+	struct slice m = addr_list_mailbox(addr);
+	const uint8_t *at = memrchr(m.ptr, '@', m.len);
+	size_t n;
+
+	*len = 0;
+	if (at == NULL)
+		return;
+	n = m.len - (size_t)(at + 1 - m.ptr);
+	if (n == 0 || n > ADDR_DOMAIN_MAX)
+		return;
+	memcpy(out, at + 1, n);
+	*len = (uint8_t)n;
+}
+
+static void
+add_scope(struct inspect_session *s, enum suppress_scope kind, enum suppress_scope_origin origin,
+	  struct slice value)
+{
+	if (s->env->supp != NULL && value.len > 0)
+		suppress_scopes_add(s->env->supp, &s->scopes, kind, origin, value);
+}
+
+/* Look addr up with the transaction's scopes into *head: 1 listed, 0 not, -1 no answer. */
+static int
+lookup(struct inspect_session *s, struct slice addr, struct ipc_rcpt *head)
+{
+	struct suppress_verdict v;
+	int rc;
+
+	if (s->env->supp == NULL)
+		return -1;
+	count(s, IPC_C_SUPPRESS_LOOKUPS);
+	rc = suppress_lookup_scoped(s->env->supp, addr_list_mailbox(addr), &s->scopes,
+				    (int64_t)(s->env->now_us / 1000000), &v);
+	if (rc < 0) {
+		if (rc != -EINVAL) /* not an address: nothing to look up, not a fault */
+			count(s, IPC_C_SUPPRESS_ERRORS);
+		return -1;
+	}
+	if (v.verdict == IPC_SUPPRESS_NONE)
+		return 0;
+	head->verdict = v.verdict;
+	head->scope = v.scope;
+	head->origin = v.origin;
+	head->domain_wide = v.domain_wide;
+	head->optout_time = v.optout_time;
+	head->grace_end = v.grace_end;
+	return 1;
+}
+
+/* A To, Cc or Bcc address of the message: on the list, it goes into the record. */
+static void
+header_recipient(struct inspect_session *s, struct slice m)
+{
+	struct ipc_rcpt head = { 0 };
+
+	if (lookup(s, m, &head) <= 0)
+		return;
+	count(s, IPC_C_SUPPRESS_HITS);
+	if (s->cur.rec == NULL)
+		return;
+	if (ipc_tx_add2(s->cur.rec, INSPECT_LIST_CAP, IPC_F_HDR_RCPT, &head, sizeof(head), m.ptr,
+			m.len) == NULL) {
+		s->cur.rec->flags |= IPC_TXF_TRUNCATED;
+		count(s, IPC_C_FIELDS_TRUNCATED);
+	}
+}
+
+/*
+ * The header block is over: the scopes it names (From, List-Id) are all known, so the
+ * addresses of To, Cc and Bcc, held until now, are looked up with them.
+ */
+static void
+header_recipients_flush(struct inspect_session *s)
+{
+	for (size_t off = 0; off < s->hdr_rcpt_len;) {
+		size_t n = strlen((const char *)s->hdr_rcpt + off);
+
+		header_recipient(s, slice_make(s->hdr_rcpt + off, n));
+		off += n + 1;
+	}
+	s->hdr_rcpt_len = 0;
+}
+
+/* A To, Cc or Bcc header: its mailboxes wait for the end of the header block; one that does
+ * not fit the session's room is looked up at once, with the scopes known so far. */
+static void
+header_recipients(struct inspect_session *s, struct slice list)
+{
+	struct slice a;
+	size_t pos = 0;
+
+	while (addr_list_next(list, &pos, &a)) {
+		struct slice m = addr_list_mailbox(a);
+
+		if (m.len == 0 || memchr(m.ptr, '\0', m.len) != NULL)
+			continue;
+		if (s->env->supp == NULL)
+			return;
+		if (m.len + 1 > sizeof(s->hdr_rcpt) - s->hdr_rcpt_len) {
+			header_recipient(s, m);
+			continue;
+		}
+		memcpy(s->hdr_rcpt + s->hdr_rcpt_len, m.ptr, m.len);
+		s->hdr_rcpt[s->hdr_rcpt_len + m.len] = '\0';
+		s->hdr_rcpt_len += (uint16_t)(m.len + 1);
+	}
+}
+
+/* True the first time a field type is asked about in the transaction (types below 32). */
+static bool
+first_field_of(struct inspect_session *s, unsigned type)
+{
+	bool first = !(s->cur.seen_types & (1u << type));
+
+	s->cur.seen_types |= 1u << type;
+	return first;
+}
+
+/* A header of the message itself, for the suppression set and the commercial decision. */
+static void
+header_facts(struct inspect_session *s, struct slice name, struct slice value)
+{
+	s->comm_signals |= (uint8_t)commercial_header_signal(name, value);
+	if (slice_eq_nocase(name, "List-Id")) {
+		/* the first one counts, as for a reader, and it is the one recorded */
+		if (!first_field_of(s, IPC_F_LIST_ID))
+			return;
+		add_scope(s, SUPPRESS_SCOPE_LIST, SUPPRESS_ORIGIN_LIST_ID, value);
+		if (s->cur.rec != NULL &&
+		    ipc_tx_add(s->cur.rec, INSPECT_HEADER_CAP, IPC_F_LIST_ID, value.ptr,
+			       value.len > IPC_FIELD_MAX ? IPC_FIELD_MAX : value.len) == NULL)
+			count(s, IPC_C_FIELDS_TRUNCATED);
+	} else if (slice_eq_nocase(name, "From") && !s->hdr_from_seen) {
+		struct slice first;
+		size_t pos = 0;
+
+		s->hdr_from_seen = true;
+		if (addr_list_next(value, &pos, &first))
+			keep_domain(first, s->hdr_domain, &s->hdr_domain_len);
+		add_scope(s, SUPPRESS_SCOPE_SENDER, SUPPRESS_ORIGIN_HEADER,
+			  slice_make(s->hdr_domain, s->hdr_domain_len));
+	} else if (slice_eq_nocase(name, "To") || slice_eq_nocase(name, "Cc") ||
+		   slice_eq_nocase(name, "Bcc")) {
+		header_recipients(s, value);
+	}
+}
+
+/*
+ * Scopes learnt from the headers (From, List-Id) came after the envelope's recipients were
+ * looked up: look those recorded again, so that an entry for one sender or list applies.
+ */
+static void
+relookup_recipients(struct inspect_session *s)
+{
+	struct inspect_tx *t = &s->cur;
+
+	if (s->scopes.n <= s->scopes_at_rcpt || !suppress_reader_has_scoped(s->env->supp))
+		return;
+	for (uint32_t i = 0; i < t->n_rcpt_slots; i++) {
+		struct ipc_rcpt *slot = t->rcpt[i], head = { 0 };
+		const struct ipc_field *f;
+
+		if (slot == NULL)
+			continue;
+		f = (const struct ipc_field *)((const uint8_t *)slot - sizeof(*f));
+		if (lookup(s, slice_make((const uint8_t *)(slot + 1), f->len - sizeof(*slot)),
+			   &head) > 0 &&
+		    head.verdict > slot->verdict) {
+			if (slot->verdict == IPC_SUPPRESS_NONE)
+				count(s, IPC_C_SUPPRESS_HITS);
+			head.reply_code = slot->reply_code;
+			*slot = head;
+		}
+	}
+}
+
+static uint16_t
+commercial_of(struct inspect_session *s, bool judged)
+{
+	struct commercial_facts f = {
+		.envelope_domain = slice_make(s->env_domain, s->env_domain_len),
+		.header_domain = slice_make(s->hdr_domain, s->hdr_domain_len),
+		.client_ip = s->meta.client_ip,
+		.signals = s->comm_signals,
+	};
+
+	if (s->env->commercial == NULL)
+		return IPC_COMM_DECIDED | IPC_COMM_YES | IPC_COMM_DEFAULT;
+	if (judged) {
+		f.rule_commercial = scan_last_flowbit(s->gen, s->env->worker,
+						      GEN_FLOWBIT_COMMERCIAL);
+		f.rule_transactional = scan_last_flowbit(s->gen, s->env->worker,
+							 GEN_FLOWBIT_TRANSACTIONAL);
+	}
+	return commercial_decide(s->env->commercial, &f);
+}
+
+/* The transaction's verdicts are final: is it commercial, and which scopes apply. */
+static void
+judge_suppression(struct inspect_session *s, bool judged)
+{
+	struct ipc_tx *tx = s->cur.rec;
+
+	header_recipients_flush(s); /* a message cut inside its header block */
+	if (s->env->supp != NULL)
+		relookup_recipients(s);
+	tx->commercial = commercial_of(s, judged);
+	if (tx->commercial & IPC_COMM_YES) {
+		count(s, IPC_C_COMMERCIAL);
+		return;
+	}
+	for (uint32_t i = 0; i < s->cur.n_rcpt_slots; i++)
+		if (s->cur.rcpt[i] != NULL && s->cur.rcpt[i]->verdict != IPC_SUPPRESS_NONE)
+			count(s, IPC_C_SUPPRESS_EXEMPT);
 }
 
 /* ---- transactions ---- */
@@ -288,6 +514,7 @@ tx_judge(struct inspect_session *s)
 		if (s->gen != NULL)
 			judge_rules(s, s->gen, &s->matches, &f);
 		s->cur.rec->gen_id = s->gen != NULL ? scan_gen_id(s->gen) : 0;
+		judge_suppression(s, s->gen != NULL);
 	}
 	tx_release(s);
 	if (s->raw_gen != NULL && s->raw_gen != s->env->gen)
@@ -392,6 +619,14 @@ on_tx_begin(void *ctx, uint32_t seq)
 	s->cur.seen_fields = 0;
 	s->cur.rcpt_full = false;
 	s->cur.full_fields = 0;
+	s->cur.seen_types = 0;
+	s->scopes.n = 0;
+	s->scopes_at_rcpt = 0;
+	s->comm_signals = 0;
+	s->env_domain_len = 0;
+	s->hdr_domain_len = 0;
+	s->hdr_from_seen = false;
+	s->hdr_rcpt_len = 0;
 	/* The generation is chosen here and kept to the end: rules switch between messages. */
 	s->gen = s->raw_gen != NULL ? s->raw_gen : env->gen;
 	if (s->gen != NULL)
@@ -422,6 +657,9 @@ on_mail_from(void *ctx, struct slice addr, const struct smtp_mail_params *p)
 	struct ipc_tx *tx = s->cur.rec;
 
 	inspect_value(s, BUF_SMTP_MAIL_FROM, addr);
+	keep_domain(addr, s->env_domain, &s->env_domain_len);
+	add_scope(s, SUPPRESS_SCOPE_SENDER, SUPPRESS_ORIGIN_ENVELOPE,
+		  slice_make(s->env_domain, s->env_domain_len));
 	if (tx == NULL)
 		return;
 	tx->mail_size = p->has_size ? p->size : 0;
@@ -435,21 +673,12 @@ on_rcpt(void *ctx, uint32_t idx, struct slice addr)
 {
 	struct inspect_session *s = ctx;
 	struct ipc_rcpt head = { 0 };
-	struct suppress_verdict v;
 	struct ipc_tx *tx = s->cur.rec;
 
 	scan_value(s, BUF_SMTP_RCPT_TO, addr);
-	if (s->env->supp != NULL) {
-		count(s, IPC_C_SUPPRESS_LOOKUPS);
-		if (suppress_lookup(s->env->supp, addr, (int64_t)(s->env->now_us / 1000000), &v) == 0 &&
-		    v.verdict != IPC_SUPPRESS_NONE) {
-			count(s, IPC_C_SUPPRESS_HITS);
-			head.verdict = v.verdict;
-			head.scope = v.scope;
-			head.optout_time = v.optout_time;
-			head.grace_end = v.grace_end;
-		}
-	}
+	if (lookup(s, addr, &head) > 0)
+		count(s, IPC_C_SUPPRESS_HITS);
+	s->scopes_at_rcpt = (uint8_t)s->scopes.n;
 	if (tx == NULL)
 		return;
 	tx->n_rcpt++;
@@ -629,6 +858,7 @@ mime_on_header(void *ctx, const struct mime_part *part, struct slice name, struc
 	/* email.* are the message's own headers, not those of its parts or enclosed messages */
 	if (part->depth != 0)
 		return;
+	header_facts(s, name, value);
 	buf = buffer_id_from_header((const char *)name.ptr, name.len);
 	if (buf < 0 && !(s->gen != NULL && scan_gen_has_buffer(s->gen, BUF_EMAIL_HEADER)))
 		return;
@@ -656,6 +886,8 @@ mime_on_part_begin(void *ctx, const struct mime_part *part)
 {
 	struct inspect_session *s = ctx;
 
+	if (part->depth == 0)
+		header_recipients_flush(s);
 	count(s, IPC_C_MIME_PARTS);
 	part_stream_close(s); /* a preamble before this part */
 	if (part->multipart || part->message)

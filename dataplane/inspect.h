@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "addr_norm.h"
 #include "ipc.h"
 #include "mime.h"
 #include "scan.h"
@@ -27,6 +28,8 @@
 #define INSPECT_HELO_MAX 255
 #define INSPECT_AUTH_MECH_MAX 32 /* SASL mechanism names are at most 20 (RFC 4422 3.1) */
 #define INSPECT_URL_MAX 32      /* distinct URLs a record carries */
+#define INSPECT_HDR_RCPT_BUF 1024 /* To/Cc/Bcc addresses held per session until the end of
+				   * the header block; past it they are looked up at once */
 #define INSPECT_PART_BUF 1024   /* decoded body bytes gathered per Hyperscan stream call */
 #define INSPECT_STREAMS_PER_SESSION 3 /* Hyperscan streams open at once: the current body
 				       * part, the raw stream of each direction */
@@ -56,6 +59,7 @@ struct inspect_flow_meta {
 #define INSPECT_DECODED_MAX (3 * MIME_HEADER_MAX) /* a header decoded to UTF-8 (CJK grows) */
 
 struct mime_words;
+struct commercial_policy;
 
 struct inspect_env {
 	struct scan_gen *gen;             /* live generation, read once per burst; may be NULL */
@@ -63,6 +67,7 @@ struct inspect_env {
 	uint8_t decoded[INSPECT_DECODED_MAX]; /* scratch for one decoded header value */
 	uint8_t header_line[INSPECT_DECODED_MAX + 256]; /* "Name: value" for email.header */
 	struct suppress_reader *supp;     /* NULL: no suppression set */
+	const struct commercial_policy *commercial; /* NULL: every message is commercial */
 	unsigned worker;
 	uint64_t now_us;                  /* time of the packet being inspected */
 	/* record output: alloc may return NULL (counted); emit takes ownership */
@@ -83,6 +88,7 @@ struct inspect_tx {
 	uint16_t n_urls;
 	uint32_t seen_fields;             /* buffers already recorded (1 << enum buffer_id) */
 	uint32_t full_fields;             /* buffers a value of which did not fit */
+	uint32_t seen_types;              /* record field types added once (1 << IPC_F_*) */
 	bool rcpt_full;                   /* a recipient did not fit: the rest are left out too,
 					   * so the record's list is a prefix of the envelope's */
 	struct ipc_rcpt *rcpt[INSPECT_RCPT_MAX]; /* where each RCPT's reply is written */
@@ -118,6 +124,18 @@ struct inspect_session {
 	uint8_t auth_mech[INSPECT_AUTH_MECH_MAX];
 	struct scan_matches matches;
 	struct scan_matches raw_matches;  /* raw-stream matches the next judgement takes */
+	/* the open transaction's facts for the suppression set and the commercial decision */
+	struct suppress_scopes scopes;    /* sender domains and List-Id, for scoped entries */
+	uint8_t scopes_at_rcpt;           /* scopes known when the last RCPT was looked up */
+	uint8_t comm_signals;             /* enum commercial_signal seen in its headers */
+	uint8_t env_domain_len;
+	uint8_t hdr_domain_len;
+	bool hdr_from_seen;
+	uint16_t hdr_rcpt_len;
+	uint8_t hdr_rcpt[INSPECT_HDR_RCPT_BUF]; /* To/Cc/Bcc mailboxes, NUL-separated, until the
+						 * header block ends and every scope is known */
+	uint8_t env_domain[ADDR_DOMAIN_MAX]; /* MAIL FROM's domain, as sent */
+	uint8_t hdr_domain[ADDR_DOMAIN_MAX]; /* the first From mailbox's domain, as sent */
 };
 
 struct flow_key;

@@ -32,6 +32,7 @@
 #include "pcap_link.h"
 #include "port.h"
 #include "scan.h"
+#include "supp_watch.h"
 #include "suppress_db.h"
 #include "worker.h"
 
@@ -48,6 +49,7 @@ struct retired_gen {
 struct main_state {
 	struct dp *dp;
 	struct ctl_link *link;
+	struct supp_watch *supp_watch;
 	struct retired_gen retired[MAX_RETIRED];
 	unsigned n_retired;
 	struct ipc_hdr *pending;         /* a record (transaction or anomaly) the socket could
@@ -468,6 +470,7 @@ main_loop(struct main_state *ms)
 		}
 		unsigned moved = forward_events(ms);
 		retire_generations(ms);
+		supp_watch_poll(ms->supp_watch, now);
 		if (now >= next_stats) {
 			send_stats(ms);
 			next_stats = now + 1000000;
@@ -586,11 +589,18 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "record pool of %u x %u bytes: %s\n", n_records, IPC_TX_MAX,
 			 rte_strerror(rte_errno));
 
+	char why[256];
+
+	if (commercial_policy_build(&dp.commercial, &dp.cfg, why, sizeof(why)) < 0)
+		rte_exit(EXIT_FAILURE, "%s\n", why);
 	dp.supp = suppress_db_open(dp.cfg.suppress_db, true);
 	if (dp.supp == NULL)
-		log_warn("suppression set %s not available (%s): recipients are not checked",
-			 dp.cfg.suppress_db, strerror(errno));
+		log_warn("suppression set %s not available (%s): recipients are not checked until "
+			 "it appears", dp.cfg.suppress_db, strerror(errno));
 	setup_workers(&dp);
+	ms.supp_watch = supp_watch_create(&dp);
+	if (ms.supp_watch == NULL)
+		rte_exit(EXIT_FAILURE, "suppression set watcher: out of memory\n");
 
 	ms.link = ctl_link_create(dp.cfg.control_socket, (uint16_t)dp.n_workers, install_rules, &ms);
 	if (ms.link == NULL)
@@ -603,6 +613,7 @@ main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 
 	port_stop_all(&dp);
+	supp_watch_destroy(ms.supp_watch);
 	for (unsigned w = 0; w < dp.n_workers; w++)
 		worker_destroy(dp.workers[w]);
 	scan_gen_destroy(atomic_load(&dp.live_gen));
@@ -610,6 +621,7 @@ main(int argc, char **argv)
 		scan_gen_destroy(ms.retired[i].gen);
 	ctl_link_destroy(ms.link);
 	suppress_db_close(dp.supp);
+	commercial_policy_free(&dp.commercial);
 	rte_mempool_free(dp.tx_pool);
 	rte_free(dp.rcu);
 	log_info("stopped: %llu records sent, %llu dropped on the link",

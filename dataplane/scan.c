@@ -111,6 +111,7 @@ struct scan_worker {
 	uint32_t epoch;
 	uint64_t *cand;              /* stage << 32 | rule index */
 	uint32_t *matched;           /* rules that matched, in evaluation order */
+	uint64_t last_bits0;         /* flowbits 0..63 after the last scan_eval */
 };
 
 struct scan_gen {
@@ -622,6 +623,7 @@ scan_eval(const struct scan_gen *g, unsigned worker, const struct scan_matches *
 	for (uint32_t i = 0; i < m->n; i++)
 		if (m->ids[i] < g->n_atoms)
 			w->atom_bits[m->ids[i] / 64] = 0;
+	w->last_bits0 = bits[0];
 	/* As in Suricata, a pass rule that matches lets the transaction through silently: no
 	 * alert, and no drop or reject, from any rule. */
 	for (uint32_t i = 0; i < n_matched && !passed; i++) {
@@ -633,4 +635,10 @@ scan_eval(const struct scan_gen *g, unsigned worker, const struct scan_matches *
 	if (passed && pass_out != NULL)
 		*pass_out = true;
 	return n_matched;
+}
+
+bool
+scan_last_flowbit(const struct scan_gen *g, unsigned worker, unsigned bit)
+{
+	return bit < 64 && (g->w[worker].last_bits0 >> bit & 1);
 }

@@ -113,3 +113,7 @@ struct scan_flow {
  */
 unsigned scan_eval(const struct scan_gen *g, unsigned worker, const struct scan_matches *m,
 		   const struct scan_flow *f, scan_fired_fn fired, void *ctx, bool *pass_out);
+
+/* Whether flowbit `bit` (< 64: Postern's reserved marks, GEN_FLOWBIT_*) was set when the
+ * worker's last scan_eval ended. */
+bool scan_last_flowbit(const struct scan_gen *g, unsigned worker, unsigned bit);

@@ -20,6 +20,7 @@
 #include "flow_table.h"
 #include "ip_frag.h"
 #include "mime_words.h"
+#include "supp_watch.h"
 #include "suppress_db.h"
 #include "worker.h"
 
@@ -534,6 +535,7 @@ worker_create(struct dp *dp, unsigned idx, unsigned lcore)
 	w->env.words = w->words;
 	w->env.worker = idx;
 	w->env.supp = w->supp;
+	w->env.commercial = &dp->commercial;
 	w->env.tx_alloc = worker_tx_alloc;
 	w->env.tx_emit = worker_tx_emit;
 	w->env.event = worker_session_event;
@@ -616,6 +618,7 @@ worker_run(void *arg)
 		reasm_counters(w);
 		if (w->supp != NULL)
 			suppress_reader_release(w->supp);
+		supp_watch_take(w);
 		rte_rcu_qsbr_quiescent(dp->rcu, w->idx);
 	}
 	/* End of input or shutdown: what others handed us is still ours to inspect, then every

@@ -44,6 +44,10 @@ struct worker {
 	struct tcp_reasm_limits reasm_lim;
 	struct mime_words *words;         /* RFC 2047 decoder, iconv descriptors opened at start */
 	struct suppress_reader *supp;
+	/* a new suppression set's reader, handed over by supp_watch (see supp_watch.h) */
+	_Atomic(struct suppress_reader *) supp_next;
+	_Atomic(struct suppress_reader *) supp_retired;
+	atomic_bool supp_switched;
 	struct inspect_env env;           /* holds this worker's counters */
 	_Atomic uint64_t last_rx_us;      /* wall time of the last packet received */
 	uint8_t *linear;                  /* a multi-segment packet copied whole (64 KiB) */

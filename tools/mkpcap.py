@@ -31,7 +31,7 @@ Scenarios:
         record header promises more bytes than the file holds).
 
 Usage (from the repository root):
-  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|portreuse|bench|synflood] [--sessions N]
+  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|portreuse|suppress|bench|synflood] [--sessions N]
                                    [--syns N] [--out FILE]
 --out defaults to the scenario's path above, relative to the repository root.
 """
@@ -484,8 +484,78 @@ def build_portreuse():
     return cap.pcap()
 
 
+# The suppression case: who is subject to the opt-out list, and why (tests/pcap/suppress).
+def suppress_sessions():
+    news = message([
+        ("From", "Weekly News <news@news.example.com>"),
+        ("To", "optedout@customer.example, Header Only <hdronly@customer.example>"),
+        ("Subject", "This week at News"),
+        ("Date", DATE),
+        ("Message-ID", "<weekly.23@news.example.com>"),
+        ("List-Id", "Weekly News <weekly.news.example.com>"),
+        ("List-Unsubscribe", "<https://news.example.com/u?l=weekly>"),
+        ("Precedence", "bulk"),
+    ], "Our stories this week.\n")
+    receipt = message([
+        ("From", "Billing <billing@billing.example.com>"),
+        ("To", "optedout@customer.example"),
+        ("Subject", "Your receipt 1042"),
+        ("Date", DATE),
+        ("Message-ID", "<r1042@billing.example.com>"),
+    ], "Thank you for your payment.\n")
+    note = message([
+        ("From", "ops@corp.example"),
+        ("To", "optedout@customer.example, late@customer.example"),
+        ("Subject", "Maintenance window"),
+        ("Date", DATE),
+        ("Message-ID", "<mw.7@corp.example>"),
+    ], "The portal is down on Saturday.\n")
+    deals = message([
+        ("From", "Deals <deals@corp.example>"),
+        ("To", "undisclosed-recipients:;"),
+        ("Subject", "June deals"),
+        ("Date", DATE),
+        ("Message-ID", "<deals.6@corp.example>"),
+        ("List-Unsubscribe", "<mailto:unsubscribe@corp.example>"),
+    ], "Everything half price.\n")
+    return [
+        {"client": ("10.10.2.21", 40021), "server": RELAY,
+         "dialogue": greeting() + ehlo("mailer21.corp.example")
+         + transaction("news@news.example.com",
+                       ["optedout@customer.example", "clean@customer.example",
+                        "listonly@customer.example", "senderonly@customer.example",
+                        "someone@blocked.example"], news, "4VtB2A0001")
+         + quit_()},
+        {"client": ("10.10.2.22", 40022), "server": RELAY,
+         "dialogue": greeting() + ehlo("billing22.corp.example")
+         + transaction("billing@billing.example.com", ["optedout@customer.example"], receipt,
+                       "4VtB2B0002")
+         + quit_()},
+        {"client": ("10.10.2.23", 40023), "server": RELAY,
+         "dialogue": greeting() + ehlo("ops23.corp.example")
+         + transaction("ops@corp.example",
+                       ["optedout@customer.example", "late@customer.example"], note,
+                       "4VtB2C0003")
+         + quit_()},
+        {"client": ("10.10.2.24", 40024), "server": RELAY,
+         "dialogue": greeting() + ehlo("mailer24.corp.example")
+         + transaction("deals@corp.example",
+                       ["late@customer.example", "former@customer.example",
+                        "senderonly@customer.example"], deals, "4VtB2D0004")
+         + quit_()},
+    ]
+
+
+def build_suppress():
+    cap = Capture()
+    for i, s in enumerate(suppress_sessions()):
+        cap.session(s, i)
+    return cap.pcap()
+
+
 SCENARIOS = {
     "demo": (build_demo, "tests/pcap/demo/input.pcap"),
+    "suppress": (build_suppress, "tests/pcap/suppress/input.pcap"),
     "bad": (build_bad, "tests/pcap/truncated/input.pcap"),
     "portreuse": (build_portreuse, "tests/pcap/portreuse/input.pcap"),
     "bench": (None, "build/bench/bench.pcap"),

@@ -7,17 +7,26 @@
  * direction; dir 0xfe/0xff a hole of len bytes; dir 0xfc switches the live generation (the
  * two are the same pack compiled twice), as a reload would between packets.
  *
- * Checked, fed whole and a byte at a time: every record handed out passes ipc_tx_check()
+ * A suppression set (a global, a domain-wide, a sender-scoped and a list-scoped entry, in
+ * an LMDB directory made at start and removed at exit) and a commercial policy are in place,
+ * so that RCPT and To/Cc/Bcc lookups, the scopes of From and List-Id, the end-of-message
+ * re-lookup and the commercial decision all run. Checked, fed whole and a byte at a time: every record handed out passes ipc_tx_check()
  * and carries one of the two generations' ids, and when the session is closed neither
  * generation is pinned any more, so the dataplane could free them. Anything else aborts.
  * (The two feeds may differ in records: raw-stream matches count for the transaction judged
  * next as the bytes arrive, so a segment across the end of a message gives them to it.)
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "commercial.h"
+#include "config.h"
 #include "inspect.h"
+#include "suppress_db.h"
+#include "suppress_writer.h"
+#include "test_tmpdir.h"
 #include "mime_words.h"
 #include "rule_compile.h"
 #include "rule_parse.h"
@@ -37,12 +46,89 @@ static const char pack[] =
 	"pass smtp any any -> any any (msg:\"p\"; smtp.mail_from; content:\"trusted@\"; "
 	"sid:6;)\n"
 	"alert smtp any any -> any any (msg:\"u\"; email.url; pcre:\"/https?:\\/\\/[^\\/]+\\.zip/\"; "
-	"sid:7;)\n";
+	"sid:7;)\n"
+	"alert smtp any any -> any any (msg:\"c\"; email.subject; content:\"offer\"; "
+	"flowbits:set,postern.commercial; flowbits:noalert; sid:8;)\n"
+	"alert smtp any any -> any any (msg:\"t\"; email.subject; content:\"receipt\"; "
+	"flowbits:set,postern.transactional; flowbits:noalert; sid:9;)\n";
+
+static struct inspect_env env;
+static char supp_dir[64];
+static struct suppress_db *supp_db;
+static struct commercial_policy policy;
+
+static void
+supp_put(struct suppress_db *db, const char *entry, const char *scope)
+{
+	struct suppress_rec rec = {
+		.version = SUPPRESS_REC_VERSION,
+		.optout_time = 1704153600, /* 2024-01-02 */
+		.grace_end = 1705449600,
+	};
+	uint8_t key[SUPPRESS_SCOPED_KEY_LEN], kind = SUPPRESS_SCOPE_ALL;
+	struct addr_hasher h;
+	enum suppress_table t;
+
+	if (addr_hasher_init(&h) < 0 || suppress_db_key(db, slice_from_cstr(entry), &t, key, NULL,
+							0) < 0 ||
+	    suppress_scope_parse(&h, slice_from_cstr(scope), &kind, key + SUPPRESS_KEY_LEN) < 0)
+		abort();
+	addr_hasher_fini(&h);
+	rec.scope = kind;
+	if (kind != SUPPRESS_SCOPE_ALL) {
+		rec.flags = t == SUPPRESS_TABLE_DOMAIN ? SUPPRESS_REC_DOMAIN : 0;
+		t = SUPPRESS_TABLE_SCOPED;
+	}
+	if (suppress_write_put(db, t, key, &rec) < 0)
+		abort();
+}
+
+static void
+supp_remove(void)
+{
+	suppress_reader_destroy(env.supp);
+	suppress_db_close(supp_db);
+	test_tmpdir_remove(supp_dir);
+}
+
+static void
+supp_init(void)
+{
+	struct postern_config cfg;
+	char err[256];
+	struct suppress_db *w;
+
+	if (test_tmpdir_make(supp_dir, sizeof(supp_dir)) < 0)
+		abort();
+	w = suppress_writer_open(supp_dir, 1 << 22, 0);
+	if (w == NULL || suppress_write_begin(w) < 0)
+		abort();
+	supp_put(w, "a@x.example", "");
+	supp_put(w, "@d.example", "");
+	supp_put(w, "s@x.example", "sender:news.example");
+	supp_put(w, "l@x.example", "list:weekly.example");
+	if (suppress_write_commit(w) < 0)
+		abort();
+	suppress_db_close(w);
+	supp_db = suppress_db_open(supp_dir, true);
+	env.supp = supp_db != NULL ? suppress_reader_create(supp_db) : NULL;
+	if (env.supp == NULL)
+		abort();
+	atexit(supp_remove);
+
+	config_defaults(&cfg);
+	if (config_set(&cfg, "commercial_default", "no", err, sizeof(err)) < 0 ||
+	    config_set(&cfg, "commercial_senders", "news.example", err, sizeof(err)) < 0 ||
+	    config_set(&cfg, "transactional_senders", "billing.example", err, sizeof(err)) < 0 ||
+	    config_set(&cfg, "commercial_hosts", "10.0.0.1/32", err, sizeof(err)) < 0 ||
+	    commercial_policy_build(&policy, &cfg, err, sizeof(err)) < 0)
+		abort();
+	env.commercial = &policy;
+}
 
 #define MAX_RECORDS 64
 
 static struct scan_gen *gens[2];
-static struct inspect_env env;
 static _Alignas(8) uint8_t records[MAX_RECORDS][IPC_TX_MAX];
 static unsigned n_given;
 
@@ -89,6 +175,7 @@ init(void)
 	env.tx_alloc = fz_alloc;
 	env.tx_emit = fz_emit;
 	env.now_us = UINT64_C(1717408800000000);
+	supp_init();
 }
 
 /* One pass over the conversation; piece 0 feeds each record whole. */
@@ -105,6 +192,7 @@ run(const uint8_t *data, size_t size, size_t piece)
 
 	n_given = 0;
 	env.gen = gens[0];
+	suppress_reader_release(env.supp); /* a new burst */
 	inspect_session_init(&s, &env, &meta);
 	while (i + 3 <= size) {
 		uint8_t dir = data[i];

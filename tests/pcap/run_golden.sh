@@ -3,7 +3,7 @@
 # Pcap golden cases: every tests/pcap/<case>/ holding input.pcap and expected.jsonl is
 # replayed through the real pipeline (scripts/replay: posternd, the dataplane on the pcap
 # vdev, a posternctl alerts subscriber) with the case's `rules` (default rules/demo.rules)
-# and `suppress.csv` if present, once with one worker and once with two (software
+# and `suppress.csv` and `settings` (config lines) if present, once with one worker and once with two (software
 # dispatch must not change a result). Alert and smtp events are compared, sorted, with the
 # expected file; timestamps come from the capture, so nothing needs normalising but the
 # order in which two workers finish. Every event, stats included, must validate against
@@ -30,6 +30,13 @@ for dir in "$here"/*/; do
 	[ -f "$dir/rules" ] && rules="$dir/rules"
 	args=(--build "$build" --pcap "$dir/input.pcap" --rules "$rules" --set eve_smtp_events=yes)
 	[ -f "$dir/suppress.csv" ] && args+=(--suppress "$dir/suppress.csv")
+	# `settings`: config lines (key = value) of the case, e.g. the commercial policy
+	if [ -f "$dir/settings" ]; then
+		while IFS= read -r line; do
+			case "$line" in '#'* | '') continue ;; esac
+			args+=(--set "$(echo "${line%%=*}" | xargs)=$(echo "${line#*=}" | xargs)")
+		done < "$dir/settings"
+	fi
 	for workers in 1 2; do
 		got=$(mktemp)
 		if ! "$top/scripts/replay" "${args[@]}" --workers "$workers" --out "$got.raw"; then

@@ -523,9 +523,12 @@ test_suppression(void **state)
 			       "the grace period\",\"category\":\"CAN-SPAM compliance violation\","
 			       "\"severity\":3},"
 			       "\"suppression\":{\"recipient\":\"<carol@example.net>\","
-			       "\"verdict\":\"grace\",\"scope\":\"all\","
+			       "\"recipient_in\":\"envelope\","
+			       "\"verdict\":\"grace\",\"scope\":\"all\",\"domain_wide\":false,"
 			       "\"optout_time\":\"2024-03-01T12:00:00Z\","
-			       "\"grace_end\":\"2024-03-15T12:00:00Z\"},"
+			       "\"grace_end\":\"2024-03-15T12:00:00Z\","
+			       "\"business_days_elapsed\":0,\"grace_business_days\":10,"
+			       "\"calendar_tz\":\"UTC\"},"
 			       "\"smtp\":{\"mail_from\":\"news@shop.example\",\"rcpt_to\":["
 			       "\"<carol@example.net>\",\"dave@example.net\",\"erin@example.net\","
 			       "\"frank@example.net\",\"gina@example.net\",\"hal@example.net\","
@@ -537,11 +540,18 @@ test_suppression(void **state)
 			       "opted out\",\"category\":\"CAN-SPAM compliance violation\","
 			       "\"severity\":1},"
 			       "\"suppression\":{\"recipient\":\"dave@example.net\","
+			       "\"recipient_in\":\"envelope\","
 			       "\"verdict\":\"violation\",\"scope\":\"sender\","
+			       "\"domain_wide\":false,"
 			       "\"optout_time\":\"2023-06-01T00:00:00Z\","
-			       "\"grace_end\":\"2023-06-15T00:00:00Z\"},"));
+			       "\"grace_end\":\"2023-06-15T00:00:00Z\","
+			       /* 2023-06-01 (Thu) to 2024-01-02 (Tue), US federal holidays: Jun 19,
+				* Jul 4, Sep 4, Oct 9, Nov 10, Nov 23, Dec 25, Jan 1 */
+			       "\"business_days_elapsed\":145,"));
 	assert_non_null(strstr(s.line[2], "\"suppression\":{\"recipient\":\"ivy@example.net\","
-					  "\"verdict\":\"violation\",\"scope\":\"unknown\"},"));
+					  "\"recipient_in\":\"envelope\","
+					  "\"verdict\":\"violation\",\"scope\":\"unknown\","
+					  "\"domain_wide\":false},"));
 	sink_fini(&s);
 
 	/* Rule alerts come first, then suppression alerts, then the smtp event. */

@@ -124,7 +124,7 @@ static void
 put(struct suppress_db *db, const char *addr, int64_t optout, int64_t grace_end, int64_t consent)
 {
 	struct suppress_rec rec = {
-		.version = 1,
+		.version = SUPPRESS_REC_VERSION,
 		.scope = SUPPRESS_SCOPE_ALL,
 		.optout_time = optout,
 		.grace_end = grace_end,
