@@ -4,38 +4,62 @@
 
 #include "addr_list.h"
 
+/* What a byte of an address list is: plain text, part of a quoted string, or part of a
+ * comment (their delimiters and escapes included). RFC 5322 3.2.2-3.2.4. */
+enum lex_class { LEX_PLAIN, LEX_QUOTED, LEX_COMMENT };
+
+struct addr_lex {
+	bool in_quote;
+	bool escaped;
+	size_t paren;
+};
+
+static enum lex_class
+lex(struct addr_lex *x, uint8_t c)
+{
+	if (x->escaped) {
+		x->escaped = false;
+		return x->paren > 0 ? LEX_COMMENT : LEX_QUOTED;
+	}
+	if (c == '\\' && (x->in_quote || x->paren > 0)) {
+		x->escaped = true;
+		return x->paren > 0 ? LEX_COMMENT : LEX_QUOTED;
+	}
+	if (x->in_quote) {
+		x->in_quote = c != '"';
+		return LEX_QUOTED;
+	}
+	if (c == '"' && x->paren == 0) {
+		x->in_quote = true;
+		return LEX_QUOTED;
+	}
+	if (c == '(') {
+		x->paren++;
+		return LEX_COMMENT;
+	}
+	if (c == ')' && x->paren > 0) {
+		x->paren--;
+		return LEX_COMMENT;
+	}
+	return x->paren > 0 ? LEX_COMMENT : LEX_PLAIN;
+}
+
 size_t
 addr_list_sep(struct slice v, size_t from)
 {
-	bool in_quote = false, escaped = false;
-	size_t angle = 0, paren = 0;
+	struct addr_lex x = { 0 };
+	size_t angle = 0;
 
 	for (size_t i = from; i < v.len; i++) {
 		uint8_t c = v.ptr[i];
 
-		if (escaped) {
-			escaped = false;
+		if (lex(&x, c) != LEX_PLAIN)
 			continue;
-		}
-		if (c == '\\' && (in_quote || paren > 0)) {
-			escaped = true;
-			continue;
-		}
-		if (in_quote) {
-			in_quote = c != '"';
-			continue;
-		}
-		if (c == '"' && paren == 0)
-			in_quote = true;
-		else if (c == '(')
-			paren++;
-		else if (c == ')' && paren > 0)
-			paren--;
-		else if (c == '<' && paren == 0)
+		if (c == '<')
 			angle++;
-		else if (c == '>' && paren == 0 && angle > 0)
+		else if (c == '>' && angle > 0)
 			angle--;
-		else if (c == ',' && paren == 0 && angle == 0)
+		else if (c == ',' && angle == 0)
 			return i;
 	}
 	return v.len;
@@ -68,26 +92,12 @@ addr_list_cut(struct slice v, size_t limit)
 struct slice
 addr_list_mailbox(struct slice a)
 {
-	bool in_quote = false, escaped = false;
-	size_t paren = 0, start = a.len, end = a.len;
+	struct addr_lex x = { 0 };
+	size_t start = a.len, end = a.len;
 
 	/* name-addr: the first <...> outside quotes and comments */
 	for (size_t i = 0; i < a.len; i++) {
-		uint8_t c = a.ptr[i];
-
-		if (escaped) {
-			escaped = false;
-		} else if (c == '\\' && (in_quote || paren > 0)) {
-			escaped = true;
-		} else if (in_quote) {
-			in_quote = c != '"';
-		} else if (c == '"' && paren == 0) {
-			in_quote = true;
-		} else if (c == '(') {
-			paren++;
-		} else if (c == ')' && paren > 0) {
-			paren--;
-		} else if (c == '<' && paren == 0) {
+		if (lex(&x, a.ptr[i]) == LEX_PLAIN && a.ptr[i] == '<') {
 			const uint8_t *gt = memchr(a.ptr + i + 1, '>', a.len - i - 1);
 
 			if (gt != NULL)
@@ -95,47 +105,20 @@ addr_list_mailbox(struct slice a)
 							     (size_t)(gt - a.ptr) - i - 1));
 		}
 	}
-	/* addr-spec: the first run outside comments, up to a blank or a comment */
-	in_quote = escaped = false;
-	paren = 0;
+	/* addr-spec: the first run of text and quoted strings, up to a blank or a comment */
+	x = (struct addr_lex){ 0 };
 	for (size_t i = 0; i < a.len; i++) {
 		uint8_t c = a.ptr[i];
-		bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+		enum lex_class k = lex(&x, c);
+		bool part = k == LEX_QUOTED ||
+			    (k == LEX_PLAIN && c != ' ' && c != '\t' && c != '\r' && c != '\n');
 
-		if (escaped) {
-			escaped = false;
-			continue;
-		}
-		if (c == '\\' && (in_quote || paren > 0)) {
-			escaped = true;
-			continue;
-		}
-		if (in_quote) {
-			in_quote = c != '"';
-			continue;
-		}
-		if (paren > 0) {
-			paren -= c == ')';
-			paren += c == '(';
-			continue;
-		}
-		if (start == a.len) {
-			if (c == '(')
-				paren++;
-			else if (!blank)
-				start = i;
-			if (c == '"')
-				in_quote = true;
-			continue;
-		}
-		if (blank || c == '(') {
+		if (start == a.len && part) {
+			start = i;
+		} else if (start != a.len && !part) {
 			end = i;
 			break;
 		}
-		if (c == '"')
-			in_quote = true;
 	}
-	if (start == a.len)
-		return slice_make(a.ptr, 0);
-	return slice_make(a.ptr + start, end - start);
+	return slice_make(a.ptr + start, start == a.len ? 0 : end - start);
 }

@@ -144,15 +144,21 @@ static void report(struct suppress_import_ctx *c, uint64_t line, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 
 static void
+vreport(struct suppress_import_ctx *c, uint64_t line, const char *fmt, va_list ap)
+{
+	fprintf(c->err, "%s:%" PRIu64 ": ", c->name, line);
+	vfprintf(c->err, fmt, ap);
+	fputc('\n', c->err);
+}
+
+static void
 report(struct suppress_import_ctx *c, uint64_t line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(c->err, "%s:%" PRIu64 ": ", c->name, line);
 	va_start(ap, fmt);
-	vfprintf(c->err, fmt, ap);
+	vreport(c, line, fmt, ap);
 	va_end(ap);
-	fputc('\n', c->err);
 }
 
 static void bad_row(struct suppress_import_ctx *c, uint64_t line, const char *fmt, ...)
@@ -164,11 +170,9 @@ bad_row(struct suppress_import_ctx *c, uint64_t line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(c->err, "%s:%" PRIu64 ": ", c->name, line);
 	va_start(ap, fmt);
-	vfprintf(c->err, fmt, ap);
+	vreport(c, line, fmt, ap);
 	va_end(ap);
-	fputc('\n', c->err);
 	c->im->n_bad++;
 }
 
