@@ -51,6 +51,7 @@ struct suppress_db {
 	bool read_only;
 	unsigned norm_flags;
 	MDB_txn *wtxn;              /* the writer's open transaction, or NULL */
+	MDB_txn *rtxn;              /* a tool's read snapshot (suppress_snapshot_begin) */
 	/* the writer's copy of the negative filter for its transaction (suppress_bloom.h) */
 	uint8_t *bloom;
 	size_t bloom_len;
@@ -173,9 +174,27 @@ suppress_rec_merge(struct suppress_rec *out, const struct suppress_rec *recs, si
 	out->consent_time = consent;
 }
 
+int
+suppress_snapshot_begin(struct suppress_db *db)
+{
+	if (db->rtxn != NULL || db->wtxn != NULL)
+		return -EBUSY;
+	return mdb_errno(mdb_txn_begin(db->env, NULL, MDB_RDONLY, &db->rtxn));
+}
+
+void
+suppress_snapshot_end(struct suppress_db *db)
+{
+	if (db->rtxn != NULL) {
+		mdb_txn_abort(db->rtxn);
+		db->rtxn = NULL;
+	}
+}
+
 static void
 db_free(struct suppress_db *db)
 {
+	suppress_snapshot_end(db);
 	if (db->wtxn != NULL) {
 		mdb_txn_abort(db->wtxn);
 		db->wtxn = NULL;
@@ -1134,9 +1153,9 @@ read_txn(struct suppress_db *db, MDB_txn **txn, bool *own)
 {
 	int rc;
 
-	*own = db->wtxn == NULL;
+	*own = db->wtxn == NULL && db->rtxn == NULL;
 	if (!*own) {
-		*txn = db->wtxn;
+		*txn = db->wtxn != NULL ? db->wtxn : db->rtxn;
 		return 0;
 	}
 	rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, txn);

@@ -157,8 +157,18 @@ int suppress_meta_get(struct suppress_db *db, const char *name, void *val, size_
 		      size_t *len);
 
 /*
- * Walk a table in key order, in the write transaction when one is open, else in a read
- * snapshot of its own. One cursor at a time per handle for deletions.
+ * One read snapshot for everything read through the handle until the end (cursors, sources,
+ * meta, info), so that an export or a report sees a single state of the set. -EBUSY when a
+ * snapshot or the write transaction is open. The snapshot must end before the handle closes
+ * (suppress_db_close ends it too).
+ */
+int suppress_snapshot_begin(struct suppress_db *db);
+void suppress_snapshot_end(struct suppress_db *db);
+
+/*
+ * Walk a table in key order, in the write transaction when one is open, else in the handle's
+ * snapshot (suppress_snapshot_begin), else in a read snapshot of its own. One cursor at a
+ * time per handle for deletions.
  */
 struct suppress_cursor;
 

@@ -357,7 +357,10 @@ cmd_suppress_export(int argc, char **argv, const struct postern_config *cfg)
 	db = suppress_db_open(cfg->suppress_db, true);
 	if (db == NULL)
 		return EXIT_ERROR; /* logged with the reason */
-	rc = suppress_source_foreach(db, source_add, &sources);
+	/* one snapshot for the sources and every table: the export is one state of the set */
+	rc = suppress_snapshot_begin(db);
+	if (rc == 0)
+		rc = suppress_source_foreach(db, source_add, &sources);
 	if (rc < 0) {
 		fprintf(stderr, "%s: reading the sources: %s\n", cfg->suppress_db, strerror(-rc));
 		goto close_db;
@@ -385,8 +388,6 @@ cmd_suppress_export(int argc, char **argv, const struct postern_config *cfg)
 	if (fmt == EXPORT_CSV)
 		fputs("table,entry,key,scope,scope_key,optout,grace_end,consent,source_id,source,"
 		      "line\n", f);
-	/* One snapshot per table: an import that lands between two tables shows in the
-	 * later ones only (a rebuild never shows: this handle keeps the old set). */
 	for (int t = 0; t < SUPPRESS_TABLE__COUNT; t++) {
 		rc = export_table(db, (enum suppress_table)t, &sources, f, fmt, &n[t], &n_bad);
 		if (rc < 0) {
@@ -598,7 +599,9 @@ cmd_suppress_stats(int argc, char **argv, const struct postern_config *cfg)
 	db = suppress_db_open(cfg->suppress_db, true);
 	if (db == NULL)
 		return EXIT_ERROR;
-	rc = suppress_db_info(db, &info);
+	rc = suppress_snapshot_begin(db); /* the counts and the sources of one state */
+	if (rc == 0)
+		rc = suppress_db_info(db, &info);
 	if (rc == 0)
 		rc = suppress_source_foreach(db, source_add, &sources);
 	if (rc < 0) {
