@@ -346,7 +346,7 @@ static long
 param_value(struct mime_parser *m, struct slice v, const char *attr, uint8_t *out, size_t cap)
 {
 	uint8_t raw[MIME_NAME_MAX * 3], plain[MIME_NAME_MAX];
-	struct slice charset, pv;
+	struct slice charset, pv = { 0 }; /* -O3 cannot see that param_find sets it */
 	size_t raw_len, n;
 	long conv = -1;
 	bool ext, have_plain = param_find(v, attr, -1, false, &pv, &ext);
