@@ -143,6 +143,9 @@ struct suppress_import_ctx {
 static void report(struct suppress_import_ctx *c, uint64_t line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+static void vreport(struct suppress_import_ctx *c, uint64_t line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 vreport(struct suppress_import_ctx *c, uint64_t line, const char *fmt, va_list ap)
 {

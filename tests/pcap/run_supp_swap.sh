@@ -8,8 +8,10 @@
 # RENAME_EXCHANGE. Checked: before the import no transaction is suppressed; after it the
 # violation appears within a couple of seconds and, from the first one on, every transaction
 # to optedout@ carries it (never seen, then unseen); the dataplane reopened the set
-# (suppress_reopens, its log), no lookup failed (suppress_errors 0), no record was lost, and
-# no rebuilt directory is left behind. About 15 s.
+# (suppress_reopens, its log), no lookup failed (suppress_errors 0), and no rebuilt directory
+# is left behind. The loop of short sessions outruns posternd's formatting (about 30,000
+# records a second on 2 CPUs), so records are dropped and counted at full speed; the
+# verdicts are checked on every transaction that reached the EVE file. About 15 s.
 #
 #   tests/pcap/run_supp_swap.sh [--build DIR]
 set -uo pipefail
@@ -160,11 +162,12 @@ counter() {
 }
 reopens=$(counter suppress_reopens)
 errors=$(counter suppress_errors)
-dropped=$(counter events_dropped)
-echo "dataplane: suppress_reopens $reopens, suppress_errors $errors, events_dropped $dropped"
+lookups=$(counter suppress_lookups)
+echo "dataplane: suppress_lookups $lookups, suppress_reopens $reopens, suppress_errors $errors," \
+	"events_dropped $(counter events_dropped)"
 check "the dataplane reopened the set" test "$reopens" -ge 1 2>/dev/null
 check "no lookup failed" [ "$errors" = 0 ]
-check "no record was lost" [ "$dropped" = 0 ]
+check "the set was looked up all along" test "$lookups" -gt 1000 2>/dev/null
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
