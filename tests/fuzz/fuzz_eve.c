@@ -77,7 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint64_t rec[IPC_TX_MAX / 8];
 	struct ipc_tx *tx = (struct ipc_tx *)rec;
 	struct fuzz_ctx fc = { { 0 } };
-	struct eve_options opt;
+	struct eve_options opt = { .calendar = NULL }; /* NULL: the default calendar */
 
 	if (size < 2)
 		return 0;
@@ -110,10 +110,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tx->status = data[29] % 4;
 		tx->tx_seq = data[30];
 		tx->src_port = data[31];
+		/* the commercial decision: undecided, decided either way, any reasons */
+		tx->commercial = (uint16_t)(data[27] | (data[26] & 0x83) << 8);
 		data += 32;
 		size -= 32;
 		while (size >= 3) {
-			enum ipc_field_type type = (enum ipc_field_type)(data[0] % IPC_F_ALERT + 1);
+			enum ipc_field_type type = (enum ipc_field_type)(data[0] % IPC_F__LAST + 1);
 			size_t len = (size_t)(data[1] | data[2] << 8) % (IPC_FIELD_MAX + 64);
 
 			data += 3;
@@ -126,7 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				memcpy(&a, data, len < sizeof(a) ? len : sizeof(a));
 				ipc_tx_add(tx, sizeof(rec), type, &a, sizeof(a));
-			} else if (type == IPC_F_RCPT) {
+			} else if (type == IPC_F_RCPT || type == IPC_F_HDR_RCPT) {
 				struct ipc_rcpt r = { 0 };
 				size_t h = len < sizeof(r) ? len : sizeof(r);
 
