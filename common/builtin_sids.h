@@ -12,3 +12,10 @@
 /* Suppression set (CAN-SPAM opt-out) */
 #define SID_SUPPRESS_GRACE 2100001u      /* opted out, inside the 10 business day window */
 #define SID_SUPPRESS_VIOLATION 2100002u  /* opted out, window passed: must not be mailed */
+
+/* Bypass detection (posternd, control/bypass.h) */
+#define SID_BYPASS_RELAY 2100010u        /* an internal client mailed around the relays */
+#define SID_BYPASS_NEW_HOST 2100011u     /* a host spoke SMTP for the first time */
+
+/* Anomaly models (posternd, control/anomaly_model.h): SID_ANOMALY_BASE + enum anomaly_metric */
+#define SID_ANOMALY_BASE 2100020u

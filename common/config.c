@@ -56,6 +56,25 @@ static const struct opt options[] = {
 	{ "commercial_hosts", OPT_TEXT, OFF(commercial_hosts), 0, CONFIG_TEXT_MAX },
 	{ "commercial_signals", OPT_TEXT, OFF(commercial_signals), 0, CONFIG_PATH_MAX },
 	{ "commercial_default", OPT_BOOL, OFF(commercial_default), 0, 0 },
+	{ "sanctioned_relays", OPT_TEXT, OFF(sanctioned_relays), 0, CONFIG_TEXT_MAX },
+	{ "internal_clients", OPT_TEXT, OFF(internal_clients), 0, CONFIG_TEXT_MAX },
+	{ "bypass_alert_interval", OPT_U32, OFF(bypass_alert_interval), 0, 86400 * 30 },
+	{ "new_host_learning", OPT_U32, OFF(new_host_learning), 0, 86400 * 365 },
+	{ "new_host_table", OPT_U32, OFF(new_host_table), 16, 1u << 24 },
+	{ "anomaly_warmup", OPT_U32, OFF(anomaly_warmup), 0, 86400 * 30 },
+	{ "anomaly_multiple_pct", OPT_U32, OFF(anomaly_multiple_pct), 101, 100000 },
+	{ "anomaly_alpha_pct", OPT_U32, OFF(anomaly_alpha_pct), 1, 100 },
+	{ "anomaly_suppress", OPT_U32, OFF(anomaly_suppress), 0, 86400 * 30 },
+	{ "anomaly_keys", OPT_U32, OFF(anomaly_keys), 16, 1u << 22 },
+	{ "anomaly_floor_messages", OPT_U64, OFF(anomaly_floor_messages), 0, UINT64_MAX },
+	{ "anomaly_floor_rcpts_per_msg", OPT_U64, OFF(anomaly_floor_rcpts_per_msg), 0, UINT64_MAX },
+	{ "anomaly_floor_distinct_rcpts", OPT_U64, OFF(anomaly_floor_distinct_rcpts), 0,
+	  UINT64_MAX },
+	{ "anomaly_floor_auth_failures", OPT_U64, OFF(anomaly_floor_auth_failures), 0, UINT64_MAX },
+	{ "anomaly_floor_rcpts_rejected", OPT_U64, OFF(anomaly_floor_rcpts_rejected), 0,
+	  UINT64_MAX },
+	{ "anomaly_floor_sessions", OPT_U64, OFF(anomaly_floor_sessions), 0, UINT64_MAX },
+	{ "anomaly_floor_bytes", OPT_U64, OFF(anomaly_floor_bytes), 0, UINT64_MAX },
 	{ "inspect_ports", OPT_PORTS, OFF(inspect_ports), 1, 65535 },
 	{ "workers", OPT_U32, OFF(workers), 1, 64 },
 	{ "flows_per_worker", OPT_U32, OFF(flows_per_worker), 64, 16u << 20 },
@@ -104,6 +123,23 @@ config_defaults(struct postern_config *c)
 	/* A message nothing marks either way is taken as commercial: a compliance sensor errs
 	 * towards reporting, and transactional senders are exempted by name or by rule. */
 	c->commercial_default = true;
+	snprintf(c->internal_clients, sizeof(c->internal_clients),
+		 "[10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7]");
+	c->bypass_alert_interval = 3600;
+	c->new_host_learning = 86400;
+	c->new_host_table = 65536;
+	c->anomaly_warmup = 3600;
+	c->anomaly_multiple_pct = 500;
+	c->anomaly_alpha_pct = 10;
+	c->anomaly_suppress = 3600;
+	c->anomaly_keys = 65536;
+	c->anomaly_floor_messages = 120;
+	c->anomaly_floor_rcpts_per_msg = 100;
+	c->anomaly_floor_distinct_rcpts = 2000;
+	c->anomaly_floor_auth_failures = 20;
+	c->anomaly_floor_rcpts_rejected = 50;
+	c->anomaly_floor_sessions = 120;
+	c->anomaly_floor_bytes = UINT64_C(200) << 20;
 	c->reasm_chunks = 16384;
 	c->reasm_window = 65536;
 	c->inspect_depth = 0;

@@ -64,6 +64,26 @@ struct postern_config {
 	char commercial_hosts[CONFIG_TEXT_MAX];      /* clients: an address set (rule syntax) */
 	char commercial_signals[CONFIG_PATH_MAX];    /* list-unsubscribe, list-id, precedence */
 	bool commercial_default;                     /* a message no signal decides */
+	/* bypass detection (posternd): mail that goes around the sanctioned relays */
+	char sanctioned_relays[CONFIG_TEXT_MAX];     /* address set (rule syntax); empty: off */
+	char internal_clients[CONFIG_TEXT_MAX];      /* address set of the company's hosts */
+	uint32_t bypass_alert_interval;              /* seconds between alerts of one pair */
+	uint32_t new_host_learning;                  /* seconds of learning before new SMTP
+						      * clients are alerted; 0: never alerted */
+	uint32_t new_host_table;                     /* client hosts remembered */
+	/* anomaly models (posternd), over transaction records */
+	uint32_t anomaly_warmup;                     /* seconds before a baseline is trusted */
+	uint32_t anomaly_multiple_pct;               /* value > baseline * this / 100 ... */
+	uint32_t anomaly_alpha_pct;                  /* EWMA weight of the newest window */
+	uint32_t anomaly_suppress;                   /* seconds between alerts of one key+metric */
+	uint32_t anomaly_keys;                       /* hosts and sender domains tracked */
+	uint64_t anomaly_floor_messages;             /* ... and > this floor: per minute */
+	uint64_t anomaly_floor_rcpts_per_msg;        /* recipients in one message */
+	uint64_t anomaly_floor_distinct_rcpts;       /* per hour */
+	uint64_t anomaly_floor_auth_failures;        /* per 10 minutes */
+	uint64_t anomaly_floor_rcpts_rejected;       /* per 10 minutes */
+	uint64_t anomaly_floor_sessions;             /* per minute */
+	uint64_t anomaly_floor_bytes;                /* per minute */
 	/* dataplane */
 	uint16_t inspect_ports[CONFIG_MAX_PORTS];
 	uint32_t n_inspect_ports;

@@ -18,7 +18,9 @@
 #include "builtin_sids.h"
 #include "addr_list.h"
 #include "addr_norm.h"
+#include "anomaly_model.h"
 #include "business_days.h"
+#include "bypass.h"
 #include "eve.h"
 #include "gen_format.h"
 #include "slice.h"
@@ -30,6 +32,21 @@
 #define EVE_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
 
 static const char suppress_category[] = "CAN-SPAM compliance violation";
+static const char bypass_category[] = "Mail sent around the compliance relay";
+static const char anomaly_category[] = "Mail volume anomaly";
+
+static const char *const anomaly_msgs[ANOMALY__COUNT] = {
+	[ANOMALY_MESSAGES] = "POSTERN anomaly: messages a minute far above the baseline",
+	[ANOMALY_RCPTS_PER_MSG] = "POSTERN anomaly: recipients in one message far above the "
+				  "baseline",
+	[ANOMALY_DISTINCT_RCPTS] = "POSTERN anomaly: distinct recipients an hour far above the "
+				   "baseline",
+	[ANOMALY_AUTH_FAILURES] = "POSTERN anomaly: AUTH failures far above the baseline",
+	[ANOMALY_RCPTS_REJECTED] = "POSTERN anomaly: recipients rejected by the server far above "
+				   "the baseline (directory harvesting)",
+	[ANOMALY_SESSIONS] = "POSTERN anomaly: SMTP sessions a minute far above the baseline",
+	[ANOMALY_BYTES] = "POSTERN anomaly: message bytes a minute far above the baseline",
+};
 
 void
 eve_options_from_config(struct eve_options *opt, const struct postern_config *cfg)
@@ -702,7 +719,30 @@ builtin_info(uint32_t gid, uint32_t sid, struct eve_rule_info *out)
 			.severity = 1,
 		};
 		return true;
+	case SID_BYPASS_RELAY:
+		*out = (struct eve_rule_info){
+			.msg = "POSTERN bypass: an internal client mailed around the sanctioned "
+			       "relays",
+			.category = bypass_category,
+			.severity = 2,
+		};
+		return true;
+	case SID_BYPASS_NEW_HOST:
+		*out = (struct eve_rule_info){
+			.msg = "POSTERN bypass: a host spoke SMTP for the first time",
+			.category = bypass_category,
+			.severity = 3,
+		};
+		return true;
 	default:
+		if (sid >= SID_ANOMALY_BASE && sid < SID_ANOMALY_BASE + ANOMALY__COUNT) {
+			*out = (struct eve_rule_info){
+				.msg = anomaly_msgs[sid - SID_ANOMALY_BASE],
+				.category = anomaly_category,
+				.severity = 2,
+			};
+			return true;
+		}
 		return false;
 	}
 }
@@ -1059,4 +1099,109 @@ eve_format_event(const struct ipc_event *ev, eve_line_fn emit, void *emit_ctx)
 	json_decref(anomaly);
 	json_decref(line);
 	return rc;
+}
+
+/* Microseconds since the epoch as ISO-8601 UTC; NULL for 0. */
+static json_t *
+iso_time_us(uint64_t us)
+{
+	return us == 0 ? NULL : iso_time((int64_t)(us / 1000000));
+}
+
+static uint8_t
+ip_version(const uint8_t ip[16])
+{
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(ip, v4_mapped, sizeof(v4_mapped)) == 0 ? 4 : 6;
+}
+
+static json_t *
+ip_json(const uint8_t ip[16])
+{
+	char buf[48];
+
+	format_ip(ip, ip_version(ip), buf, sizeof(buf));
+	return json_string(buf);
+}
+
+int
+eve_format_bypass(const struct ipc_tx *tx, const struct bypass_finding *f,
+		  const struct eve_options *opt, eve_line_fn emit, void *emit_ctx)
+{
+	uint32_t sid = f->kind == BYPASS_RELAY_SKIPPED ? SID_BYPASS_RELAY : SID_BYPASS_NEW_HOST;
+	struct eve_rule_info info;
+	struct tx_view v;
+	json_t *line = NULL, *b, *t;
+	int rc;
+
+	if (tx == NULL || f == NULL || opt == NULL || emit == NULL)
+		return -EINVAL;
+	rc = tx_view_init(&v, tx, opt);
+	if (rc < 0)
+		return rc;
+	builtin_info(BUILTIN_GID, sid, &info);
+	b = json_object();
+	bool ok = b != NULL &&
+		  put(b, "kind", json_string(f->kind == BYPASS_RELAY_SKIPPED ? "relay_skipped"
+									       : "new_smtp_host")) &&
+		  put(b, "client", ip_json(f->client_ip));
+	if (ok && f->kind == BYPASS_RELAY_SKIPPED)
+		ok = put(b, "server", ip_json(f->server_ip)) &&
+		     put(b, "server_port", json_integer(f->server_port)) &&
+		     put(b, "transactions", juint(f->count));
+	if (ok && (t = iso_time_us(f->first_seen_us)) != NULL)
+		ok = put(b, "first_seen", t);
+	line = ok ? line_head(&v, "alert") : NULL;
+	ok = line != NULL && put(line, "alert", alert_obj("allowed", BUILTIN_GID, sid, 1, &info)) &&
+	     json_object_set(line, "bypass", b) == 0;
+	json_decref(b);
+	if (!ok) {
+		json_decref(line);
+		tx_view_fini(&v);
+		return -ENOMEM;
+	}
+	rc = finish_line(&v, line, "alert", emit, emit_ctx);
+	tx_view_fini(&v);
+	return rc < 0 ? rc : 1;
+}
+
+int
+eve_format_anomaly_alert(const struct anomaly_alert *a, eve_line_fn emit, void *emit_ctx)
+{
+	char ts[EVE_TIME_MAX];
+	struct eve_rule_info info;
+	uint32_t sid;
+	json_t *line, *an;
+	char *s;
+	int rc = -ENOMEM;
+
+	if (a == NULL || emit == NULL || a->metric >= ANOMALY__COUNT)
+		return -EINVAL;
+	sid = SID_ANOMALY_BASE + a->metric;
+	builtin_info(BUILTIN_GID, sid, &info);
+	if (eve_format_time_us(a->window_end_us, ts, sizeof(ts)) < 0)
+		return -EINVAL;
+	line = json_object();
+	an = json_object();
+	bool ok = line != NULL && an != NULL && put(line, "timestamp", json_string(ts)) &&
+		  put(line, "event_type", json_string("alert"));
+	if (ok && a->subject == ANOMALY_HOST)
+		ok = put(line, "src_ip", ip_json(a->host_ip));
+	ok = ok && put(line, "alert", alert_obj("allowed", BUILTIN_GID, sid, 1, &info)) &&
+	     put(an, "subject", json_string(anomaly_subject_name(a->subject))) &&
+	     put(an, "key", jcstr(a->key)) &&
+	     put(an, "metric", json_string(anomaly_metric_name(a->metric))) &&
+	     put(an, "value", json_real(a->value)) &&
+	     put(an, "baseline", json_real(a->baseline)) && put(an, "floor", juint(a->floor)) &&
+	     put(an, "multiple", json_real(a->multiple)) &&
+	     put(an, "window", json_integer(a->window_s)) &&
+	     json_object_set(line, "anomaly", an) == 0;
+	json_decref(an);
+	if (ok && (s = json_dumps(line, EVE_JSON_FLAGS)) != NULL) {
+		rc = emit(emit_ctx, s, strlen(s), "alert");
+		free(s);
+	}
+	json_decref(line);
+	return rc < 0 ? rc : 1;
 }

@@ -77,6 +77,25 @@ void eve_options_from_config(struct eve_options *opt, const struct postern_confi
 int eve_format_tx(const struct ipc_tx *tx, const struct eve_options *opt,
 		  eve_rule_lookup_fn lookup, void *lookup_ctx, eve_line_fn emit, void *emit_ctx);
 
+struct bypass_finding;
+struct anomaly_alert;
+
+/*
+ * An alert of posternd's bypass detection (control/bypass.h) on the record that showed it:
+ * the record's flow head, smtp{} and email{}, and bypass{kind, client, server, server_port,
+ * first_seen, transactions}. Returns 1, -EINVAL, -ENOMEM or emit's error.
+ */
+int eve_format_bypass(const struct ipc_tx *tx, const struct bypass_finding *f,
+		      const struct eve_options *opt, eve_line_fn emit, void *emit_ctx);
+
+/*
+ * An alert of posternd's anomaly models (control/anomaly_model.h). It is about a host or a
+ * sender domain over a window, not one flow: timestamp (the window's end), src_ip for a host,
+ * alert{} and anomaly{subject, key, metric, value, baseline, floor, multiple, window}; no flow
+ * head. Returns 1, -EINVAL, -ENOMEM or emit's error.
+ */
+int eve_format_anomaly_alert(const struct anomaly_alert *a, eve_line_fn emit, void *emit_ctx);
+
 /*
  * Format a stats record (its header already checked, length sizeof(*st)) as one "stats"
  * line stamped ts_us (microseconds since the epoch; stats records carry no time). Counters

@@ -24,6 +24,7 @@
 
 #include "alert_server.h"
 #include "business_days.h"
+#include "findings.h"
 #include "config.h"
 #include "dp_link.h"
 #include "eve.h"
@@ -54,6 +55,8 @@ struct posternd {
 	struct eve_file *eve;
 	struct eve_options eve_opt;
 	struct bday_calendar *calendar;
+	struct findings *findings;        /* bypass and anomaly detection over the records */
+	uint64_t next_tick_us;
 	int cli_fd;
 	int sig_fd;
 	bool stopping;
@@ -113,6 +116,7 @@ on_tx(void *ctx, const struct ipc_tx *tx, size_t len)
 	/* Alerts are described by the generation that is live now; a record scanned by an older
 	 * one whose rule has gone is still written, with empty texts (eve.h). */
 	eve_format_tx(tx, &d->eve_opt, rulegen_lookup, d->gen, emit_line, d);
+	findings_observe(d->findings, tx, &d->eve_opt, emit_line, d);
 }
 
 static void
@@ -313,6 +317,7 @@ stats_json(struct posternd *d)
 {
 	struct alert_server_stats as;
 	struct dp_link_stats ls;
+	struct findings_stats fs;
 	json_t *o = json_object();
 	json_t *pd = json_object();
 
@@ -333,6 +338,12 @@ stats_json(struct posternd *d)
 	json_object_set_new(pd, "subscribers", json_integer((json_int_t)as.n_subscribers));
 	json_object_set_new(pd, "subscribers_dropped",
 			    json_integer((json_int_t)as.n_dropped_subscribers));
+	findings_get_stats(d->findings, &fs);
+	json_object_set_new(pd, "bypass_alerts", json_integer((json_int_t)fs.bypass_alerts));
+	json_object_set_new(pd, "bypass_evictions", json_integer((json_int_t)fs.bypass_evictions));
+	json_object_set_new(pd, "anomaly_alerts", json_integer((json_int_t)fs.anomaly_alerts));
+	json_object_set_new(pd, "anomaly_alerts_dropped",
+			    json_integer((json_int_t)fs.anomaly_dropped));
 	json_object_set_new(o, "posternd", pd);
 	if (d->have_dp_stats) {
 		json_t *dp = json_object();
@@ -427,6 +438,10 @@ run(struct posternd *d)
 			reload_finish(d);
 		dp_link_handle(d->link, fds + link_first, alerts_first - link_first);
 		alert_server_handle(d->alerts, fds + alerts_first, n - alerts_first);
+		if (now_us() >= d->next_tick_us) {
+			findings_tick(d->findings, emit_line, d);
+			d->next_tick_us = now_us() + 1000000;
+		}
 	}
 }
 
@@ -496,6 +511,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	d.eve_opt.calendar = d.calendar;
+	d.findings = findings_create(&d.cfg, err, sizeof(err));
+	if (d.findings == NULL) {
+		fprintf(stderr, "posternd: %s\n", err);
+		bday_calendar_free(d.calendar);
+		rulegen_destroy(d.gen);
+		return 2;
+	}
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -548,6 +570,7 @@ out:
 	eve_file_destroy(d.eve);
 	alert_server_destroy(d.alerts);
 	rulegen_destroy(d.gen);
+	findings_destroy(d.findings);
 	bday_calendar_free(d.calendar);
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);

@@ -31,7 +31,7 @@ Scenarios:
         record header promises more bytes than the file holds).
 
 Usage (from the repository root):
-  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|portreuse|suppress|bench|synflood] [--sessions N]
+  /usr/bin/python3 tools/mkpcap.py [--scenario demo|bad|portreuse|suppress|bypass|bench|synflood] [--sessions N]
                                    [--syns N] [--out FILE]
 --out defaults to the scenario's path above, relative to the repository root.
 """
@@ -553,8 +553,47 @@ def build_suppress():
     return cap.pcap()
 
 
+# The bypass case (tests/pcap/bypass): internal hosts mailing through the sanctioned relay,
+# around it on 25 and 587, the relay's own delivery out, and a host new to SMTP ten seconds in.
+def bypass_sessions():
+    note = message([
+        ("From", "app@corp.example"),
+        ("To", "someone@partner.example"),
+        ("Subject", "Nightly export"),
+        ("Date", DATE),
+        ("Message-ID", "<export.1@corp.example>"),
+    ], "The export finished.\n")
+    def one(client, server, helo, queue_id):
+        return {"client": client, "server": server,
+                "dialogue": greeting() + ehlo(helo)
+                + transaction("app@corp.example", ["someone@partner.example"], note, queue_id)
+                + quit_()}
+    return [
+        one(("10.10.3.31", 40031), RELAY, "app31.corp.example", "4VtC3A0001"),
+        one(("10.10.3.32", 40032), ("198.51.100.7", 25), "app32.corp.example", "4VtC3B0002"),
+        one(("10.10.3.33", 40033), ("203.0.113.9", 587), "app33.corp.example", "4VtC3C0003"),
+        one(("10.10.0.25", 40025), ("198.51.100.7", 25), RELAY_NAME, "4VtC3D0004"),
+        one(("10.10.3.32", 40034), ("198.51.100.7", 25), "app32.corp.example", "4VtC3E0005"),
+        one(("10.10.3.35", 40035), RELAY, "new35.corp.example", "4VtC3F0006"),
+    ]
+
+
+def build_bypass():
+    cap = Capture()
+    sessions = bypass_sessions()
+    for i, s in enumerate(sessions[:-1]):
+        cap.session(s, i)
+    first = len(cap.records)
+    cap.session(sessions[-1], len(sessions) - 1)
+    # the last host appears ten seconds later, after the learning period of the case
+    cap.records = cap.records[:first] + [(sec + 10, usec, data)
+                                         for sec, usec, data in cap.records[first:]]
+    return cap.pcap()
+
+
 SCENARIOS = {
     "demo": (build_demo, "tests/pcap/demo/input.pcap"),
+    "bypass": (build_bypass, "tests/pcap/bypass/input.pcap"),
     "suppress": (build_suppress, "tests/pcap/suppress/input.pcap"),
     "bad": (build_bad, "tests/pcap/truncated/input.pcap"),
     "portreuse": (build_portreuse, "tests/pcap/portreuse/input.pcap"),

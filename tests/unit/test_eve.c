@@ -19,6 +19,8 @@
 #include <jansson.h>
 
 #include "builtin_sids.h"
+#include "anomaly_model.h"
+#include "bypass.h"
 #include "eve.h"
 #include "smtp_ext.h"
 #include "gen_format.h"
@@ -922,6 +924,77 @@ test_anomaly_event(void **state)
 	assert_int_equal(ipc_event_check(&ev, sizeof(ev) - 1), -EINVAL);
 }
 
+/* posternd's own alerts: bypass on the record's flow, anomaly about a host over a window. */
+static void
+test_bypass_and_anomaly_alerts(void **state)
+{
+	(void)state;
+	struct rec r;
+	struct sink s;
+	struct ipc_tx *tx = rec_basic(&r, 4);
+	struct eve_options opt = { .address_output = CONFIG_ADDR_PLAIN };
+	struct bypass_finding b = {
+		.kind = BYPASS_RELAY_SKIPPED,
+		.client_ip = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 5 },
+		.server_ip = { [10] = 0xff, [11] = 0xff, 198, 51, 100, 7 },
+		.server_port = 25,
+		.first_seen_us = UINT64_C(1704164645000000), /* 2024-01-02T03:04:05Z */
+		.count = 3,
+	};
+	struct anomaly_alert a = {
+		.subject = ANOMALY_HOST,
+		.metric = ANOMALY_MESSAGES,
+		.key = "10.0.0.5",
+		.host_ip = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 5 },
+		.value = 203,
+		.baseline = 3,
+		.floor = 120,
+		.multiple = 5,
+		.window_s = 60,
+		.window_end_us = UINT64_C(1704164645123456),
+	};
+
+	sink_init(&s);
+	assert_int_equal(eve_format_bypass(tx, &b, &opt, sink_emit, &s), 1);
+	assert_string_equal(
+		s.line[0],
+		HEAD4("alert") ",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
+			       "\"signature_id\":2100010,\"rev\":1,"
+			       "\"signature\":\"POSTERN bypass: an internal client mailed around "
+			       "the sanctioned relays\",\"category\":\"Mail sent around the "
+			       "compliance relay\",\"severity\":2},"
+			       "\"bypass\":{\"kind\":\"relay_skipped\",\"client\":\"10.0.0.5\","
+			       "\"server\":\"198.51.100.7\",\"server_port\":25,"
+			       "\"transactions\":3,\"first_seen\":\"2024-01-02T03:04:05Z\"},"
+			       BASIC_SMTP "," BASIC_EMAIL);
+	b.kind = BYPASS_NEW_SMTP_HOST;
+	assert_int_equal(eve_format_bypass(tx, &b, &opt, sink_emit, &s), 1);
+	assert_non_null(strstr(s.line[1], "\"signature_id\":2100011,"));
+	assert_non_null(strstr(s.line[1], "\"bypass\":{\"kind\":\"new_smtp_host\","
+					  "\"client\":\"10.0.0.5\","
+					  "\"first_seen\":\"2024-01-02T03:04:05Z\"}"));
+
+	assert_int_equal(eve_format_anomaly_alert(&a, sink_emit, &s), 1);
+	assert_string_equal(
+		s.line[2],
+		"{\"timestamp\":\"2024-01-02T03:04:05.123456+0000\",\"event_type\":\"alert\","
+		"\"src_ip\":\"10.0.0.5\",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
+		"\"signature_id\":2100020,\"rev\":1,\"signature\":\"POSTERN anomaly: messages a "
+		"minute far above the baseline\",\"category\":\"Mail volume anomaly\","
+		"\"severity\":2},\"anomaly\":{\"subject\":\"host\",\"key\":\"10.0.0.5\","
+		"\"metric\":\"messages_per_minute\",\"value\":203.0,\"baseline\":3.0,"
+		"\"floor\":120,\"multiple\":5.0,\"window\":60}}");
+	/* a sender domain has no address of its own */
+	a.subject = ANOMALY_SENDER_DOMAIN;
+	snprintf(a.key, sizeof(a.key), "blast.example");
+	assert_int_equal(eve_format_anomaly_alert(&a, sink_emit, &s), 1);
+	assert_null(strstr(s.line[3], "src_ip"));
+	assert_non_null(strstr(s.line[3], "\"subject\":\"sender_domain\",\"key\":\"blast.example\""));
+	a.metric = ANOMALY__COUNT;
+	assert_int_equal(eve_format_anomaly_alert(&a, sink_emit, &s), -EINVAL);
+	sink_fini(&s);
+}
+
 int
 main(void)
 {
@@ -945,6 +1018,7 @@ main(void)
 		cmocka_unit_test(test_options_from_config),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_anomaly_event),
+		cmocka_unit_test(test_bypass_and_anomaly_alerts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * posternd's own detections over the dataplane's transaction records, after each record's
+ * rule and suppression alerts: mail sent around the sanctioned relays and hosts new to SMTP
+ * (bypass.h), and rates far above their baselines (anomaly_model.h). Both run on the
+ * records' own times, so a replayed capture gives the same alerts as the live traffic did.
+ * posternd's main thread only.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eve.h"
+
+struct findings;
+struct postern_config;
+
+struct findings_stats {
+	uint64_t bypass_alerts;
+	uint64_t anomaly_alerts;
+	uint64_t anomaly_dropped;     /* alerts past what one call could hand out */
+	uint64_t bypass_evictions;    /* hosts or pairs forgotten for room */
+};
+
+/* NULL with "KEY: reason" in err when the configuration's sets cannot be compiled. */
+struct findings *findings_create(const struct postern_config *cfg, char *err, size_t errlen);
+void findings_destroy(struct findings *f);
+
+/* One record: the alerts it shows, as EVE lines. The number of lines, or emit's error. */
+int findings_observe(struct findings *f, const struct ipc_tx *tx, const struct eve_options *opt,
+		     eve_line_fn emit, void *emit_ctx);
+
+/* About once a second: windows that time has closed since the last record. */
+int findings_tick(struct findings *f, eve_line_fn emit, void *emit_ctx);
+
+void findings_get_stats(const struct findings *f, struct findings_stats *st);
