@@ -19,3 +19,8 @@
 
 /* Anomaly models (posternd, control/anomaly_model.h): SID_ANOMALY_BASE + enum anomaly_metric */
 #define SID_ANOMALY_BASE 2100020u
+
+/* CAN-SPAM checks of commercial messages, and header hygiene of automated mail
+ * (posternd, control/canspam.h) */
+#define SID_CANSPAM 2100030u             /* a commercial message fails a CAN-SPAM check */
+#define SID_HYGIENE 2100031u             /* automated mail with broken headers */

@@ -56,6 +56,11 @@ static const struct opt options[] = {
 	{ "commercial_hosts", OPT_TEXT, OFF(commercial_hosts), 0, CONFIG_TEXT_MAX },
 	{ "commercial_signals", OPT_TEXT, OFF(commercial_signals), 0, CONFIG_PATH_MAX },
 	{ "commercial_default", OPT_BOOL, OFF(commercial_default), 0, 0 },
+	{ "canspam_checks", OPT_TEXT, OFF(canspam_checks), 0, CONFIG_PATH_MAX },
+	{ "canspam_unsubscribe", OPT_TEXT, OFF(canspam_unsubscribe), 0, CONFIG_PATH_MAX },
+	{ "canspam_require_one_click", OPT_BOOL, OFF(canspam_require_one_click), 0, 0 },
+	{ "canspam_from_domains", OPT_TEXT, OFF(canspam_from_domains), 0, CONFIG_TEXT_MAX },
+	{ "automated_senders", OPT_TEXT, OFF(automated_senders), 0, CONFIG_TEXT_MAX },
 	{ "sanctioned_relays", OPT_TEXT, OFF(sanctioned_relays), 0, CONFIG_TEXT_MAX },
 	{ "internal_clients", OPT_TEXT, OFF(internal_clients), 0, CONFIG_TEXT_MAX },
 	{ "bypass_alert_interval", OPT_U32, OFF(bypass_alert_interval), 0, 86400 * 30 },
@@ -123,6 +128,10 @@ config_defaults(struct postern_config *c)
 	/* A message nothing marks either way is taken as commercial: a compliance sensor errs
 	 * towards reporting, and transactional senders are exempted by name or by rule. */
 	c->commercial_default = true;
+	snprintf(c->canspam_checks, sizeof(c->canspam_checks),
+		 "unsubscribe, postal, sender, subject, label");
+	snprintf(c->canspam_unsubscribe, sizeof(c->canspam_unsubscribe),
+		 "list-unsubscribe, one-click, body-link");
 	snprintf(c->internal_clients, sizeof(c->internal_clients),
 		 "[10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7]");
 	c->bypass_alert_interval = 3600;

@@ -64,6 +64,15 @@ struct postern_config {
 	char commercial_hosts[CONFIG_TEXT_MAX];      /* clients: an address set (rule syntax) */
 	char commercial_signals[CONFIG_PATH_MAX];    /* list-unsubscribe, list-id, precedence */
 	bool commercial_default;                     /* a message no signal decides */
+	/* CAN-SPAM checks of commercial messages (posternd, control/canspam.h) */
+	char canspam_checks[CONFIG_PATH_MAX];        /* unsubscribe, postal, sender, subject,
+						      * label; "none" */
+	char canspam_unsubscribe[CONFIG_PATH_MAX];   /* mechanisms that satisfy: list-unsubscribe,
+						      * one-click, body-link */
+	bool canspam_require_one_click;              /* RFC 8058 required besides */
+	char canspam_from_domains[CONFIG_TEXT_MAX];  /* From domains accepted unaligned */
+	char automated_senders[CONFIG_TEXT_MAX];     /* sender domains of cron, backup and
+						      * monitoring mail: hygiene checks only */
 	/* bypass detection (posternd): mail that goes around the sanctioned relays */
 	char sanctioned_relays[CONFIG_TEXT_MAX];     /* address set (rule syntax); empty: off */
 	char internal_clients[CONFIG_TEXT_MAX];      /* address set of the company's hosts */

@@ -151,3 +151,12 @@ gen_blob_check(const void *blob, size_t len)
 	}
 	return 0;
 }
+
+const char *const gen_flowbit_names[GEN_FLOWBITS_RESERVED] = {
+	[GEN_FLOWBIT_COMMERCIAL] = GEN_FLOWBIT_COMMERCIAL_NAME,
+	[GEN_FLOWBIT_TRANSACTIONAL] = GEN_FLOWBIT_TRANSACTIONAL_NAME,
+	[GEN_FLOWBIT_POSTAL_ADDRESS] = "postern.postal_address",
+	[GEN_FLOWBIT_UNSUBSCRIBE_LINK] = "postern.unsubscribe_link",
+	[GEN_FLOWBIT_SEXUALLY_EXPLICIT] = "postern.sexually_explicit",
+	[GEN_FLOWBIT_AUTOMATED] = "postern.automated",
+};

@@ -77,15 +77,27 @@ struct gen_hdr {
 };
 
 /*
- * Flowbits with a meaning for Postern itself, always given these bit indexes: a rule that
- * sets "postern.commercial" marks the message commercial (subject to the suppression set),
- * one that sets "postern.transactional" exempts it (see dataplane/commercial.h).
+ * Flowbits with a meaning for Postern itself, always given these bit indexes (their names in
+ * gen_flowbit_names): a rule that sets "postern.commercial" marks the message commercial
+ * (subject to the suppression set), one that sets "postern.transactional" exempts it (see
+ * dataplane/commercial.h); the others are facts the CAN-SPAM checks use (control/canspam.h):
+ * a physical postal address in the body, an unsubscribe link in the body, content a rule
+ * deems sexually explicit, mail of an automated system. The dataplane reports the ones set
+ * at the end of each message in ipc_tx.marks (bit i = flowbit i).
  */
 #define GEN_FLOWBIT_COMMERCIAL 0
 #define GEN_FLOWBIT_TRANSACTIONAL 1
+#define GEN_FLOWBIT_POSTAL_ADDRESS 2
+#define GEN_FLOWBIT_UNSUBSCRIBE_LINK 3
+#define GEN_FLOWBIT_SEXUALLY_EXPLICIT 4
+#define GEN_FLOWBIT_AUTOMATED 5
 #define GEN_FLOWBIT_COMMERCIAL_NAME "postern.commercial"
 #define GEN_FLOWBIT_TRANSACTIONAL_NAME "postern.transactional"
-#define GEN_FLOWBITS_RESERVED 2
+#define GEN_FLOWBITS_RESERVED 6
+
+/* "postern.commercial", "postern.transactional", "postern.postal_address",
+ * "postern.unsubscribe_link", "postern.sexually_explicit", "postern.automated" */
+extern const char *const gen_flowbit_names[GEN_FLOWBITS_RESERVED];
 
 #define GEN_RULE_NOALERT (1u << 0)   /* effects (flowbits) only, no alert */
 #define GEN_RULE_BIDIR (1u << 1)     /* "<>": addresses and ports either way round */

@@ -183,7 +183,8 @@ struct ipc_tx {
 	uint8_t mail_body;     /* MAIL FROM BODY=: enum smtp_body of the dataplane's parser */
 	uint8_t mail_flags;    /* enum ipc_mail_flag */
 	uint16_t commercial;   /* enum ipc_commercial bits: why the message is (not) commercial */
-	uint16_t reserved16;
+	uint16_t marks;        /* Postern's reserved flowbits set when the message ended: bit i
+				* = GEN_FLOWBIT_i (gen_format.h) */
 	uint32_t reserved32;
 };
 
@@ -240,7 +241,10 @@ enum ipc_field_type {
 	IPC_F_HDR_RCPT = 15,   /* struct ipc_rcpt, then the address: a To/Cc/Bcc address of
 				* the message on the suppression list (reply_code 0) */
 	IPC_F_LIST_ID = 16,    /* the message's List-Id header (first one), as sent */
-	IPC_F__LAST = IPC_F_LIST_ID,
+	IPC_F_REPLY_TO = 17,   /* Reply-To (first one), as sent */
+	IPC_F_LIST_UNSUB = 18, /* List-Unsubscribe (first one), as sent */
+	IPC_F_LIST_UNSUB_POST = 19, /* List-Unsubscribe-Post (RFC 8058; first one), as sent */
+	IPC_F__LAST = IPC_F_LIST_UNSUB_POST,
 };
 
 struct ipc_field {

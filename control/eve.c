@@ -21,6 +21,7 @@
 #include "anomaly_model.h"
 #include "business_days.h"
 #include "bypass.h"
+#include "canspam.h"
 #include "eve.h"
 #include "gen_format.h"
 #include "slice.h"
@@ -33,6 +34,7 @@
 
 static const char suppress_category[] = "CAN-SPAM compliance violation";
 static const char bypass_category[] = "Mail sent around the compliance relay";
+static const char hygiene_category[] = "Automated mail hygiene";
 static const char anomaly_category[] = "Mail volume anomaly";
 
 static const char *const anomaly_msgs[ANOMALY__COUNT] = {
@@ -719,6 +721,20 @@ builtin_info(uint32_t gid, uint32_t sid, struct eve_rule_info *out)
 			.severity = 1,
 		};
 		return true;
+	case SID_CANSPAM:
+		*out = (struct eve_rule_info){
+			.msg = "POSTERN CAN-SPAM: a commercial message fails a requirement",
+			.category = suppress_category,
+			.severity = 2,
+		};
+		return true;
+	case SID_HYGIENE:
+		*out = (struct eve_rule_info){
+			.msg = "POSTERN hygiene: automated mail with missing or broken headers",
+			.category = hygiene_category,
+			.severity = 3,
+		};
+		return true;
 	case SID_BYPASS_RELAY:
 		*out = (struct eve_rule_info){
 			.msg = "POSTERN bypass: an internal client mailed around the sanctioned "
@@ -1203,5 +1219,64 @@ eve_format_anomaly_alert(const struct anomaly_alert *a, eve_line_fn emit, void *
 		free(s);
 	}
 	json_decref(line);
+	return rc < 0 ? rc : 1;
+}
+
+static json_t *
+canspam_obj(const struct canspam_result *r)
+{
+	json_t *o = json_object(), *failed = json_array();
+	bool ok = o != NULL && failed != NULL &&
+		  put(o, "kind", json_string(r->kind == CANSPAM_AUTOMATED ? "automated"
+									   : "commercial"));
+
+	for (uint32_t bit = 1; ok && bit != 0; bit <<= 1) {
+		json_t *f;
+
+		if (!(r->failed & bit))
+			continue;
+		f = json_object();
+		ok = f != NULL &&
+		     put(f, "check", json_string(canspam_failure_name((enum canspam_failure)bit))) &&
+		     put(f, "reason",
+			 json_string(canspam_failure_reason((enum canspam_failure)bit))) &&
+		     append(failed, f);
+	}
+	if (ok && json_object_set(o, "failed", failed) == 0) {
+		json_decref(failed);
+		return o;
+	}
+	json_decref(failed);
+	json_decref(o);
+	return NULL;
+}
+
+int
+eve_format_canspam(const struct ipc_tx *tx, const struct canspam_result *r,
+		   const struct eve_options *opt, eve_line_fn emit, void *emit_ctx)
+{
+	uint32_t sid = r != NULL && r->kind == CANSPAM_AUTOMATED ? SID_HYGIENE : SID_CANSPAM;
+	struct eve_rule_info info;
+	struct tx_view v;
+	json_t *line;
+	int rc;
+
+	if (tx == NULL || r == NULL || opt == NULL || emit == NULL)
+		return -EINVAL;
+	if (r->kind == CANSPAM_NONE || r->failed == 0)
+		return 0;
+	rc = tx_view_init(&v, tx, opt);
+	if (rc < 0)
+		return rc;
+	builtin_info(BUILTIN_GID, sid, &info);
+	line = line_head(&v, "alert");
+	if (line == NULL || !put(line, "alert", alert_obj("allowed", BUILTIN_GID, sid, 1, &info)) ||
+	    !put(line, "canspam", canspam_obj(r))) {
+		json_decref(line);
+		tx_view_fini(&v);
+		return -ENOMEM;
+	}
+	rc = finish_line(&v, line, "alert", emit, emit_ctx);
+	tx_view_fini(&v);
 	return rc < 0 ? rc : 1;
 }

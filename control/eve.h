@@ -79,6 +79,16 @@ int eve_format_tx(const struct ipc_tx *tx, const struct eve_options *opt,
 
 struct bypass_finding;
 struct anomaly_alert;
+struct canspam_result;
+
+/*
+ * An alert of posternd's CAN-SPAM checks (control/canspam.h) on the record checked: sid
+ * 2100030 for a commercial message, 2100031 for automated mail with broken headers, and
+ * canspam{kind, failed[{check, reason}]}. Returns 1 (0 when nothing failed), -EINVAL,
+ * -ENOMEM or emit's error.
+ */
+int eve_format_canspam(const struct ipc_tx *tx, const struct canspam_result *r,
+		       const struct eve_options *opt, eve_line_fn emit, void *emit_ctx);
 
 /*
  * An alert of posternd's bypass detection (control/bypass.h) on the record that showed it:

@@ -6,11 +6,13 @@
 
 #include "anomaly_model.h"
 #include "bypass.h"
+#include "canspam.h"
 #include "findings.h"
 
 #define ALERTS_PER_CALL 16
 
 struct findings {
+	struct canspam_policy *canspam;
 	struct bypass *bypass;
 	struct anomaly_model *model;
 	uint64_t latest_us;           /* the newest record time: the models' clock */
@@ -26,7 +28,8 @@ findings_create(const struct postern_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	f->bypass = bypass_create(cfg, err, errlen);
+	f->canspam = canspam_create(cfg, err, errlen);
+	f->bypass = f->canspam != NULL ? bypass_create(cfg, err, errlen) : NULL;
 	f->model = f->bypass != NULL ? anomaly_model_create(cfg, err, errlen) : NULL;
 	if (f->model == NULL) {
 		findings_destroy(f);
@@ -40,6 +43,7 @@ findings_destroy(struct findings *f)
 {
 	if (f == NULL)
 		return;
+	canspam_destroy(f->canspam);
 	bypass_destroy(f->bypass);
 	anomaly_model_destroy(f->model);
 	free(f);
@@ -66,6 +70,7 @@ int
 findings_observe(struct findings *f, const struct ipc_tx *tx, const struct eve_options *opt,
 		 eve_line_fn emit, void *emit_ctx)
 {
+	struct canspam_result cs;
 	struct bypass_finding b[2];
 	struct anomaly_alert a[ALERTS_PER_CALL];
 	unsigned nb, na;
@@ -73,6 +78,12 @@ findings_observe(struct findings *f, const struct ipc_tx *tx, const struct eve_o
 
 	if (tx->ts_us > f->latest_us)
 		f->latest_us = tx->ts_us;
+	canspam_check(f->canspam, tx, &cs);
+	rc = eve_format_canspam(tx, &cs, opt, emit, emit_ctx);
+	if (rc < 0)
+		return rc;
+	lines += rc;
+	f->st.canspam_alerts += (uint64_t)rc;
 	nb = bypass_observe(f->bypass, tx, b);
 	for (unsigned i = 0; i < nb; i++) {
 		rc = eve_format_bypass(tx, &b[i], opt, emit, emit_ctx);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * posternd's own detections over the dataplane's transaction records, after each record's
- * rule and suppression alerts: mail sent around the sanctioned relays and hosts new to SMTP
+ * rule and suppression alerts: CAN-SPAM checks of commercial messages and the header hygiene
+ * of automated mail (canspam.h), mail sent around the sanctioned relays and hosts new to SMTP
  * (bypass.h), and rates far above their baselines (anomaly_model.h). Both run on the
  * records' own times, so a replayed capture gives the same alerts as the live traffic did.
  * posternd's main thread only.
@@ -17,6 +18,7 @@ struct findings;
 struct postern_config;
 
 struct findings_stats {
+	uint64_t canspam_alerts;      /* commercial messages failing a check, broken automated mail */
 	uint64_t bypass_alerts;
 	uint64_t anomaly_alerts;
 	uint64_t anomaly_dropped;     /* alerts past what one call could hand out */

@@ -339,6 +339,7 @@ stats_json(struct posternd *d)
 	json_object_set_new(pd, "subscribers_dropped",
 			    json_integer((json_int_t)as.n_dropped_subscribers));
 	findings_get_stats(d->findings, &fs);
+	json_object_set_new(pd, "canspam_alerts", json_integer((json_int_t)fs.canspam_alerts));
 	json_object_set_new(pd, "bypass_alerts", json_integer((json_int_t)fs.bypass_alerts));
 	json_object_set_new(pd, "bypass_evictions", json_integer((json_int_t)fs.bypass_evictions));
 	json_object_set_new(pd, "anomaly_alerts", json_integer((json_int_t)fs.anomaly_alerts));

@@ -699,9 +699,8 @@ rule_compile(const struct rule_set *rs, const struct netset_vars *vars, uint64_t
 	}
 	c.n_atoms = (uint32_t)total;
 	/* Postern's own marks take the first bit indexes, used by a pack or not. */
-	c.fb_names[GEN_FLOWBIT_COMMERCIAL] = (char *)GEN_FLOWBIT_COMMERCIAL_NAME;
-	c.fb_names[GEN_FLOWBIT_TRANSACTIONAL] = (char *)GEN_FLOWBIT_TRANSACTIONAL_NAME;
-	c.n_fb_names = GEN_FLOWBITS_RESERVED;
+	for (c.n_fb_names = 0; c.n_fb_names < GEN_FLOWBITS_RESERVED; c.n_fb_names++)
+		c.fb_names[c.n_fb_names] = (char *)gen_flowbit_names[c.n_fb_names];
 	if (vars == NULL) {
 		own_vars = netset_vars_defaults();
 		c.vars = own_vars;

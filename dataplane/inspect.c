@@ -215,6 +215,20 @@ first_field_of(struct inspect_session *s, unsigned type)
 	return first;
 }
 
+/* The first header of its kind goes into the record (the CAN-SPAM checks read it): true
+ * when this one was the first. */
+static bool
+record_first(struct inspect_session *s, unsigned type, struct slice value)
+{
+	if (!first_field_of(s, type))
+		return false;
+	if (s->cur.rec != NULL &&
+	    ipc_tx_add(s->cur.rec, INSPECT_HEADER_CAP, (uint16_t)type, value.ptr,
+		       value.len > IPC_FIELD_MAX ? IPC_FIELD_MAX : value.len) == NULL)
+		count(s, IPC_C_FIELDS_TRUNCATED);
+	return true;
+}
+
 /* A header of the message itself, for the suppression set and the commercial decision. */
 static void
 header_facts(struct inspect_session *s, struct slice name, struct slice value)
@@ -222,13 +236,14 @@ header_facts(struct inspect_session *s, struct slice name, struct slice value)
 	s->comm_signals |= (uint8_t)commercial_header_signal(name, value);
 	if (slice_eq_nocase(name, "List-Id")) {
 		/* the first one counts, as for a reader, and it is the one recorded */
-		if (!first_field_of(s, IPC_F_LIST_ID))
-			return;
-		add_scope(s, SUPPRESS_SCOPE_LIST, SUPPRESS_ORIGIN_LIST_ID, value);
-		if (s->cur.rec != NULL &&
-		    ipc_tx_add(s->cur.rec, INSPECT_HEADER_CAP, IPC_F_LIST_ID, value.ptr,
-			       value.len > IPC_FIELD_MAX ? IPC_FIELD_MAX : value.len) == NULL)
-			count(s, IPC_C_FIELDS_TRUNCATED);
+		if (record_first(s, IPC_F_LIST_ID, value))
+			add_scope(s, SUPPRESS_SCOPE_LIST, SUPPRESS_ORIGIN_LIST_ID, value);
+	} else if (slice_eq_nocase(name, "Reply-To")) {
+		record_first(s, IPC_F_REPLY_TO, value);
+	} else if (slice_eq_nocase(name, "List-Unsubscribe")) {
+		record_first(s, IPC_F_LIST_UNSUB, value);
+	} else if (slice_eq_nocase(name, "List-Unsubscribe-Post")) {
+		record_first(s, IPC_F_LIST_UNSUB_POST, value);
 	} else if (slice_eq_nocase(name, "From") && !s->hdr_from_seen) {
 		struct slice first;
 		size_t pos = 0;
@@ -274,7 +289,7 @@ relookup_recipients(struct inspect_session *s)
 }
 
 static uint16_t
-commercial_of(struct inspect_session *s, bool judged)
+commercial_of(struct inspect_session *s)
 {
 	struct commercial_facts f = {
 		.envelope_domain = slice_make(s->env_domain, s->env_domain_len),
@@ -285,12 +300,8 @@ commercial_of(struct inspect_session *s, bool judged)
 
 	if (s->env->commercial == NULL)
 		return IPC_COMM_DECIDED | IPC_COMM_YES | IPC_COMM_DEFAULT;
-	if (judged) {
-		f.rule_commercial = scan_last_flowbit(s->gen, s->env->worker,
-						      GEN_FLOWBIT_COMMERCIAL);
-		f.rule_transactional = scan_last_flowbit(s->gen, s->env->worker,
-							 GEN_FLOWBIT_TRANSACTIONAL);
-	}
+	f.rule_commercial = s->cur.rec->marks & (1u << GEN_FLOWBIT_COMMERCIAL);
+	f.rule_transactional = s->cur.rec->marks & (1u << GEN_FLOWBIT_TRANSACTIONAL);
 	return commercial_decide(s->env->commercial, &f);
 }
 
@@ -303,7 +314,11 @@ judge_suppression(struct inspect_session *s, bool judged)
 	header_recipients_flush(s); /* a message cut inside its header block */
 	if (s->env->supp != NULL)
 		relookup_recipients(s);
-	tx->commercial = commercial_of(s, judged);
+	if (judged) /* the rules' marks of this message, Postern's reserved flowbits */
+		for (unsigned b = 0; b < GEN_FLOWBITS_RESERVED; b++)
+			if (scan_last_flowbit(s->gen, s->env->worker, b))
+				tx->marks |= (uint16_t)(1u << b);
+	tx->commercial = commercial_of(s);
 	if (tx->commercial & IPC_COMM_YES) {
 		count(s, IPC_C_COMMERCIAL);
 		return;

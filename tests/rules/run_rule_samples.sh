@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Rule samples: every shipped pack rules/NAME.rules that has a folder rules/samples/NAME/ is
-# run with `posternctl rules test` (no posternd, no DPDK) over its samples. Each rule of the
-# pack needs rules/samples/NAME/SID/ with at least one positive sample pos* and one negative
-# sample neg* (.eml messages, or .pcap/.pcapng captures for what a message cannot carry, such
-# as the HELO name). A positive sample must fire that sid; a negative one must hold at least
-# one SMTP transaction and fire it in none. A rule without both kinds of sample, or a sample
-# folder for a sid the pack does not have, is a failure too.
+# Rule samples: every shipped pack is run with `posternctl rules test` (no posternd, no DPDK)
+# over its samples. Two layouts: rules/NAME.rules with rules/samples/NAME/SID/, and a pack in
+# a folder of its own, rules/NAME/NAME.rules with rules/NAME/samples/SID/ (a pack with no
+# sample folder is skipped). Each rule of the pack needs its SID/ folder with at least one
+# positive sample pos* and one negative sample neg* (.eml messages, or .pcap/.pcapng captures
+# for what a message cannot carry, such as the HELO name). A positive sample must fire that
+# sid; a negative one must hold at least one SMTP transaction and fire it in none. A rule
+# without both kinds of sample, or a sample folder for a sid the pack does not have, is a
+# failure too.
 #   tests/rules/run_rule_samples.sh [--build DIR]   (default DIR: build/)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,8 +29,12 @@ bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 work=$(mktemp -d /tmp/postern-rule-samples.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # built-in defaults (inspected ports 25, 587, 465) whatever /etc holds; the compiled-rule
-# cache in the scratch folder
-echo "rule_cache_dir = $work/cache" > "$work/postern.conf"
+# cache in the scratch folder; rules/classification.config for every pack, also those in a
+# folder of their own
+{
+	echo "rule_cache_dir = $work/cache"
+	echo "classification = $top/rules/classification.config"
+} > "$work/postern.conf"
 
 # The sids of a pack, one a line: continuation lines joined, comments skipped, the value of
 # each rule's `sid` option (an option starts after "(" or ";").
@@ -53,10 +59,33 @@ if [ ! -x "$ctl" ]; then
 	exit 1
 fi
 
-for pack in "$top"/rules/*.rules; do
+# A copy of pack $1 at $2 with every `noalert` option (`noalert;`, `flowbits:noalert;`)
+# removed; lines stay where they were.
+strip_noalert() {
+	sed -E 's/([(;])[[:blank:]]*(flowbits[[:blank:]]*:[[:blank:]]*)?noalert[[:blank:]]*;/\1/Ig' \
+		"$1" > "$2"
+}
+
+# PACK<tab>SAMPLES pairs, one a line
+list_packs() {
+	local p n
+	for p in "$top"/rules/*.rules; do
+		[ -f "$p" ] || continue
+		n=$(basename "$p" .rules)
+		printf '%s\t%s\n' "$p" "$top/rules/samples/$n"
+	done
+	for p in "$top"/rules/*/; do
+		n=$(basename "$p")
+		[ -f "$p$n.rules" ] && printf '%s\t%s\n' "$p$n.rules" "${p}samples"
+	done
+}
+
+mapfile -t packs < <(list_packs)
+for entry in "${packs[@]}"; do
+	IFS=$'\t' read -r pack samples <<< "$entry"
 	name=$(basename "$pack" .rules)
-	samples="$top/rules/samples/$name"
 	[ -d "$samples" ] || continue
+	rel_samples=${samples#"$top"/}
 
 	if ! check=$("$ctl" -c "$work/postern.conf" rules check "$pack" 2>&1); then
 		bad "$name: the pack does not build: $check"
@@ -84,7 +113,8 @@ for pack in "$top"/rules/*.rules; do
 	done
 	declare -A fired=() n_tx=()
 	if [ "${#inputs[@]}" -gt 0 ]; then
-		"$ctl" -c "$work/postern.conf" rules test "$pack" "${inputs[@]}" \
+		strip_noalert "$pack" "$work/$name.rules"
+		"$ctl" -c "$work/postern.conf" rules test "$work/$name.rules" "${inputs[@]}" \
 			> "$work/out" 2> "$work/err"
 		status=$?
 		if [ "$status" -ne 0 ]; then
@@ -133,9 +163,9 @@ for pack in "$top"/rules/*.rules; do
 			fi
 		done
 		[ "$have_pos" = 1 ] ||
-			bad "$name sid $sid: no positive sample (rules/samples/$name/$sid/pos*)"
+			bad "$name sid $sid: no positive sample ($rel_samples/$sid/pos*)"
 		[ "$have_neg" = 1 ] ||
-			bad "$name sid $sid: no negative sample (rules/samples/$name/$sid/neg*)"
+			bad "$name sid $sid: no negative sample ($rel_samples/$sid/neg*)"
 	done
 
 	# samples left behind by a rule that is gone
@@ -143,7 +173,7 @@ for pack in "$top"/rules/*.rules; do
 		[ -d "$d" ] || continue
 		s=$(basename "$d")
 		printf '%s\n' "${sids[@]}" | grep -qx -- "$s" ||
-			bad "$name: rules/samples/$name/$s/ is for a sid the pack does not have"
+			bad "$name: $rel_samples/$s/ is for a sid the pack does not have"
 	done
 	unset fired n_tx
 done

@@ -418,8 +418,8 @@ test_flowbits_stages_and_limits(void **state)
 	}
 	rs = parse_str(text);
 	assert_int_equal(rule_compile(rs, NULL, 1, &blob, &len, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "t.rules:255:"));
-	assert_non_null(strstr(err, "flowbits: more than 256 distinct names in one pack (sid 255)"));
+	assert_non_null(strstr(err, "t.rules:251:"));
+	assert_non_null(strstr(err, "flowbits: more than 256 distinct names in one pack (sid 251)"));
 	rule_set_destroy(rs);
 	text[at_limit] = '\0';
 	rs = parse_str(text);
