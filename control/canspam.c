@@ -16,6 +16,7 @@
 #include "addr_norm.h"
 #include "ascii.h"
 #include "canspam.h"
+#include "domain_list.h"
 #include "config.h"
 #include "gen_format.h"
 #include "ipc.h"
@@ -54,51 +55,6 @@ struct canspam_policy {
 /* ---- configuration ---- */
 
 #define LIST_SEP ", \t"
-
-/* "a.example, b.example" -> "a.example\0b.example\0\0", each normalized like a domain entry. */
-static int
-domain_list(const char *key, const char *text, char **out, char *err, size_t errlen)
-{
-	size_t n_tokens = 0, n = 0;
-	const char *p = text;
-	char *v;
-
-	/* normalized, a domain can be longer than written (IDNA): room for the longest each */
-	for (const char *q = text; *q != '\0'; n_tokens++) {
-		q += strspn(q, LIST_SEP);
-		if (*q == '\0')
-			break;
-		q += strcspn(q, LIST_SEP);
-	}
-	*out = NULL;
-	v = malloc(n_tokens * (ADDR_DOMAIN_MAX + 1) + 1);
-	if (v == NULL)
-		return -ENOMEM;
-	while (*p != '\0') {
-		size_t tl = strcspn(p, LIST_SEP);
-		char d[ADDR_DOMAIN_MAX + 1];
-
-		if (tl > 0) {
-			int rc = addr_domain(slice_make(p, tl), d, sizeof(d));
-
-			if (rc < 0) {
-				char shown[64];
-
-				snprintf(err, errlen, "%s: '%s' is not a domain", key,
-					 ascii_show(shown, sizeof(shown), p, tl));
-				free(v);
-				return rc == -ENOMEM ? -ENOMEM : -EINVAL;
-			}
-			memcpy(v + n, d, (size_t)rc + 1);
-			n += (size_t)rc + 1;
-		}
-		p += tl;
-		p += strspn(p, LIST_SEP);
-	}
-	v[n] = '\0';
-	*out = v;
-	return 0;
-}
 
 struct name_bit {
 	const char *name;
@@ -181,11 +137,11 @@ canspam_create(const struct postern_config *cfg, char *err, size_t errlen)
 		rc = -EINVAL;
 	}
 	if (rc == 0)
-		rc = domain_list("canspam_from_domains", cfg->canspam_from_domains,
-				 &p->from_domains, err, errlen);
+		rc = domain_list_parse("canspam_from_domains", cfg->canspam_from_domains,
+				       &p->from_domains, err, errlen);
 	if (rc == 0)
-		rc = domain_list("automated_senders", cfg->automated_senders, &p->automated, err,
-				 errlen);
+		rc = domain_list_parse("automated_senders", cfg->automated_senders,
+				       &p->automated, err, errlen);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
@@ -532,28 +488,6 @@ norm_domain(const char *norm, int len)
 	return norm + len;
 }
 
-/* d equals e or is a subdomain of it. */
-static bool
-domain_under(const char *d, size_t dl, const char *e, size_t el)
-{
-	if (dl < el || memcmp(d + dl - el, e, el) != 0)
-		return false;
-	return dl == el || d[dl - el - 1] == '.';
-}
-
-static bool
-domain_listed(const char *list, const char *d)
-{
-	size_t dl = strlen(d);
-
-	if (list == NULL || dl == 0)
-		return false;
-	for (const char *e = list; *e != '\0'; e += strlen(e) + 1)
-		if (domain_under(d, dl, e, strlen(e)))
-			return true;
-	return false;
-}
-
 /* ---- the checks ---- */
 
 static bool
@@ -651,7 +585,7 @@ check_alignment(const struct canspam_policy *p, const struct tx_fields *tf, bool
 	size_t fl = strlen(fd), el;
 	int rc;
 
-	if (domain_listed(p->from_domains, fd)) {
+	if (domain_list_has(p->from_domains, fd)) {
 		verdict(j, CANSPAM_FROM_MISALIGNED, false);
 		return;
 	}
@@ -669,7 +603,7 @@ check_alignment(const struct canspam_policy *p, const struct tx_fields *tf, bool
 	ed = norm_domain(env, rc);
 	el = strlen(ed);
 	verdict(j, CANSPAM_FROM_MISALIGNED,
-		!domain_under(fd, fl, ed, el) && !domain_under(ed, el, fd, fl));
+		!domain_is_under(fd, fl, ed, el) && !domain_is_under(ed, el, fd, fl));
 }
 
 static void
@@ -715,12 +649,12 @@ is_automated(const struct canspam_policy *p, const struct ipc_tx *tx, const stru
 		return false;
 	if (tf->has_mail_from) {
 		rc = addr_normalize(tf->mail_from, 0, norm, sizeof(norm));
-		if (rc > 0 && domain_listed(p->automated, norm_domain(norm, rc)))
+		if (rc > 0 && domain_list_has(p->automated, norm_domain(norm, rc)))
 			return true;
 	}
 	if (tf->has_from && addr_list_next(tf->from, &pos, &first)) {
 		rc = entry_mailbox(first, norm);
-		if (rc > 0 && domain_listed(p->automated, norm_domain(norm, rc)))
+		if (rc > 0 && domain_list_has(p->automated, norm_domain(norm, rc)))
 			return true;
 	}
 	return false;

@@ -9,53 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr_norm.h"
 #include "commercial.h"
 #include "config.h"
+#include "domain_list.h"
 #include "ipc.h"
 #include "netset.h"
-
-/* "a.example, b.example" -> "a.example\0b.example\0\0", each normalized like a domain entry. */
-static int
-domain_list(const char *key, const char *text, char **out, char *err, size_t errlen)
-{
-	size_t n_tokens = 0, n = 0;
-	const char *p = text;
-	char *v;
-
-	/* normalized, a domain can be longer than written (IDNA): room for the longest each */
-	for (const char *q = text; *q != '\0'; n_tokens++) {
-		q += strspn(q, ", \t");
-		if (*q == '\0')
-			break;
-		q += strcspn(q, ", \t");
-	}
-	*out = NULL;
-	v = malloc(n_tokens * (ADDR_DOMAIN_MAX + 1) + 1);
-	if (v == NULL)
-		return -ENOMEM;
-	while (*p != '\0') {
-		size_t tl = strcspn(p, ", \t");
-		char d[ADDR_DOMAIN_MAX + 1];
-
-		if (tl > 0) {
-			int rc = addr_domain(slice_make(p, tl), d, sizeof(d));
-
-			if (rc < 0) {
-				snprintf(err, errlen, "%s: '%.*s' is not a domain", key, (int)tl, p);
-				free(v);
-				return -EINVAL;
-			}
-			memcpy(v + n, d, (size_t)rc + 1);
-			n += (size_t)rc + 1;
-		}
-		p += tl;
-		p += strspn(p, ", \t");
-	}
-	v[n] = '\0';
-	*out = v;
-	return 0;
-}
 
 static int
 signal_list(const char *text, unsigned *out, char *err, size_t errlen)
@@ -98,11 +56,11 @@ commercial_policy_build(struct commercial_policy *p, const struct postern_config
 	p->by_default = cfg->commercial_default;
 	rc = signal_list(cfg->commercial_signals, &p->signals, err, errlen);
 	if (rc == 0)
-		rc = domain_list("commercial_senders", cfg->commercial_senders, &p->commercial, err,
-				 errlen);
+		rc = domain_list_parse("commercial_senders", cfg->commercial_senders,
+				       &p->commercial, err, errlen);
 	if (rc == 0)
-		rc = domain_list("transactional_senders", cfg->transactional_senders,
-				 &p->transactional, err, errlen);
+		rc = domain_list_parse("transactional_senders", cfg->transactional_senders,
+				       &p->transactional, err, errlen);
 	if (rc == 0 && cfg->commercial_hosts[0] != '\0') {
 		struct netset_vars *vars = netset_vars_defaults();
 
@@ -132,36 +90,11 @@ commercial_policy_free(struct commercial_policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Whether domain d (as sent) is one of the list's domains or a subdomain of one. Both are
- * compared normalized: an SMTPUTF8 sender's U-labels become the list's A-labels. */
-static bool
-domain_listed(const char *list, struct slice sent)
-{
-	char d[ADDR_DOMAIN_MAX + 1];
-	int rc;
-	size_t dl;
-
-	if (list == NULL || *list == '\0' || sent.len == 0)
-		return false;
-	rc = addr_domain(sent, d, sizeof(d));
-	if (rc < 0)
-		return false;
-	dl = (size_t)rc;
-	for (const char *e = list; *e != '\0'; e += strlen(e) + 1) {
-		size_t el = strlen(e);
-
-		if (dl < el || memcmp(d + dl - el, e, el) != 0)
-			continue;
-		if (dl == el || d[dl - el - 1] == '.')
-			return true;
-	}
-	return false;
-}
-
 static bool
 sender_listed(const char *list, const struct commercial_facts *f)
 {
-	return domain_listed(list, f->envelope_domain) || domain_listed(list, f->header_domain);
+	return domain_list_has_sent(list, f->envelope_domain) ||
+	       domain_list_has_sent(list, f->header_domain);
 }
 
 uint16_t
