@@ -85,7 +85,11 @@ netns_setup || fatal "network namespace topology"
 # ------------------------------------------------------------------- the mails
 
 SUPPRESS_CSV=$ROOT/tests/pcap/demo/suppress.csv
-RULES=$ROOT/rules/demo.rules
+# The demo pack with the shipped compliance and hygiene packs: the opted-out newsletter is a
+# compliant one (postal address, unsubscribe link and one-click), which must raise nothing but
+# its suppression alert, and the backup report is automated mail with sound headers.
+PACKS=("$ROOT/rules/demo.rules" "$ROOT/rules/compliance/compliance.rules"
+	"$ROOT/rules/hygiene/hygiene.rules")
 
 # name|helo|from|to|subject ; bodies and extra headers below. Senders, recipients and subjects
 # are all distinct so that every alert can be tied to one mail.
@@ -235,7 +239,9 @@ for b in "$POSTERND" "$POSTERNCTL" "$DATAPLANE"; do
 	[ -x "$b" ] || fatal "$b not built (build first, or pass --build DIR)"
 done
 [ -r "$SUPPRESS_CSV" ] || fatal "$SUPPRESS_CSV missing"
-[ -r "$RULES" ] || fatal "$RULES missing"
+for p in "${PACKS[@]}"; do [ -r "$p" ] || fatal "$p missing"; done
+RULES=$WORK/postern.rules
+cat "${PACKS[@]}" >"$RULES"
 
 CONF=$WORK/postern.conf
 mkdir -p "$WORK/suppress.lmdb"
@@ -245,6 +251,7 @@ control_socket = $WORK/control.sock
 alert_socket = $WORK/alerts.sock
 cli_socket = $WORK/cli.sock
 rules = $RULES
+classification = $ROOT/rules/classification.config
 suppress_db = $WORK/suppress.lmdb
 eve_file = $WORK/eve.json
 EOF
