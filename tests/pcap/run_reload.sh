@@ -136,9 +136,9 @@ done
 # Offline-style backpressure is off here (an EAL vdev, not --pcap): a full ring is a counted
 # drop, as on a live port, so a reload that stalled the records would show. EAL arguments
 # after -- are added to the dataplane's own defaults, --no-pci first (build_eal_args in
-# dataplane/main.c), so no PCI device is ever probed.
+# dataplane/main.c); it is stated here as well, so no PCI device is ever probed.
 "$build/dataplane/postern-dataplane" -c "$work/postern.conf" --wait-rules 10000 \
-	--duration "$limit" -- --vdev "net_pcap0,rx_pcap=$work/bench.pcap,infinite_rx=1" \
+	--duration "$limit" -- --no-pci --vdev "net_pcap0,rx_pcap=$work/bench.pcap,infinite_rx=1" \
 	2> "$work/dataplane.log" &
 dataplane=$!
 pids+=("$dataplane")
