@@ -700,67 +700,48 @@ alert_obj(const char *action, uint32_t gid, uint32_t sid, uint32_t rev,
 	return a;
 }
 
-/* Texts of the built-in sids, for the suppression alerts and for a lookup that misses them. */
+/* Postern's own signatures (common/builtin_sids.h): what each alert says, for posternd's
+ * alerts and for a lookup that misses them. */
+static const struct {
+	uint32_t sid;
+	const char *msg;
+	const char *category;
+	int severity;
+} builtins[] = {
+	{ SID_SUPPRESS_GRACE, "POSTERN suppression: recipient opted out, inside the grace period",
+	  suppress_category, 3 },
+	{ SID_SUPPRESS_VIOLATION, "POSTERN suppression: mail to a recipient who opted out",
+	  suppress_category, 1 },
+	{ SID_CANSPAM, "POSTERN CAN-SPAM: a commercial message fails a requirement",
+	  suppress_category, 2 },
+	{ SID_HYGIENE, "POSTERN hygiene: automated mail with missing or broken headers",
+	  hygiene_category, 3 },
+	{ SID_BYPASS_RELAY, "POSTERN bypass: an internal client mailed around the sanctioned relays",
+	  bypass_category, 2 },
+	{ SID_BYPASS_NEW_HOST, "POSTERN bypass: a host spoke SMTP for the first time",
+	  bypass_category, 3 },
+};
+
 static bool
 builtin_info(uint32_t gid, uint32_t sid, struct eve_rule_info *out)
 {
 	if (gid != BUILTIN_GID)
 		return false;
-	switch (sid) {
-	case SID_SUPPRESS_GRACE:
-		*out = (struct eve_rule_info){
-			.msg = "POSTERN suppression: recipient opted out, inside the grace period",
-			.category = suppress_category,
-			.severity = 3,
-		};
-		return true;
-	case SID_SUPPRESS_VIOLATION:
-		*out = (struct eve_rule_info){
-			.msg = "POSTERN suppression: mail to a recipient who opted out",
-			.category = suppress_category,
-			.severity = 1,
-		};
-		return true;
-	case SID_CANSPAM:
-		*out = (struct eve_rule_info){
-			.msg = "POSTERN CAN-SPAM: a commercial message fails a requirement",
-			.category = suppress_category,
-			.severity = 2,
-		};
-		return true;
-	case SID_HYGIENE:
-		*out = (struct eve_rule_info){
-			.msg = "POSTERN hygiene: automated mail with missing or broken headers",
-			.category = hygiene_category,
-			.severity = 3,
-		};
-		return true;
-	case SID_BYPASS_RELAY:
-		*out = (struct eve_rule_info){
-			.msg = "POSTERN bypass: an internal client mailed around the sanctioned "
-			       "relays",
-			.category = bypass_category,
-			.severity = 2,
-		};
-		return true;
-	case SID_BYPASS_NEW_HOST:
-		*out = (struct eve_rule_info){
-			.msg = "POSTERN bypass: a host spoke SMTP for the first time",
-			.category = bypass_category,
-			.severity = 3,
-		};
-		return true;
-	default:
-		if (sid >= SID_ANOMALY_BASE && sid < SID_ANOMALY_BASE + ANOMALY__COUNT) {
-			*out = (struct eve_rule_info){
-				.msg = anomaly_msgs[sid - SID_ANOMALY_BASE],
-				.category = anomaly_category,
-				.severity = 2,
-			};
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+		if (builtins[i].sid == sid) {
+			*out = (struct eve_rule_info){ .msg = builtins[i].msg,
+						       .category = builtins[i].category,
+						       .severity = builtins[i].severity };
 			return true;
 		}
-		return false;
 	}
+	if (sid >= SID_ANOMALY_BASE && sid < SID_ANOMALY_BASE + ANOMALY__COUNT) {
+		*out = (struct eve_rule_info){ .msg = anomaly_msgs[sid - SID_ANOMALY_BASE],
+					       .category = anomaly_category,
+					       .severity = 2 };
+		return true;
+	}
+	return false;
 }
 
 static int
