@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-enum opt_type { OPT_PATH, OPT_TEXT, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ENUM };
+enum opt_type { OPT_PATH, OPT_TEXT, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ENUM, OPT_RULES };
 
 struct opt {
 	const char *key;
@@ -35,7 +35,7 @@ static const struct opt options[] = {
 	{ "alert_socket", OPT_PATH, OFF(alert_socket), 0, 0 },
 	{ "cli_socket", OPT_PATH, OFF(cli_socket), 0, 0 },
 	{ "eve_file", OPT_PATH, OFF(eve_file), 0, 0 },
-	{ "rules", OPT_PATH, OFF(rules), 0, 0 },
+	{ "rules", OPT_RULES, OFF(rules), 0, 0 },
 	{ "classification", OPT_PATH, OFF(classification), 0, 0 },
 	{ "rule_vars", OPT_PATH, OFF(rule_vars), 0, 0 },
 	{ "rule_cache_dir", OPT_PATH, OFF(rule_cache_dir), 0, 0 },
@@ -174,6 +174,71 @@ parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+static bool
+is_rules_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == ',';
+}
+
+int
+config_rules_next(const char *list, size_t *pos, char *out, size_t outlen)
+{
+	size_t p = *pos, start, n;
+
+	while (list[p] != '\0' && is_rules_sep(list[p]))
+		p++;
+	if (list[p] == '\0') {
+		*pos = p;
+		return 0;
+	}
+	start = p;
+	while (list[p] != '\0' && !is_rules_sep(list[p]))
+		p++;
+	*pos = p;
+	n = p - start;
+	if (n >= CONFIG_PATH_MAX || n >= outlen)
+		return -ENAMETOOLONG;
+	memcpy(out, list + start, n);
+	out[n] = '\0';
+	return 1;
+}
+
+/*
+ * The rules list is checked here, where the file and line are known, so that posternd and
+ * posternctl only ever see a list of 1..CONFIG_RULES_PACKS_MAX paths that each fit a path.
+ * It is kept as written: the raw list is what logs and reloads show.
+ */
+static int
+parse_rules(struct postern_config *c, const char *v, char *err, size_t errlen)
+{
+	char path[CONFIG_PATH_MAX];
+	size_t pos = 0;
+	unsigned n = 0;
+	int rc;
+
+	if (strlen(v) >= sizeof(c->rules)) {
+		snprintf(err, errlen, "rules: list longer than %zu bytes", sizeof(c->rules) - 1);
+		return -1;
+	}
+	while ((rc = config_rules_next(v, &pos, path, sizeof(path))) != 0) {
+		if (rc < 0) {
+			snprintf(err, errlen, "rules: a path is longer than %d bytes",
+				 CONFIG_PATH_MAX - 1);
+			return -1;
+		}
+		if (++n > CONFIG_RULES_PACKS_MAX) {
+			snprintf(err, errlen, "rules: more than %d packs", CONFIG_RULES_PACKS_MAX);
+			return -1;
+		}
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "rules: empty list (one or more rule pack paths)");
+		return -1;
+	}
+	strcpy(c->rules, v);
+	return 0;
+}
+
 static int
 parse_ports(struct postern_config *c, const char *v, char *err, size_t errlen)
 {
@@ -268,6 +333,8 @@ config_set(struct postern_config *c, const char *key, const char *value, char *e
 		if (parse_ports(c, value, err, errlen) < 0)
 			return -1;
 		return 0;
+	case OPT_RULES:
+		return parse_rules(c, value, err, errlen);
 	case OPT_ENUM:
 		for (unsigned i = 0; o->names[i] != NULL; i++) {
 			if (strcmp(value, o->names[i]) == 0) {

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #define CONFIG_PATH_MAX 256
+#define CONFIG_RULES_MAX 2048       /* the rules key: a list of pack paths */
+#define CONFIG_RULES_PACKS_MAX 64   /* packs in that list */
 #define CONFIG_MAX_PORTS 16
 #define CONFIG_TEXT_MAX 1024
 #define CONFIG_QUERY_MAX 4096
@@ -38,10 +40,14 @@ struct postern_config {
 	char alert_socket[CONFIG_PATH_MAX];    /* NDJSON alerts to subscribers */
 	char cli_socket[CONFIG_PATH_MAX];      /* posternctl <-> posternd */
 	char eve_file[CONFIG_PATH_MAX];        /* empty: no file output */
-	char rules[CONFIG_PATH_MAX];           /* rule pack */
-	char classification[CONFIG_PATH_MAX];  /* empty: classification.config beside the rules */
+	char rules[CONFIG_RULES_MAX];          /* rule packs: one or more paths, separated by
+						* blanks and/or commas, loaded together in this
+						* order (config_rules_next); never empty */
+	char classification[CONFIG_PATH_MAX];  /* empty: classification.config beside the first
+						* pack of rules */
 	char rule_vars[CONFIG_PATH_MAX];       /* $VAR definitions; empty: vars.conf beside the
-						* rules when there is one, else the defaults */
+						* first pack of rules when there is one, else the
+						* defaults */
 	char rule_cache_dir[CONFIG_PATH_MAX];  /* compiled generations; empty: no cache */
 	uint64_t rule_cache_size;              /* bytes the cache may hold */
 	bool rules_skip_unsupported;           /* a rule with a keyword Postern does not support
@@ -126,6 +132,14 @@ int config_load(struct postern_config *c, const char *path, char *err, size_t er
 /* Parse one `key = value` assignment (command-line overrides use this). */
 int config_set(struct postern_config *c, const char *key, const char *value, char *err,
 	       size_t errlen);
+
+/*
+ * The paths of a rules list, one per call: start with *pos = 0; each call copies the next
+ * path into out (outlen bytes) and advances *pos. Paths are separated by any run of spaces,
+ * tabs and commas. Returns 1 with a path, 0 at the end of the list, -ENAMETOOLONG for a path
+ * of CONFIG_PATH_MAX bytes or more (or that does not fit out; *pos is then past it).
+ */
+int config_rules_next(const char *list, size_t *pos, char *out, size_t outlen);
 
 /* True when tcp port p is one the dataplane inspects. */
 bool config_is_inspected_port(const struct postern_config *c, uint16_t p);

@@ -268,6 +268,9 @@ reload_finish(struct posternd *d)
 		rulegen_destroy(d->gen);
 		d->gen = g;
 		d->next_gen_id++;
+		/* what is live, for what posternd shows: the reload read the config again, and
+		 * its rules may name other packs now. rs->path is the packs' names joined by one
+		 * space, itself a rules list no longer than the one it was read from. */
 		snprintf(d->cfg.rules, sizeof(d->cfg.rules), "%s", g->rules->path);
 		d->n_reloads++;
 		d->last_reload_error[0] = '\0';

@@ -132,8 +132,9 @@ rule_err(struct compile *c, uint32_t ri, uint32_t line, uint32_t col, const char
 {
 	const struct rule *r = &c->rs->rules[ri];
 
-	snprintf(c->err, c->errlen, "%s:%u:%u: %s: %s (sid %u)", c->rs->path, line, col, kw, msg,
-		 r->sid);
+	/* line and col are in the rule's own pack when several were loaded together */
+	snprintf(c->err, c->errlen, "%s:%u:%u: %s: %s (sid %u)", rule_set_source_name(c->rs, r),
+		 line, col, kw, msg, r->sid);
 }
 
 /* ---- addresses and ports ---- */

@@ -5,6 +5,8 @@
  * map from its bytes back to physical line and column so that every error points at the byte
  * that caused it. A rule is a header (seven fields) and an option list dispatched through the
  * keyword table below; a rule is built aside and only added to the set when it is complete.
+ * Several sources are cut one after the other into the same set; a logical rule never spans
+ * two of them.
  *
  * Option values are scanned quote-aware: a ';' inside "..." does not end the value (Suricata
  * wants it escaped as \; - both forms are accepted here). Escapes \" \; \\ \: are decoded
@@ -45,7 +47,8 @@ struct seg {
 };
 
 struct parse_ctx {
-	const char *name;
+	const char *name;       /* the source being parsed: errors name it */
+	uint32_t source;        /* its index in rs->sources */
 	const struct classification *cls;
 	struct rule_set *rs;
 	/* the logical rule: physical lines joined, continuation backslashes removed */
@@ -1723,8 +1726,19 @@ rule_set_destroy(struct rule_set *rs)
 	free(rs->rules);
 	free(rs->by_id);
 	free(rs->path);
+	for (uint32_t i = 0; i < rs->n_sources; i++)
+		free(rs->sources[i]);
+	free(rs->sources);
 	free(rs->warnings);
 	free(rs);
+}
+
+const char *
+rule_set_source_name(const struct rule_set *rs, const struct rule *r)
+{
+	if (r->source < rs->n_sources)
+		return rs->sources[r->source];
+	return rs->path != NULL ? rs->path : "";
 }
 
 static uint32_t
@@ -1872,13 +1886,18 @@ rule_add(struct parse_ctx *pc, struct rule_build *b, size_t start)
 	if (rc < 0)
 		return rc;
 	dup = rule_set_find(rs, b->r.gid, b->r.sid);
-	if (dup != NULL) {
+	if (dup != NULL && dup->source == pc->source) {
 		perr(pc, b->sid_off, "sid", "duplicate %u:%u, first defined at line %u", b->r.gid,
 		     b->r.sid, dup->line);
 		return -EINVAL;
 	}
+	if (dup != NULL) {
+		perr(pc, b->sid_off, "sid", "duplicate %u:%u, first defined at %s:%u", b->r.gid,
+		     b->r.sid, rule_set_source_name(rs, dup), dup->line);
+		return -EINVAL;
+	}
 	if (rs->n_rules == RULE_MAX_RULES) {
-		perr(pc, start, "rule", "more than %d rules in one pack", RULE_MAX_RULES);
+		perr(pc, start, "rule", "more than %d rules in one set", RULE_MAX_RULES);
 		return -EINVAL;
 	}
 	b->r.severity = classification_severity(pc->cls, b->r.classtype, b->r.priority);
@@ -1914,6 +1933,7 @@ parse_rule(struct parse_ctx *pc)
 	b.buffer = -1;
 	b.r.gid = 1;
 	b.r.rev = 1;
+	b.r.source = pc->source;
 
 	start = skip_ws(t, 0, n);
 	pos_of(pc, start, &b.r.line, &b.r.col);
@@ -2008,30 +2028,59 @@ rule_set_parse_buffer_flags(const char *name, const char *text, size_t len,
 			    const struct classification *cls, unsigned flags, char *err,
 			    size_t errlen)
 {
-	struct parse_ctx pc = {
-		.name = name, .cls = cls, .err = err, .errlen = err != NULL ? errlen : 0,
-		.skip_unsupported = flags & RULE_PARSE_SKIP_UNSUPPORTED,
-	};
+	const struct rule_source one = { .name = name, .text = text, .len = len };
+
+	return rule_set_parse_sources(&one, 1, cls, flags, err, errlen);
+}
+
+/*
+ * The set's names: each source's, and all of them joined by one space for rs->path (what
+ * logs show; a list in the config is written the same way).
+ */
+static int
+set_names(struct rule_set *rs, const struct rule_source *src, unsigned n)
+{
+	size_t total = 0, at = 0;
+
+	rs->sources = calloc(n, sizeof(*rs->sources));
+	if (rs->sources == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		rs->sources[i] = strdup(src[i].name);
+		if (rs->sources[i] == NULL)
+			return -ENOMEM;
+		rs->n_sources++;
+		total += strlen(src[i].name) + 1;
+	}
+	rs->path = malloc(total);
+	if (rs->path == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = strlen(src[i].name);
+
+		if (i > 0)
+			rs->path[at++] = ' ';
+		memcpy(rs->path + at, src[i].name, l);
+		at += l;
+	}
+	rs->path[at] = '\0';
+	return 0;
+}
+
+/*
+ * Cut one source into logical rules and parse each. Line numbers start at 1 again, and the
+ * logical rule in progress ends with the source: a dangling backslash on its last line is
+ * not joined to the next source's first line. Returns 0 or -ENOMEM (errors are counted in
+ * pc); *done is false when it stopped at RULE_MAX_ERRORS before the end.
+ */
+static int
+parse_source(struct parse_ctx *pc, const char *text, size_t len, bool *done)
+{
 	size_t pos = 0;
 	uint32_t lineno = 0;
 	bool in_rule = false, too_long = false;
-	int rc;
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (len > RULE_MAX_FILE_LEN) {
-		perr(&pc, NO_POS, NULL, "larger than %u bytes", RULE_MAX_FILE_LEN);
-		errno = EFBIG;
-		return NULL;
-	}
-	pc.rs = calloc(1, sizeof(*pc.rs));
-	if (pc.rs == NULL)
-		goto nomem;
-	pc.rs->path = strdup(name);
-	if (pc.rs->path == NULL)
-		goto nomem;
-
-	while (pos < len && pc.n_errors < RULE_MAX_ERRORS) {
+	while (pos < len && pc->n_errors < RULE_MAX_ERRORS) {
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t ll = nl != NULL ? (size_t)(nl - line) : len - pos;
@@ -2048,20 +2097,20 @@ rule_set_parse_buffer_flags(const char *name, const char *text, size_t len,
 				continue;
 			in_rule = true;
 			too_long = false;
-			pc.len = 0;
-			pc.n_segs = 0;
+			pc->len = 0;
+			pc->n_segs = 0;
 		}
 		cont = ll > 0 && line[ll - 1] == '\\';
 		if (cont)
 			ll--;
 		if (!too_long) {
-			if (pc.len + ll > RULE_MAX_RULE_LEN) {
-				if (pc.n_segs == 0 && text_append(&pc, line, 0, lineno) < 0)
-					goto nomem;
+			if (pc->len + ll > RULE_MAX_RULE_LEN) {
+				if (pc->n_segs == 0 && text_append(pc, line, 0, lineno) < 0)
+					return -ENOMEM;
 				too_long = true;
-				perr(&pc, 0, "rule", "longer than %d bytes", RULE_MAX_RULE_LEN);
-			} else if (text_append(&pc, line, ll, lineno) < 0) {
-				goto nomem;
+				perr(pc, 0, "rule", "longer than %d bytes", RULE_MAX_RULE_LEN);
+			} else if (text_append(pc, line, ll, lineno) < 0) {
+				return -ENOMEM;
 			}
 		}
 		if (cont && pos < len)
@@ -2069,11 +2118,57 @@ rule_set_parse_buffer_flags(const char *name, const char *text, size_t len,
 		in_rule = false;
 		if (too_long)
 			continue;
-		rc = parse_rule(&pc);
-		if (rc == -ENOMEM)
+		if (parse_rule(pc) == -ENOMEM)
+			return -ENOMEM;
+	}
+	*done = pos >= len;
+	return 0;
+}
+
+struct rule_set *
+rule_set_parse_sources(const struct rule_source *src, unsigned n,
+		       const struct classification *cls, unsigned flags, char *err,
+		       size_t errlen)
+{
+	struct parse_ctx pc = {
+		.name = n > 0 ? src[0].name : "", .cls = cls, .err = err,
+		.errlen = err != NULL ? errlen : 0,
+		.skip_unsupported = flags & RULE_PARSE_SKIP_UNSUPPORTED,
+	};
+	bool done = true;
+	unsigned i;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (n == 0 || n > RULE_MAX_SOURCES) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%u rule packs: 1 to %d can be loaded together", n,
+				 RULE_MAX_SOURCES);
+		errno = EINVAL;
+		return NULL;
+	}
+	/* every source too large is named before any is parsed: nothing else can be said */
+	for (i = 0; i < n; i++) {
+		if (src[i].len > RULE_MAX_FILE_LEN) {
+			pc.name = src[i].name;
+			perr(&pc, NO_POS, NULL, "larger than %u bytes", RULE_MAX_FILE_LEN);
+		}
+	}
+	if (pc.n_errors > 0) {
+		errno = EFBIG;
+		return NULL;
+	}
+	pc.rs = calloc(1, sizeof(*pc.rs));
+	if (pc.rs == NULL || set_names(pc.rs, src, n) < 0)
+		goto nomem;
+
+	for (i = 0; i < n && pc.n_errors < RULE_MAX_ERRORS; i++) {
+		pc.name = src[i].name;
+		pc.source = i;
+		if (parse_source(&pc, src[i].text, src[i].len, &done) < 0)
 			goto nomem;
 	}
-	if (pc.n_errors >= RULE_MAX_ERRORS && pos < len)
+	if (pc.n_errors >= RULE_MAX_ERRORS && (!done || i < n))
 		perr(&pc, NO_POS, NULL, "too many errors, stopped after %d", RULE_MAX_ERRORS);
 
 	free(pc.text);
@@ -2090,7 +2185,7 @@ nomem:
 	free(pc.segs);
 	rule_set_destroy(pc.rs);
 	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s: out of memory", name);
+		snprintf(err, errlen, "%s: out of memory", pc.name);
 	errno = ENOMEM;
 	return NULL;
 }

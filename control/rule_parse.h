@@ -6,7 +6,8 @@
  *
  * Loading is all or nothing: one bad rule fails the whole pack (the contract is that on any
  * error the old generation keeps running). The parser reports the first error of each rule,
- * as "FILE:LINE:COL: KEYWORD: message", up to RULE_MAX_ERRORS rules, then stops.
+ * as "FILE:LINE:COL: KEYWORD: message", up to RULE_MAX_ERRORS rules, then stops. Several
+ * packs can be parsed into one set (rule_set_parse_sources), each named in its own errors.
  *
  * Options are dispatched through one keyword table (rule_parse.c), each with its own parse
  * function, so that later keywords (pcre, depth/offset/distance/within, flowbits, threshold)
@@ -24,9 +25,10 @@
 #include "classification.h"
 
 #define RULE_MAX_ERRORS 20              /* rules reported before giving up */
-#define RULE_MAX_FILE_LEN (64u << 20)   /* bytes in a rule file */
+#define RULE_MAX_FILE_LEN (64u << 20)   /* bytes in a rule file (each, when several) */
 #define RULE_MAX_RULE_LEN 65536         /* bytes in one rule, continuation lines joined */
-#define RULE_MAX_RULES 1000000          /* rules in one pack */
+#define RULE_MAX_RULES 1000000          /* rules in one set, all its packs together */
+#define RULE_MAX_SOURCES 64             /* packs parsed into one set */
 #define RULE_MAX_CONTENT_LEN 4096       /* bytes in one content, after escapes and |hex| */
 #define RULE_MAX_REFERENCES 16          /* reference keywords in one rule */
 #define RULE_MAX_LIST_DEPTH 8           /* nesting of [ ] in addresses and ports */
@@ -149,14 +151,18 @@ struct rule {
 	struct rule_threshold detection_filter; /* detection_filter keyword */
 	char *src, *sport, *dst, *dport;  /* header fields as written ("any", "[$A,!1.2.3.4]") */
 	uint32_t field_line[4], field_col[4]; /* where src, sport, dst, dport are */
-	uint32_t line, col;     /* where the rule starts */
+	uint32_t line, col;     /* where the rule starts, in its source */
 	uint32_t sid_line, sid_col;  /* where its sid keyword is */
+	uint32_t source;        /* index in rule_set.sources of the pack it came from */
 };
 
 struct rule_set {
 	struct rule *rules;     /* in file order: a rule's index is its gen_rule index */
 	uint32_t n_rules;
-	char *path;             /* the name errors use (file path or buffer name) */
+	char *path;             /* the name logs use: the source's name, or every source's
+				 * name joined by one space when there are several */
+	char **sources;         /* each source's name, in parse order */
+	uint32_t n_sources;
 	uint32_t n_skipped;     /* rules left out (RULE_PARSE_SKIP_UNSUPPORTED) */
 	char *warnings;         /* one line per rule left out (the first RULE_MAX_WARNINGS), or
 				 * NULL */
@@ -192,6 +198,28 @@ struct rule_set *rule_set_load_flags(const char *path, const struct classificati
 struct rule_set *rule_set_parse_buffer_flags(const char *name, const char *text, size_t len,
 					     const struct classification *cls, unsigned flags,
 					     char *err, size_t errlen);
+
+/* One pack among several parsed into one set: name stands for the file in every error. */
+struct rule_source {
+	const char *name;
+	const char *text;       /* len bytes, need not be NUL-terminated */
+	size_t len;
+};
+
+/*
+ * Parse n (1..RULE_MAX_SOURCES) packs into one set, in order, as if they were one pack with
+ * one namespace of gid:sid and of flowbits (as Suricata loads several rule files), except
+ * that each keeps its own name and line numbers in errors, and that a line continuation
+ * never joins the end of one source to the next. RULE_MAX_FILE_LEN applies to each source,
+ * RULE_MAX_RULES and RULE_MAX_ERRORS to the whole set. The sources are borrowed for the call
+ * only. Returns and fails as rule_set_parse_buffer_flags (which is the case n == 1).
+ */
+struct rule_set *rule_set_parse_sources(const struct rule_source *src, unsigned n,
+					const struct classification *cls, unsigned flags,
+					char *err, size_t errlen);
+
+/* The name of the source rule r came from (borrowed from rs): for errors about a rule. */
+const char *rule_set_source_name(const struct rule_set *rs, const struct rule *r);
 
 /* Free a set and everything it holds; NULL is a no-op. */
 void rule_set_destroy(struct rule_set *rs);

@@ -21,7 +21,29 @@
 #include "rulegen.h"
 #include "threshold.h"
 
-/* The classification file: configured, else classification.config beside the rules. */
+_Static_assert(CONFIG_RULES_PACKS_MAX <= RULE_MAX_SOURCES, "every configured pack is parsed");
+
+/*
+ * The directory of the first pack of the rules list, where classification.config and
+ * vars.conf are looked for when not configured: one place for the whole set, as the packs
+ * share one classification and one set of variables. "." when the list is empty or bad (the
+ * build then fails on the list itself).
+ */
+static void
+first_pack_dir(const struct postern_config *cfg, char dir[CONFIG_PATH_MAX])
+{
+	size_t pos = 0;
+
+	if (config_rules_next(cfg->rules, &pos, dir, CONFIG_PATH_MAX) != 1) {
+		strcpy(dir, ".");
+		return;
+	}
+	char *d = dirname(dir); /* may return dir itself, or a static "." */
+
+	memmove(dir, d, strlen(d) + 1);
+}
+
+/* The classification file: configured, else classification.config beside the first pack. */
 static struct classification *
 load_classification(const struct postern_config *cfg, char *err, size_t errlen, bool *failed)
 {
@@ -33,8 +55,8 @@ load_classification(const struct postern_config *cfg, char *err, size_t errlen, 
 	} else {
 		char dir[CONFIG_PATH_MAX];
 
-		snprintf(dir, sizeof(dir), "%s", cfg->rules);
-		snprintf(path, sizeof(path), "%s/classification.config", dirname(dir));
+		first_pack_dir(cfg, dir);
+		snprintf(path, sizeof(path), "%s/classification.config", dir);
 		if (access(path, F_OK) != 0)
 			return NULL;
 	}
@@ -58,7 +80,7 @@ needs_thresholds(const struct rule_set *rs)
 	return false;
 }
 
-/* The variables file: configured, else vars.conf beside the rules, else none (defaults). */
+/* The variables file: configured, else vars.conf beside the first pack, else none. */
 static int
 vars_path(const struct postern_config *cfg, char *path, size_t size)
 {
@@ -68,20 +90,34 @@ vars_path(const struct postern_config *cfg, char *path, size_t size)
 		snprintf(path, size, "%s", cfg->rule_vars);
 		return 1;
 	}
-	snprintf(dir, sizeof(dir), "%s", cfg->rules);
-	snprintf(path, size, "%s/vars.conf", dirname(dir));
+	first_pack_dir(cfg, dir);
+	snprintf(path, size, "%s/vars.conf", dir);
 	return access(path, F_OK) == 0;
 }
 
 /*
- * The pack and the variables file as bytes, read once: they are parsed and hashed for the
+ * The packs and the variables file as bytes, read once: they are parsed and hashed for the
  * cache key from the same copy, so a file replaced in between can never file a blob under
  * another pack's key.
  */
 struct rule_inputs {
-	char *pack, *vars;          /* vars NULL when there is no variables file */
-	size_t pack_len, vars_len;
+	struct rule_source src[CONFIG_RULES_PACKS_MAX]; /* names point into names[] */
+	char *pack[CONFIG_RULES_PACKS_MAX];
+	char names[CONFIG_RULES_PACKS_MAX][CONFIG_PATH_MAX];
+	unsigned n_packs;
+	char *vars;                 /* NULL when there is no variables file */
+	size_t vars_len;
 };
+
+static void
+rule_inputs_free(struct rule_inputs *in)
+{
+	for (unsigned i = 0; i < in->n_packs; i++)
+		free(in->pack[i]);
+	in->n_packs = 0;
+	free(in->vars);
+	in->vars = NULL;
+}
 
 static int
 read_input(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
@@ -115,7 +151,12 @@ cache_key(const struct postern_config *cfg, const struct rule_inputs *in,
 	if (k == NULL)
 		return -ENOMEM;
 	rule_cache_key_add(k, "compiler", RULE_COMPILER_VERSION, strlen(RULE_COMPILER_VERSION));
-	rule_cache_key_add(k, "pack", in->pack, in->pack_len);
+	/* each pack's name and bytes, in order: reordering the packs, renaming one or moving a
+	 * rule from one to another changes the set (rule order, errors, sources), so the key */
+	for (unsigned i = 0; i < in->n_packs; i++) {
+		rule_cache_key_add(k, "pack_name", in->src[i].name, strlen(in->src[i].name));
+		rule_cache_key_add(k, "pack", in->src[i].text, in->src[i].len);
+	}
 	rule_cache_key_add(k, "vars", in->vars, in->vars_len);
 	rule_cache_key_add(k, "skip_unsupported", &skip, 1);
 	return rule_cache_key_end(k, key);
@@ -163,6 +204,46 @@ build_blob(struct rulegen *g, const struct postern_config *cfg, const struct net
 	return 0;
 }
 
+/* Every pack of the rules list, read whole (each at most RULE_MAX_FILE_LEN bytes). */
+static int
+read_packs(const struct postern_config *cfg, struct rule_inputs *in, char *err, size_t errlen)
+{
+	size_t pos = 0;
+	int rc;
+
+	for (;;) {
+		char *name = in->names[in->n_packs];
+		size_t len;
+
+		if (in->n_packs == CONFIG_RULES_PACKS_MAX) {
+			if (config_rules_next(cfg->rules, &pos, name, 0) == 0)
+				break;
+			snprintf(err, errlen, "rules: more than %d packs", CONFIG_RULES_PACKS_MAX);
+			return -EINVAL;
+		}
+		rc = config_rules_next(cfg->rules, &pos, name, CONFIG_PATH_MAX);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			snprintf(err, errlen, "rules: a path is longer than %d bytes",
+				 CONFIG_PATH_MAX - 1);
+			return rc;
+		}
+		rc = read_input(name, RULE_MAX_FILE_LEN, &in->pack[in->n_packs], &len, err, errlen);
+		if (rc < 0)
+			return rc;
+		in->src[in->n_packs] = (struct rule_source){
+			.name = name, .text = in->pack[in->n_packs], .len = len,
+		};
+		in->n_packs++;
+	}
+	if (in->n_packs == 0) {
+		snprintf(err, errlen, "rules: no rule pack configured");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 seal_blob(struct rulegen *g, const void *blob, size_t len)
 {
@@ -199,7 +280,7 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 {
 	struct rulegen *g = calloc(1, sizeof(*g));
 	struct netset_vars *vars = NULL;
-	struct rule_inputs in = { 0 };
+	struct rule_inputs *in = calloc(1, sizeof(*in)); /* 20 KB: not on a builder's stack */
 	char vars_file[CONFIG_PATH_MAX + 16];
 	bool has_vars = vars_path(cfg, vars_file, sizeof(vars_file)) > 0;
 	void *blob = NULL;
@@ -207,8 +288,10 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	bool cls_failed;
 	struct timespec t0, t1;
 
-	if (g == NULL) {
+	if (g == NULL || in == NULL) {
 		snprintf(err, errlen, "out of memory");
+		free(g);
+		free(in);
 		return NULL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -218,9 +301,9 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	if (cls_failed)
 		goto fail;
 	if (has_vars &&
-	    read_input(vars_file, NETSET_VARS_FILE_MAX, &in.vars, &in.vars_len, err, errlen) < 0)
+	    read_input(vars_file, NETSET_VARS_FILE_MAX, &in->vars, &in->vars_len, err, errlen) < 0)
 		goto fail;
-	vars = has_vars ? netset_vars_parse_buffer(vars_file, in.vars, in.vars_len, err, errlen)
+	vars = has_vars ? netset_vars_parse_buffer(vars_file, in->vars, in->vars_len, err, errlen)
 			: netset_vars_defaults();
 	if (vars == NULL) {
 		if (!has_vars)
@@ -230,23 +313,23 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	/* every variable, also those no rule uses yet: a bad one is found when it is written */
 	if (netset_vars_check(vars, err, errlen) < 0)
 		goto fail;
-	if (read_input(cfg->rules, RULE_MAX_FILE_LEN, &in.pack, &in.pack_len, err, errlen) < 0)
+	if (read_packs(cfg, in, err, errlen) < 0)
 		goto fail;
-	g->rules = rule_set_parse_buffer_flags(cfg->rules, in.pack, in.pack_len, g->cls,
-					       cfg->rules_skip_unsupported ?
-						       RULE_PARSE_SKIP_UNSUPPORTED : 0,
-					       err, errlen);
+	g->rules = rule_set_parse_sources(in->src, in->n_packs, g->cls,
+					  cfg->rules_skip_unsupported ?
+						  RULE_PARSE_SKIP_UNSUPPORTED : 0,
+					  err, errlen);
 	if (g->rules == NULL)
 		goto fail;
 	if (g->rules->warnings != NULL)
 		log_warn("%u rules left out:\n%s", g->rules->n_skipped, g->rules->warnings);
-	if (build_blob(g, cfg, vars, &in, &blob, &blob_len, err, errlen) < 0)
+	if (build_blob(g, cfg, vars, in, &blob, &blob_len, err, errlen) < 0)
 		goto fail;
 	netset_vars_destroy(vars);
 	vars = NULL;
-	free(in.pack);
-	free(in.vars);
-	in = (struct rule_inputs){ 0 };
+	rule_inputs_free(in);
+	free(in);
+	in = NULL;
 	if (needs_thresholds(g->rules)) {
 		g->thresholds = threshold_table_create(RULEGEN_THRESHOLD_ENTRIES);
 		if (g->thresholds == NULL) {
@@ -267,8 +350,9 @@ rulegen_build(const struct postern_config *cfg, uint64_t id, char *err, size_t e
 	return g;
 fail:
 	netset_vars_destroy(vars);
-	free(in.pack);
-	free(in.vars);
+	if (in != NULL)
+		rule_inputs_free(in);
+	free(in);
 	rulegen_destroy(g);
 	return NULL;
 }

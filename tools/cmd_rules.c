@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * posternctl rules check [PACK]: build a rule generation exactly as posternd would on start
+ * posternctl rules check [PACK...]: build a rule generation exactly as posternd would on start
  * or reload (parse, classification, Hyperscan compile), without posternd, so a security team
  * can validate a pack before deploying it. Prints every error as file:line:column, or the
  * number of rules and the compiled size. Nothing is written but the compile cache.
- * posternctl rules test PACK INPUT...: the pack run offline over captures and messages
- * (rules_test.h).
+ * Several packs are loaded together, as a rules list in postern.conf is.
+ * posternctl rules test [--pack PACK]... PACK INPUT...: the packs run offline over captures
+ * and messages (rules_test.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,28 +20,28 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: posternctl rules check [PACK]\n"
+	fprintf(f, "usage: posternctl rules check [PACK...]\n"
 		   "       posternctl rules test [--json] PACK INPUT...\n"
-		   "  check: build a rule pack (default: the config's rules) as posternd would;\n"
-		   "  exit 0 when it loads, 1 with every error (file:line:column) when it does not\n"
-		   "  test: run PACK over captures (pcap, pcapng) and messages (.eml) offline and\n"
-		   "  print the rules that fired for each transaction\n");
+		   "       posternctl rules test [--json] --pack PACK [--pack PACK]... INPUT...\n"
+		   "  check: build the packs together (default: the config's rules list) as\n"
+		   "  posternd would; exit 0 when they load, 1 with every error\n"
+		   "  (file:line:column) when they do not\n"
+		   "  test: run the packs over captures (pcap, pcapng) and messages (.eml) offline\n"
+		   "  and print the rules that fired for each transaction\n");
 }
 
 static int
-rules_check(const char *pack, const struct postern_config *cfg)
+rules_check(char *const *packs, unsigned n, const struct postern_config *cfg)
 {
 	struct postern_config c = *cfg;
 	static char err[1 << 16];
 	struct rulegen *g;
 
-	if (pack != NULL) {
-		if (strlen(pack) >= sizeof(c.rules)) {
-			fprintf(stderr, "posternctl: %s: path too long\n", pack);
-			return 2;
-		}
-		/* the classification is the config's, or the one beside the pack */
-		strcpy(c.rules, pack);
+	/* the classification is the config's, or the one beside the first pack */
+	if (n > 0 && rules_test_pack_list(c.rules, sizeof(c.rules), packs, n, err,
+					  sizeof(err)) < 0) {
+		fprintf(stderr, "posternctl: %s\n", err);
+		return 2;
 	}
 	g = rulegen_build(&c, 1, err, sizeof(err));
 	if (g == NULL) {
@@ -59,8 +60,13 @@ rules_check(const char *pack, const struct postern_config *cfg)
 int
 cmd_rules(int argc, char **argv, const struct postern_config *cfg)
 {
-	if (argc >= 2 && strcmp(argv[1], "check") == 0 && argc <= 3)
-		return rules_check(argc == 3 ? argv[2] : NULL, cfg);
+	if (argc >= 2 && strcmp(argv[1], "check") == 0) {
+		if (argc >= 3 && argv[2][0] == '-') {
+			usage(argv[2][1] == 'h' || strcmp(argv[2], "--help") == 0 ? stdout : stderr);
+			return argv[2][1] == 'h' || strcmp(argv[2], "--help") == 0 ? 0 : 2;
+		}
+		return rules_check(argv + 2, (unsigned)(argc - 2), cfg);
+	}
 	if (argc >= 2 && strcmp(argv[1], "test") == 0)
 		return rules_test_main(argc - 1, argv + 1, cfg);
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {

@@ -1427,14 +1427,54 @@ print_tx(void *ctx, const char *input, const struct rules_test_tx *tx)
 		pr->failed = true;
 }
 
+int
+rules_test_pack_list(char *list, size_t size, char *const *packs, unsigned n, char *err,
+		     size_t errlen)
+{
+	size_t at = 0;
+
+	if (n == 0 || n > CONFIG_RULES_PACKS_MAX) {
+		snprintf(err, errlen, "%u packs: 1 to %d can be loaded together", n,
+			 CONFIG_RULES_PACKS_MAX);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = strlen(packs[i]);
+
+		if (l == 0 || strpbrk(packs[i], " \t,") != NULL) {
+			snprintf(err, errlen, "'%s': a pack path cannot be empty or hold a blank or "
+				 "comma (it would split the list)", packs[i]);
+			return -EINVAL;
+		}
+		if (l >= CONFIG_PATH_MAX) {
+			snprintf(err, errlen, "%s: path too long", packs[i]);
+			return -EINVAL;
+		}
+		if (at + (i > 0) + l >= size) {
+			snprintf(err, errlen, "the packs' paths together are longer than %zu bytes",
+				 size - 1);
+			return -EINVAL;
+		}
+		if (i > 0)
+			list[at++] = ' ';
+		memcpy(list + at, packs[i], l);
+		at += l;
+	}
+	list[at] = '\0';
+	return 0;
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: posternctl rules test [--json] PACK INPUT...\n"
+		   "       posternctl rules test [--json] --pack PACK [--pack PACK]... INPUT...\n"
 		   "  run the rule pack over captures (pcap, pcapng) and messages (.eml), with no\n"
 		   "  posternd, and print the rules that fired for each SMTP transaction:\n"
 		   "    INPUT#N: gid:sid:rev ...   (\"-\" when none fired)\n"
 		   "  --json  one JSON object per transaction instead\n"
+		   "  --pack  a pack to load, repeated to load several together (as a rules list\n"
+		   "          in postern.conf); every argument is then an INPUT\n"
 		   "  exit 0; 1 when the pack does not build; 2 when an input cannot be\n"
 		   "  read or is neither a capture nor a message\n");
 }
@@ -1471,6 +1511,7 @@ rules_test_main(int argc, char **argv, const struct postern_config *cfg)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "pack", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1481,13 +1522,23 @@ rules_test_main(int argc, char **argv, const struct postern_config *cfg)
 	struct rules_test *rt;
 	void *blob;
 	size_t blob_len;
+	char *packs[CONFIG_RULES_PACKS_MAX];
+	unsigned n_packs = 0;
 	int opt, status = 0;
 
 	optind = 0; /* glibc: start afresh on the sub-command's argv */
-	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jp:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			pr.json = true;
+			break;
+		case 'p':
+			if (n_packs == CONFIG_RULES_PACKS_MAX) {
+				fprintf(stderr, "posternctl: more than %d packs\n",
+					CONFIG_RULES_PACKS_MAX);
+				return 2;
+			}
+			packs[n_packs++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1497,15 +1548,17 @@ rules_test_main(int argc, char **argv, const struct postern_config *cfg)
 			return 2;
 		}
 	}
-	if (argc - optind < 2) {
+	/* without --pack, the first positional is the pack */
+	if (n_packs == 0 && argc - optind >= 1)
+		packs[n_packs++] = argv[optind++];
+	if (n_packs == 0 || argc - optind < 1) {
 		usage(stderr);
 		return 2;
 	}
-	if (strlen(argv[optind]) >= sizeof(c.rules)) {
-		fprintf(stderr, "posternctl: %s: path too long\n", argv[optind]);
+	if (rules_test_pack_list(c.rules, sizeof(c.rules), packs, n_packs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "posternctl: %s\n", err);
 		return 2;
 	}
-	strcpy(c.rules, argv[optind++]);
 	g = rulegen_build(&c, 1, err, sizeof(err));
 	if (g == NULL) {
 		fprintf(stderr, "%s\n", err);

@@ -57,6 +57,15 @@ struct rules_test_tx {
 	const struct rules_test_alert *alerts;
 };
 
+/*
+ * Write the packs (n >= 1 paths) as a rules list into list (size bytes), as the config's
+ * rules key holds one: posternctl's own packs are built exactly as posternd builds the
+ * configured ones. Returns 0, or -EINVAL with the reason in err (a path that is empty, holds
+ * a blank or comma, is CONFIG_PATH_MAX bytes or more, too many packs, list too long).
+ */
+int rules_test_pack_list(char *list, size_t size, char *const *packs, unsigned n, char *err,
+			 size_t errlen);
+
 typedef void (*rules_test_tx_fn)(void *ctx, const char *input, const struct rules_test_tx *tx);
 
 /* What was met on the way: summed over every input a runner read. */

@@ -6,6 +6,9 @@
  * known buffers or a flowbits check, contents of 1..RULE_MAX_CONTENT_LEN bytes, and is found
  * by its gid:sid); one that
  * fails must say why in a NUL-terminated message. Anything else aborts.
+ * The same bytes are also cut in two at an offset taken from the input and parsed as two
+ * packs (rule_set_parse_sources): the same invariants, plus every rule's source is one of
+ * the two and the set's path names both.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +44,8 @@ check_rule(const struct rule_set *rs, const struct rule *r)
 		    (m->kind == RULE_MATCH_CONTENT && (m->len == 0 || m->len > RULE_MAX_CONTENT_LEN)))
 			abort();
 	}
+	if (r->source >= rs->n_sources || r->line == 0)
+		abort();
 	for (uint32_t i = 0; i < r->n_atoms; i++) {
 		const struct rule_atom *a = &r->atoms[i];
 
@@ -49,6 +54,20 @@ check_rule(const struct rule_set *rs, const struct rule *r)
 		    a->first_match + a->n_matches > r->n_matches)
 			abort();
 	}
+}
+
+/* A set that parsed: each rule checked; a failure: a message. Frees rs. */
+static void
+check_set(struct rule_set *rs, const char *err, size_t errlen)
+{
+	if (rs == NULL) {
+		if (memchr(err, '\0', errlen) == NULL || err[0] == '\0')
+			abort();
+		return;
+	}
+	for (uint32_t i = 0; i < rs->n_rules; i++)
+		check_rule(rs, &rs->rules[i]);
+	rule_set_destroy(rs);
 }
 
 int
@@ -68,13 +87,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the parity of the size picks whether classtypes are checked: both paths get fuzzed */
 	rs = rule_set_parse_buffer("fuzz.rules", (const char *)data, size,
 				   size % 2 ? cls : NULL, err, sizeof(err));
-	if (rs == NULL) {
-		if (memchr(err, '\0', sizeof(err)) == NULL || err[0] == '\0')
-			abort();
-		return 0;
-	}
-	for (uint32_t i = 0; i < rs->n_rules; i++)
-		check_rule(rs, &rs->rules[i]);
-	rule_set_destroy(rs);
+	check_set(rs, err, sizeof(err));
+
+	/* two packs: the cut is the first two bytes, so any offset can be reached */
+	size_t cut = size >= 2 ? ((size_t)data[0] | (size_t)data[1] << 8) % (size + 1) : 0;
+	const struct rule_source src[2] = {
+		{ "fuzz-a.rules", (const char *)data, cut },
+		{ "fuzz-b.rules", (const char *)data + cut, size - cut },
+	};
+
+	memset(err, 'X', sizeof(err));
+	rs = rule_set_parse_sources(src, 2, size % 2 ? NULL : cls, 0, err, sizeof(err));
+	if (rs != NULL && (rs->n_sources != 2 || strcmp(rs->path, "fuzz-a.rules fuzz-b.rules") != 0))
+		abort();
+	check_set(rs, err, sizeof(err));
 	return 0;
 }

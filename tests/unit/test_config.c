@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for common/config.c: defaults, every option type, errors as file:line. */
 #include <setjmp.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -169,6 +170,96 @@ test_missing_file(void **state)
 	assert_string_equal(err, "/nonexistent/postern.conf: No such file or directory");
 }
 
+/* Every path of a rules list, joined by '|'; the last return code in *rc. */
+static void
+rules_paths(const char *list, char *out, size_t cap, int *rc)
+{
+	char one[CONFIG_PATH_MAX];
+	size_t pos = 0, at = 0;
+
+	out[0] = '\0';
+	while ((*rc = config_rules_next(list, &pos, one, sizeof(one))) == 1)
+		at += (size_t)snprintf(out + at, cap - at, "%s%s", at ? "|" : "", one);
+}
+
+static void
+test_rules_list(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *value, *paths;
+	} good[] = {
+		{ "rules/demo.rules", "rules/demo.rules" },
+		{ "a.rules b.rules\tc.rules", "a.rules|b.rules|c.rules" },
+		{ "a.rules,b.rules", "a.rules|b.rules" },
+		{ "a.rules , b.rules,\t, c.rules,", "a.rules|b.rules|c.rules" },
+	};
+	struct postern_config c;
+	char err[256], out[4096], conf[512];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		config_defaults(&c);
+		assert_int_equal(config_set(&c, "rules", good[i].value, err, sizeof(err)), 0);
+		assert_string_equal(c.rules, good[i].value);   /* kept as written */
+		rules_paths(c.rules, out, sizeof(out), &rc);
+		assert_int_equal(rc, 0);
+		assert_string_equal(out, good[i].paths);
+	}
+
+	/* from a file: the value is trimmed, the list kept */
+	config_defaults(&c);
+	snprintf(conf, sizeof(conf), "rules = rules/demo.rules rules/compliance/compliance.rules,"
+				     "rules/hygiene/hygiene.rules\n");
+	assert_int_equal(config_load(&c, write_conf(conf), err, sizeof(err)), 0);
+	done();
+	rules_paths(c.rules, out, sizeof(out), &rc);
+	assert_string_equal(out, "rules/demo.rules|rules/compliance/compliance.rules|"
+				 "rules/hygiene/hygiene.rules");
+
+	/* an empty list, blanks and commas only */
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "rules", "", err, sizeof(err)), -1);
+	assert_string_equal(err, "rules: empty list (one or more rule pack paths)");
+	assert_int_equal(config_set(&c, "rules", " ,\t, ", err, sizeof(err)), -1);
+	assert_string_equal(c.rules, "/etc/postern/postern.rules"); /* left as it was */
+	assert_int_equal(config_load(&c, write_conf("workers = 2\nrules = ,\n"), err,
+				     sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: rules: empty list"));
+	done();
+
+	/* one path of CONFIG_PATH_MAX bytes, among short ones: refused */
+	char list[CONFIG_PATH_MAX + 64];
+	int n = snprintf(list, sizeof(list), "a.rules ");
+
+	memset(list + n, 'x', CONFIG_PATH_MAX);
+	snprintf(list + n + CONFIG_PATH_MAX, sizeof(list) - (size_t)n - CONFIG_PATH_MAX, ",b");
+	assert_int_equal(config_set(&c, "rules", list, err, sizeof(err)), -1);
+	assert_string_equal(err, "rules: a path is longer than 255 bytes");
+	rules_paths(list, out, sizeof(out), &rc);
+	assert_int_equal(rc, -ENAMETOOLONG);
+	assert_string_equal(out, "a.rules");
+	list[n + CONFIG_PATH_MAX - 1] = ','; /* 255 bytes: fits */
+	assert_int_equal(config_set(&c, "rules", list, err, sizeof(err)), 0);
+	rules_paths(c.rules, out, sizeof(out), &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(strlen(out), strlen("a.rules|") + CONFIG_PATH_MAX - 1 + strlen("|b"));
+
+	/* the list itself is bounded, and so is the number of packs */
+	static char huge[CONFIG_RULES_MAX + 8];
+
+	memset(huge, 'a', sizeof(huge) - 1);
+	for (size_t i = 100; i < sizeof(huge) - 1; i += 100)
+		huge[i] = ' ';
+	assert_int_equal(config_set(&c, "rules", huge, err, sizeof(err)), -1);
+	assert_string_equal(err, "rules: list longer than 2047 bytes");
+	huge[0] = '\0';
+	for (int i = 0; i <= CONFIG_RULES_PACKS_MAX; i++)
+		strcat(huge, "p ");
+	assert_int_equal(config_set(&c, "rules", huge, err, sizeof(err)), -1);
+	assert_string_equal(err, "rules: more than 64 packs");
+}
+
 int
 main(void)
 {
@@ -178,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_text_values),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_rules_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

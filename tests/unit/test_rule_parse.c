@@ -963,6 +963,191 @@ test_detection_limits(void **state)
 	rule_set_destroy(rs);
 }
 
+/* ------------------------------------------------------------------ several sources */
+
+#define SRC(n, t) { .name = (n), .text = (t), .len = sizeof(t) - 1 }
+#define RULE(x, sid) HDR "msg:\"" x "\"; email.subject; content:\"" x "\"; sid:" #sid ";)\n"
+
+/* Two packs, one set: rules in order, each with its own source and line numbers. */
+static void
+test_sources(void **state)
+{
+	(void)state;
+	static const struct rule_source src[] = {
+		SRC("a.rules", "# pack a\n" RULE("a", 1) "\n" RULE("b", 2)),
+		SRC("dir/b.rules", RULE("c", 3) "# c\n" RULE("d", 4)),
+	};
+	static const uint32_t sid[] = { 1, 2, 3, 4 }, line[] = { 2, 4, 1, 3 }, from[] = { 0, 0, 1, 1 };
+	struct rule_set *rs = rule_set_parse_sources(src, 2, NULL, 0, err, sizeof(err));
+
+	if (rs == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(rs->n_rules, 4);
+	assert_string_equal(rs->path, "a.rules dir/b.rules");
+	assert_int_equal(rs->n_sources, 2);
+	assert_string_equal(rs->sources[0], "a.rules");
+	assert_string_equal(rs->sources[1], "dir/b.rules");
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(rs->rules[i].sid, sid[i]);
+		assert_int_equal(rs->rules[i].line, line[i]);
+		assert_int_equal(rs->rules[i].source, from[i]);
+		assert_ptr_equal(rule_set_find(rs, 1, sid[i]), &rs->rules[i]);
+	}
+	assert_string_equal(rule_set_source_name(rs, &rs->rules[2]), "dir/b.rules");
+	rule_set_destroy(rs);
+
+	/* one source is the buffer case: its name is the path */
+	rs = rule_set_parse_sources(src, 1, NULL, 0, err, sizeof(err));
+	assert_non_null(rs);
+	assert_string_equal(rs->path, "a.rules");
+	assert_int_equal(rs->n_rules, 2);
+	rule_set_destroy(rs);
+
+	/* none, or more than the parser takes: refused, with a reason */
+	assert_null(rule_set_parse_sources(src, 0, NULL, 0, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+	assert_true(err[0] != '\0');
+	assert_null(rule_set_parse_sources(src, RULE_MAX_SOURCES + 1, NULL, 0, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+}
+
+/* A pack cut into two sources at any line boundary is the same set of rules. */
+static void
+test_sources_split_lines(void **state)
+{
+	(void)state;
+	const char *text = good_pack;
+	size_t len = strlen(text);
+	struct rule_set *whole = parse_str(text, NULL);
+
+	assert_non_null(whole);
+	for (size_t cut = 0; cut <= len; cut++) {
+		if (cut != 0 && text[cut - 1] != '\n')
+			continue;
+		/* a continued rule cannot be cut: the source boundary ends it */
+		if (cut >= 2 && text[cut - 2] == '\\')
+			continue;
+		const struct rule_source src[] = {
+			{ "x.rules", text, cut },
+			{ "y.rules", text + cut, len - cut },
+		};
+		struct rule_set *rs = rule_set_parse_sources(src, 2, NULL, 0, err, sizeof(err));
+
+		if (rs == NULL)
+			fail_msg("cut %zu: %s", cut, err);
+		assert_int_equal(rs->n_rules, whole->n_rules);
+		for (uint32_t i = 0; i < rs->n_rules; i++) {
+			assert_int_equal(rs->rules[i].sid, whole->rules[i].sid);
+			assert_string_equal(rs->rules[i].msg, whole->rules[i].msg);
+			assert_int_equal(rs->rules[i].n_atoms, whole->rules[i].n_atoms);
+		}
+		rule_set_destroy(rs);
+	}
+	rule_set_destroy(whole);
+}
+
+/* Errors name the source they are in: duplicates across packs name both files. */
+static void
+test_sources_errors(void **state)
+{
+	(void)state;
+	struct rule_set *rs;
+	static const struct rule_source dup[] = {
+		SRC("a.rules", "\n" RULE("a", 5)),
+		SRC("b.rules", RULE("b", 6) "\n" RULE("c", 5)),
+	};
+	static const struct rule_source bad2[] = {
+		SRC("a.rules", RULE("a", 1)),
+		SRC("b.rules", "\n\n" HDR "msg:\"b\"; email.subject; content:\"b\";)\n"),
+	};
+
+	rs = rule_set_parse_sources(dup, 2, NULL, 0, err, sizeof(err));
+	assert_null(rs);
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(err, "b.rules:3:69: sid: duplicate 1:5, first defined at a.rules:2");
+
+	rs = rule_set_parse_sources(bad2, 2, NULL, 0, err, sizeof(err));
+	assert_null(rs);
+	assert_string_equal(err, "b.rules:3:1: sid: rule has no sid");
+
+	/* error counting is over the set: the 20th error, in whichever pack, stops it */
+	static char many[RULE_MAX_ERRORS * 8];
+	size_t at = 0;
+
+	for (int i = 0; i < RULE_MAX_ERRORS - 1; i++)
+		at += (size_t)snprintf(many + at, sizeof(many) - at, "bogus\n");
+	const struct rule_source over[] = {
+		{ "a.rules", many, at },
+		{ "b.rules", "x\ny\n", 4 },
+		{ "c.rules", "z\n", 2 },
+	};
+	rs = rule_set_parse_sources(over, 3, NULL, 0, err, sizeof(err));
+	assert_null(rs);
+	assert_non_null(strstr(err, "\nb.rules:1:1: rule: "));
+	assert_null(strstr(err, "b.rules:2:"));
+	assert_non_null(strstr(err, "\nb.rules: too many errors, stopped after 20"));
+	assert_null(strstr(err, "c.rules"));
+}
+
+/* A backslash at the end of a pack ends its rule there: the next pack starts afresh. */
+static void
+test_sources_dangling_continuation(void **state)
+{
+	(void)state;
+	struct rule_set *rs;
+	/* glued, "...sid:1; \" + "rev:2;)" would be one valid rule */
+	static const struct rule_source glue[] = {
+		SRC("a.rules", HDR "msg:\"a\"; email.subject; content:\"a\"; sid:1; \\\n"),
+		SRC("b.rules", "rev:2;)\n" RULE("b", 2)),
+	};
+	/* a whole rule before the dangling backslash is a rule; the next pack is its own */
+	static const struct rule_source whole[] = {
+		SRC("a.rules", HDR "msg:\"a\"; email.subject; content:\"a\"; sid:1;) \\"),
+		SRC("b.rules", RULE("b", 2)),
+	};
+
+	rs = rule_set_parse_sources(glue, 2, NULL, 0, err, sizeof(err));
+	assert_null(rs);
+	assert_string_equal(err, "a.rules:1:74: rule: does not end with ')'\n"
+				 "b.rules:1:1: rule: no '(' opening the options");
+
+	rs = rule_set_parse_sources(whole, 2, NULL, 0, err, sizeof(err));
+	if (rs == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(rs->n_rules, 2);
+	assert_int_equal(rs->rules[1].line, 1);
+	assert_int_equal(rs->rules[1].source, 1);
+	rule_set_destroy(rs);
+}
+
+/* Flowbits are one namespace across packs, and the file size limit is per pack. */
+static void
+test_sources_flowbits_and_size(void **state)
+{
+	(void)state;
+	static const struct rule_source fb[] = {
+		SRC("a.rules", HDR "msg:\"set\"; email.subject; content:\"a\"; "
+			       "flowbits:set,seen_a; flowbits:noalert; sid:1;)\n"),
+		SRC("b.rules", HDR "msg:\"check\"; flowbits:isset,seen_a; sid:2;)\n"),
+	};
+	struct rule_set *rs = rule_set_parse_sources(fb, 2, NULL, 0, err, sizeof(err));
+
+	if (rs == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(rs->n_rules, 2);
+	assert_string_equal(rs->rules[0].flowbits[0].name, rs->rules[1].flowbits[0].name);
+	rule_set_destroy(rs);
+
+	/* lengths only are checked before parsing: no need for the bytes */
+	const struct rule_source big[] = {
+		{ "a.rules", "", RULE_MAX_FILE_LEN },
+		{ "b.rules", "", RULE_MAX_FILE_LEN + 1 },
+	};
+	assert_null(rule_set_parse_sources(big, 2, NULL, 0, err, sizeof(err)));
+	assert_int_equal(errno, EFBIG);
+	assert_string_equal(err, "b.rules: larger than 67108864 bytes");
+}
+
 int
 main(void)
 {
@@ -978,6 +1163,11 @@ main(void)
 		cmocka_unit_test(test_detection_limits),
 		cmocka_unit_test(test_error_positions_multiline),
 		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_sources_split_lines),
+		cmocka_unit_test(test_sources_errors),
+		cmocka_unit_test(test_sources_dangling_continuation),
+		cmocka_unit_test(test_sources_flowbits_and_size),
 		cmocka_unit_test(test_error_collection),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_names),

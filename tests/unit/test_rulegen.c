@@ -3,8 +3,9 @@
  * Unit tests of rule generations as posternd builds them (control/rulegen.c): the variables
  * file beside the pack, the on-disk cache (a second build of the same pack comes from it,
  * with the same blob but its own generation id; a changed pack or variables file does not),
- * rules left out for unsupported keywords, and threshold/detection_filter applied by the
- * alert lookup posternd writes alerts with.
+ * rules left out for unsupported keywords, threshold/detection_filter applied by the
+ * alert lookup posternd writes alerts with, and several packs built as one generation (one
+ * flowbit namespace; the cache key covers each pack's name, bytes and order).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,6 +25,15 @@
 #include "rule_parse.h"
 #include "rulegen.h"
 #include "test_tmpdir.h"
+
+static int
+mkdir_in(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return mkdir(path, 0700);
+}
 
 static char err[8192];
 
@@ -221,6 +232,112 @@ test_thresholds_in_lookup(void **state)
 	rulegen_destroy(g);
 }
 
+/* Several packs, one generation: a flowbit set in one pack is the one tested in another. */
+static void
+test_packs_flowbits(void **state)
+{
+	struct fixture *fx = *state;
+	struct rulegen *g;
+
+	assert_int_equal(mkdir_in(fx->dir, "sub"), 0);
+	write_file(fx->dir, "a.rules",
+		   "alert smtp any any -> any any (msg:\"set\"; email.subject; content:\"a\"; "
+		   "flowbits:set,seen_a; flowbits:noalert; sid:1;)\n");
+	write_file(fx->dir, "sub/b.rules",
+		   "# checks what a.rules set\n"
+		   "alert smtp any any -> any any (msg:\"check\"; email.subject; content:\"b\"; "
+		   "flowbits:isset,seen_a; sid:2;)\n");
+	snprintf(fx->cfg.rules, sizeof(fx->cfg.rules), "%s/a.rules,\t%s/sub/b.rules ", fx->dir,
+		 fx->dir);
+	g = rulegen_build(&fx->cfg, 1, err, sizeof(err));
+	if (g == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(g->rules->n_rules, 2);
+	assert_int_equal(g->rules->rules[1].source, 1);
+
+	const struct gen_hdr *h = blob_of(g);
+	const struct gen_rule *r = gen_section(h, GEN_SEC_RULES);
+	const struct gen_flowbit_op *ops = gen_section(h, GEN_SEC_FLOWBIT_OPS);
+
+	assert_int_equal(h->sec[GEN_SEC_RULES].count, 2);
+	assert_int_equal(r[0].n_flowbit_ops, 1);
+	assert_int_equal(r[1].n_flowbit_ops, 1);
+	assert_int_equal(ops[r[0].first_flowbit_op].op, GEN_FB_SET);
+	assert_int_equal(ops[r[1].first_flowbit_op].op, GEN_FB_ISSET);
+	/* one bit, and the reader evaluated after the setter */
+	assert_int_equal(ops[r[0].first_flowbit_op].bit, ops[r[1].first_flowbit_op].bit);
+	assert_true(r[1].stage > r[0].stage);
+	munmap((void *)h, g->blob_len);
+	rulegen_destroy(g);
+
+	/* a compile error is named by the pack that holds the rule, at its own line */
+	write_file(fx->dir, "sub/b.rules",
+		   "\nalert smtp $NOPE any -> any any (msg:\"v\"; email.subject; content:\"b\"; "
+		   "sid:2;)\n");
+	assert_null(rulegen_build(&fx->cfg, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "sub/b.rules:2:12: src: unknown variable $NOPE (sid 2)"));
+
+	/* a missing pack is named; an empty list is refused */
+	snprintf(fx->cfg.rules, sizeof(fx->cfg.rules), "%s/a.rules %s/none.rules", fx->dir,
+		 fx->dir);
+	assert_null(rulegen_build(&fx->cfg, 3, err, sizeof(err)));
+	assert_non_null(strstr(err, "none.rules: No such file"));
+	snprintf(fx->cfg.rules, sizeof(fx->cfg.rules), " , ");
+	assert_null(rulegen_build(&fx->cfg, 4, err, sizeof(err)));
+	assert_non_null(strstr(err, "rules: no rule pack"));
+}
+
+/* The cache key covers every pack's bytes, name and place in the list. */
+static void
+test_packs_cache_key(void **state)
+{
+	struct fixture *fx = *state;
+	struct rulegen *g;
+	static const char r1[] = "alert smtp any any -> any any (msg:\"1\"; email.subject; "
+				 "content:\"one\"; sid:1;)\n";
+	static const char r2[] = "alert smtp any any -> any any (msg:\"2\"; email.subject; "
+				 "content:\"two\"; sid:2;)\n";
+	char ab[1024], ba[1024], ac[1024], text[512];
+
+	snprintf(text, sizeof(text), "%s%s", r1, r2);
+	write_file(fx->dir, "a.rules", r1);
+	write_file(fx->dir, "b.rules", r2);
+	write_file(fx->dir, "c.rules", r2);
+	snprintf(ab, sizeof(ab), "%s/a.rules %s/b.rules", fx->dir, fx->dir);
+	snprintf(ba, sizeof(ba), "%s/b.rules %s/a.rules", fx->dir, fx->dir);
+	snprintf(ac, sizeof(ac), "%s/a.rules %s/c.rules", fx->dir, fx->dir);
+
+	const struct {
+		const char *list;
+		const char *a, *b;      /* a.rules and b.rules before the build, or NULL */
+		bool cached;
+	} steps[] = {
+		{ ab, NULL, NULL, false },
+		{ ab, NULL, NULL, true },   /* the same packs: from the cache */
+		{ ba, NULL, NULL, false },  /* the other order */
+		{ ac, NULL, NULL, false },  /* the same bytes under another name */
+		{ ab, "", text, false },    /* a rule moved from a.rules to b.rules */
+		{ ab, text, "", false },    /* and both into a.rules */
+		{ ab, r1, r2, true },       /* as at first */
+		{ ba, NULL, NULL, true },
+	};
+
+	for (unsigned i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		snprintf(fx->cfg.rules, sizeof(fx->cfg.rules), "%s", steps[i].list);
+		if (steps[i].a != NULL)
+			write_file(fx->dir, "a.rules", steps[i].a);
+		if (steps[i].b != NULL)
+			write_file(fx->dir, "b.rules", steps[i].b);
+		g = rulegen_build(&fx->cfg, i + 1, err, sizeof(err));
+		if (g == NULL)
+			fail_msg("step %u: %s", i, err);
+		assert_int_equal(g->rules->n_rules, 2);
+		if (g->from_cache != steps[i].cached)
+			fail_msg("step %u: from_cache %d", i, g->from_cache);
+		rulegen_destroy(g);
+	}
+}
+
 int
 main(void)
 {
@@ -228,6 +345,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cache_and_vars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skip_unsupported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thresholds_in_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packs_flowbits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_packs_cache_key, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,10 +22,12 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "commands.h"
 #include "decode.h"
 #include "rulegen.h"
 #include "rules_test.h"
 #include "test_tmpdir.h"
+
 
 static const char rules_text[] =
 	"alert smtp any any -> any any (msg:\"subject\"; email.subject; content:\"free money\"; "
@@ -776,9 +778,21 @@ test_capture_idle_timeout(void **state)
 
 /* ---- the command ---- */
 
+typedef int (*command_fn)(int argc, char **argv, const struct postern_config *cfg);
+
+static int main_capture_fn(struct fixture *fx, command_fn fn, char *out, size_t cap, int argc,
+			   char **argv);
+
 /* rules_test_main() with stdout in a file; returns the status, the output in out. */
 static int
 main_capture(struct fixture *fx, char *out, size_t cap, int argc, char **argv)
+{
+	return main_capture_fn(fx, rules_test_main, out, cap, argc, argv);
+}
+
+static int
+main_capture_fn(struct fixture *fx, command_fn fn, char *out, size_t cap, int argc,
+		char **argv)
 {
 	char path[128];
 	int fd, saved, status;
@@ -790,7 +804,7 @@ main_capture(struct fixture *fx, char *out, size_t cap, int argc, char **argv)
 	assert_true(fd >= 0);
 	saved = dup(STDOUT_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	status = rules_test_main(argc, argv, &fx->cfg);
+	status = fn(argc, argv, &fx->cfg);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -871,6 +885,76 @@ test_main(void **state)
 	assert_int_equal(main_capture(fx, out, sizeof(out), 4, opt_argv), 2);
 }
 
+/* Several packs together: rules test --pack ... and rules check PACK PACK. */
+static void
+test_main_packs(void **state)
+{
+	struct fixture *fx = *state;
+	char pos[128], extra[128], dup[128], spaced[128], out[4096], expect[1024];
+
+	snprintf(pos, sizeof(pos), "%s/pos.eml", fx->dir);
+	snprintf(extra, sizeof(extra), "%s/extra.rules", fx->dir);
+	snprintf(dup, sizeof(dup), "%s/dup.rules", fx->dir);
+	snprintf(spaced, sizeof(spaced), "%s/a b.rules", fx->dir);
+	write_file(pos, "From: x@y.example\nTo: a@x.example\nSubject: FREE MONEY\n\nHi.\n");
+	/* sid 20 is checked by a flowbit the first rule of this pack sets */
+	write_file(extra, "alert smtp any any -> any any (msg:\"mark\"; email.subject; "
+			  "content:\"FREE\"; flowbits:set,free; flowbits:noalert; sid:21;)\n"
+			  "alert smtp any any -> any any (msg:\"free to a\"; smtp.rcpt_to; "
+			  "content:\"a@x\"; flowbits:isset,free; sid:20;)\n");
+	write_file(dup, "\nalert smtp any any -> any any (msg:\"again\"; email.subject; "
+			"content:\"y\"; sid:4;)\n");
+	write_file(spaced, "");
+
+	char *packs_argv[] = { "test", "--pack", fx->pack, "--pack", extra, pos, NULL };
+
+	assert_int_equal(main_capture(fx, out, sizeof(out), 6, packs_argv), 0);
+	snprintf(expect, sizeof(expect), "%s#1: 1:1:2 1:4:1 1:8:1 1:20:1\n", pos);
+	assert_string_equal(out, expect);
+
+	/* the other order: the same alerts, sid 20 still last (a flowbits reader is evaluated
+	 * after the rules that set it, whichever pack comes first) */
+	char *rev_argv[] = { "test", "--pack", extra, "--pack", fx->pack, pos, NULL };
+
+	assert_int_equal(main_capture(fx, out, sizeof(out), 6, rev_argv), 0);
+	assert_string_equal(out, expect);
+
+	/* with --pack, every positional is an input: none is a usage error */
+	char *noinput_argv[] = { "test", "--pack", extra, NULL };
+
+	assert_int_equal(main_capture(fx, out, sizeof(out), 3, noinput_argv), 2);
+
+	/* a sid in two packs: the set does not build */
+	char *dup_argv[] = { "test", "--pack", fx->pack, "--pack", dup, pos, NULL };
+
+	assert_int_equal(main_capture(fx, out, sizeof(out), 6, dup_argv), 1);
+	assert_string_equal(out, "");
+
+	/* a path that would split the list is refused, not misread */
+	char *spaced_argv[] = { "test", "--pack", spaced, pos, NULL };
+
+	assert_int_equal(main_capture(fx, out, sizeof(out), 4, spaced_argv), 2);
+
+	/* rules check: any number of packs, none meaning the config's list */
+	char *check_argv[] = { "rules", "check", fx->pack, extra, NULL };
+
+	assert_int_equal(main_capture_fn(fx, cmd_rules, out, sizeof(out), 4, check_argv), 0);
+	snprintf(expect, sizeof(expect), "%s %s: 11 rules (0 left out)", fx->pack, extra);
+	assert_non_null(strstr(out, expect));
+
+	char *check_dup_argv[] = { "rules", "check", fx->pack, dup, NULL };
+
+	assert_int_equal(main_capture_fn(fx, cmd_rules, out, sizeof(out), 4, check_dup_argv), 1);
+	assert_string_equal(out, "");
+
+	char *check_cfg_argv[] = { "rules", "check", NULL };
+
+	snprintf(fx->cfg.rules, sizeof(fx->cfg.rules), "%s,%s", extra, fx->pack);
+	assert_int_equal(main_capture_fn(fx, cmd_rules, out, sizeof(out), 2, check_cfg_argv), 0);
+	snprintf(expect, sizeof(expect), "%s,%s: 11 rules (0 left out)", extra, fx->pack);
+	assert_non_null(strstr(out, expect));
+}
+
 int
 main(void)
 {
@@ -888,6 +972,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_capture_input_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_main, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_main_packs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
