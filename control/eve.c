@@ -953,9 +953,34 @@ emit_suppress_alert(const struct tx_view *v, const struct ipc_field *f, eve_line
 	return rc < 0 ? rc : 1;
 }
 
+static json_t *canspam_obj(const struct canspam_result *r);
+
+/*
+ * The head of a transaction's smtp event, with what posternd concluded about the message:
+ * why it is commercial, and every CAN-SPAM check's outcome, also when all passed (a SOC
+ * looking for compliant campaigns needs those as much as the failures).
+ */
+static json_t *
+smtp_line(const struct tx_view *v, const struct canspam_result *cs)
+{
+	json_t *line = line_head(v, "smtp");
+	bool ok = line != NULL;
+
+	if (ok && (v->tx->commercial & IPC_COMM_YES))
+		ok = put(line, "commercial", commercial_reasons(v->tx->commercial));
+	if (ok && cs != NULL && cs->kind != CANSPAM_NONE)
+		ok = put(line, "canspam", canspam_obj(cs));
+	if (!ok) {
+		json_decref(line);
+		return NULL;
+	}
+	return line;
+}
+
 int
 eve_format_tx(const struct ipc_tx *tx, const struct eve_options *opt,
-	      eve_rule_lookup_fn lookup, void *lookup_ctx, eve_line_fn emit, void *emit_ctx)
+	      const struct canspam_result *cs, eve_rule_lookup_fn lookup, void *lookup_ctx,
+	      eve_line_fn emit, void *emit_ctx)
 {
 	struct tx_view v;
 	int n = 0;
@@ -985,7 +1010,7 @@ eve_format_tx(const struct ipc_tx *tx, const struct eve_options *opt,
 		n += rc;
 	}
 	if (opt->smtp_events) {
-		json_t *line = line_head(&v, "smtp");
+		json_t *line = smtp_line(&v, cs);
 
 		if (line == NULL) {
 			rc = -ENOMEM;

@@ -69,17 +69,21 @@ struct eve_options {
 /* Options from the configuration (address_output, eve_smtp_events). */
 void eve_options_from_config(struct eve_options *opt, const struct postern_config *cfg);
 
+struct canspam_result;
+
 /*
- * Format a transaction record that passed ipc_tx_check(). lookup may be NULL (every rule is
- * then unknown). Returns the number of lines emitted, -EINVAL for a NULL argument, -ENOMEM,
+ * Format a transaction record that passed ipc_tx_check(): its rule and suppression alerts,
+ * and its smtp event when enabled. cs, posternd's CAN-SPAM result for the record, goes in
+ * that smtp event; NULL when none was computed. lookup may be NULL (every rule is then
+ * unknown). Returns the number of lines emitted, -EINVAL for a NULL argument, -ENOMEM,
  * or the first negative value emit returned (lines before it were emitted).
  */
 int eve_format_tx(const struct ipc_tx *tx, const struct eve_options *opt,
-		  eve_rule_lookup_fn lookup, void *lookup_ctx, eve_line_fn emit, void *emit_ctx);
+		  const struct canspam_result *cs, eve_rule_lookup_fn lookup, void *lookup_ctx,
+		  eve_line_fn emit, void *emit_ctx);
 
 struct bypass_finding;
 struct anomaly_alert;
-struct canspam_result;
 
 /*
  * An alert of posternd's CAN-SPAM checks (control/canspam.h) on the record checked: sid

@@ -68,9 +68,8 @@ emit_anomalies(struct findings *f, const struct anomaly_alert *a, unsigned n, ev
 
 int
 findings_observe(struct findings *f, const struct ipc_tx *tx, const struct eve_options *opt,
-		 eve_line_fn emit, void *emit_ctx)
+		 struct canspam_result *cs, eve_line_fn emit, void *emit_ctx)
 {
-	struct canspam_result cs;
 	struct bypass_finding b[2];
 	struct anomaly_alert a[ALERTS_PER_CALL];
 	unsigned nb, na;
@@ -78,8 +77,8 @@ findings_observe(struct findings *f, const struct ipc_tx *tx, const struct eve_o
 
 	if (tx->ts_us > f->latest_us)
 		f->latest_us = tx->ts_us;
-	canspam_check(f->canspam, tx, &cs);
-	rc = eve_format_canspam(tx, &cs, opt, emit, emit_ctx);
+	canspam_check(f->canspam, tx, cs);
+	rc = eve_format_canspam(tx, cs, opt, emit, emit_ctx);
 	if (rc < 0)
 		return rc;
 	lines += rc;

@@ -29,9 +29,14 @@ struct findings_stats {
 struct findings *findings_create(const struct postern_config *cfg, char *err, size_t errlen);
 void findings_destroy(struct findings *f);
 
-/* One record: the alerts it shows, as EVE lines. The number of lines, or emit's error. */
+struct canspam_result;
+
+/*
+ * One record: the alerts it shows, as EVE lines, and its CAN-SPAM result in *cs (for the
+ * record's smtp event). The number of lines, or emit's error.
+ */
 int findings_observe(struct findings *f, const struct ipc_tx *tx, const struct eve_options *opt,
-		     eve_line_fn emit, void *emit_ctx);
+		     struct canspam_result *cs, eve_line_fn emit, void *emit_ctx);
 
 /* About once a second: windows that time has closed since the last record. */
 int findings_tick(struct findings *f, eve_line_fn emit, void *emit_ctx);

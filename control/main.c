@@ -24,6 +24,7 @@
 
 #include "alert_server.h"
 #include "business_days.h"
+#include "canspam.h"
 #include "findings.h"
 #include "config.h"
 #include "dp_link.h"
@@ -110,13 +111,15 @@ static void
 on_tx(void *ctx, const struct ipc_tx *tx, size_t len)
 {
 	struct posternd *d = ctx;
+	struct canspam_result cs;
 
 	(void)len;
 	d->n_tx++;
+	/* posternd's own findings first: the smtp event carries their CAN-SPAM result */
+	findings_observe(d->findings, tx, &d->eve_opt, &cs, emit_line, d);
 	/* Alerts are described by the generation that is live now; a record scanned by an older
 	 * one whose rule has gone is still written, with empty texts (eve.h). */
-	eve_format_tx(tx, &d->eve_opt, rulegen_lookup, d->gen, emit_line, d);
-	findings_observe(d->findings, tx, &d->eve_opt, emit_line, d);
+	eve_format_tx(tx, &d->eve_opt, &cs, rulegen_lookup, d->gen, emit_line, d);
 }
 
 static void

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "canspam.h"
 #include "eve.h"
 #include "ipc.h"
 
@@ -83,6 +84,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	opt.address_output = (enum config_address_output)((data[0] >> 1) % 3);
 	opt.smtp_events = (data[0] & 8) != 0;
+	/* the smtp event's CAN-SPAM result: kind from two bits, every failure from the length */
+	struct canspam_result cs = {
+		.kind = (uint8_t)((data[0] >> 4) % 3),
+		.checked = CANSPAM_ALL_FAILURES,
+		.failed = (uint32_t)(size * 2654435761u) & CANSPAM_ALL_FAILURES,
+	};
+	bool with_cs = (data[0] & 64) != 0;
 	size_t m = data[1] % sizeof(fc.metadata);
 	if (size < 2 + m)
 		return 0;
@@ -144,7 +152,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ipc_tx_check(tx, tx->hdr.len) != 0)
 			abort();  /* the builders must always make a valid record */
 	}
-	if (eve_format_tx(tx, &opt, fuzz_lookup, &fc, fuzz_emit, NULL) < 0)
+	if (eve_format_tx(tx, &opt, with_cs ? &cs : NULL, fuzz_lookup, &fc, fuzz_emit, NULL) < 0)
 		abort();
 	return 0;
 }

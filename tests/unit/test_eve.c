@@ -21,6 +21,7 @@
 #include "builtin_sids.h"
 #include "anomaly_model.h"
 #include "bypass.h"
+#include "canspam.h"
 #include "eve.h"
 #include "smtp_ext.h"
 #include "gen_format.h"
@@ -234,7 +235,7 @@ format(const struct ipc_tx *tx, enum config_address_output ao, bool smtp, struct
 
 	assert_int_equal(ipc_tx_check(tx, tx->hdr.len), 0);
 	sink_init(s);
-	return eve_format_tx(tx, &opt, lookup, NULL, sink_emit, s);
+	return eve_format_tx(tx, &opt, NULL, lookup, NULL, sink_emit, s);
 }
 
 /* A string member of a line, by a path of object keys ending in a string. */
@@ -320,6 +321,52 @@ test_smtp_event(void **state)
 					  "\"smtp\":{\"mail_from\":\"alice@example.com\"},"
 					  "\"email\":{\"status\":\"aborted\"}}"));
 	sink_fini(&s);
+}
+
+/*
+ * posternd's conclusions on the smtp event: why the message is commercial, and every CAN-SPAM
+ * check's outcome, an empty list of failures included; nothing for a message never checked.
+ */
+static void
+test_smtp_event_compliance(void **state)
+{
+	(void)state;
+	struct rec r;
+	struct sink s;
+	struct eve_options opt = { .smtp_events = true };
+	struct canspam_result passed = { .kind = CANSPAM_COMMERCIAL, .checked = 0xfff };
+	struct canspam_result failed = {
+		.kind = CANSPAM_AUTOMATED,
+		.checked = CANSPAM_NO_MESSAGE_ID | CANSPAM_NO_DATE,
+		.failed = CANSPAM_NO_MESSAGE_ID,
+	};
+	struct canspam_result none = { .kind = CANSPAM_NONE };
+	struct ipc_tx *tx = rec_init(&r, 4);
+
+	add_str(tx, IPC_F_MAIL_FROM, "news@example.com");
+	tx->commercial = IPC_COMM_DECIDED | IPC_COMM_YES | IPC_COMM_LIST_UNSUB | IPC_COMM_LIST_ID;
+	sink_init(&s);
+	assert_int_equal(eve_format_tx(tx, &opt, &passed, NULL, NULL, sink_emit, &s), 1);
+	assert_non_null(strstr(s.line[0], "\"commercial\":[\"list-unsubscribe\",\"list-id\"],"
+					  "\"canspam\":{\"kind\":\"commercial\",\"failed\":[]},"
+					  "\"smtp\":{"));
+	sink_fini(&s);
+
+	tx->commercial = IPC_COMM_DECIDED;
+	sink_init(&s);
+	assert_int_equal(eve_format_tx(tx, &opt, &failed, NULL, NULL, sink_emit, &s), 1);
+	assert_null(strstr(s.line[0], "\"commercial\""));
+	assert_non_null(strstr(s.line[0], "\"canspam\":{\"kind\":\"automated\",\"failed\":"
+					  "[{\"check\":\"no_message_id\",\"reason\":"));
+	sink_fini(&s);
+
+	for (int i = 0; i < 2; i++) {
+		sink_init(&s);
+		assert_int_equal(eve_format_tx(tx, &opt, i == 0 ? &none : NULL, NULL, NULL,
+					       sink_emit, &s), 1);
+		assert_null(strstr(s.line[0], "\"canspam\""));
+		sink_fini(&s);
+	}
 }
 
 /* ESMTP details and the message's parts: extensions, AUTH, MAIL parameters, names, URLs. */
@@ -460,7 +507,7 @@ test_lookup_edge_cases(void **state)
 	add_alert(tx, BUILTIN_GID, SID_SUPPRESS_VIOLATION, 1, GEN_ACTION_DROP); /* built-in */
 	assert_int_equal(ipc_tx_check(tx, tx->hdr.len), 0);
 	sink_init(&s);
-	assert_int_equal(eve_format_tx(tx, &opt, lookup, &calls, sink_emit, &s), 4);
+	assert_int_equal(eve_format_tx(tx, &opt, NULL, lookup, &calls, sink_emit, &s), 4);
 	assert_int_equal(calls, 4);
 	assert_non_null(strstr(s.line[0], "\"alert\":{\"action\":\"allowed\",\"gid\":1,"
 					  "\"signature_id\":1000002,\"rev\":1,"
@@ -483,7 +530,7 @@ test_lookup_edge_cases(void **state)
 
 	/* No lookup at all: still one alert per field. */
 	sink_init(&s);
-	assert_int_equal(eve_format_tx(tx, &opt, NULL, NULL, sink_emit, &s), 4);
+	assert_int_equal(eve_format_tx(tx, &opt, NULL, NULL, NULL, sink_emit, &s), 4);
 	assert_non_null(strstr(s.line[0], "\"signature_id\":1000002,\"rev\":1,\"signature\":\"\""));
 	sink_fini(&s);
 }
@@ -797,13 +844,13 @@ test_emit_error(void **state)
 	add_alert(tx, 1, 1000002, 1, GEN_ACTION_ALERT);
 	sink_init(&s);
 	s.fail_at = 1;
-	assert_int_equal(eve_format_tx(tx, &opt, lookup, NULL, sink_emit, &s), -EIO);
+	assert_int_equal(eve_format_tx(tx, &opt, NULL, lookup, NULL, sink_emit, &s), -EIO);
 	assert_int_equal(s.n, 1);
 	sink_fini(&s);
 
-	assert_int_equal(eve_format_tx(NULL, &opt, lookup, NULL, sink_emit, &s), -EINVAL);
-	assert_int_equal(eve_format_tx(tx, NULL, lookup, NULL, sink_emit, &s), -EINVAL);
-	assert_int_equal(eve_format_tx(tx, &opt, lookup, NULL, NULL, &s), -EINVAL);
+	assert_int_equal(eve_format_tx(NULL, &opt, NULL, lookup, NULL, sink_emit, &s), -EINVAL);
+	assert_int_equal(eve_format_tx(tx, NULL, NULL, lookup, NULL, sink_emit, &s), -EINVAL);
+	assert_int_equal(eve_format_tx(tx, &opt, NULL, lookup, NULL, NULL, &s), -EINVAL);
 }
 
 static void
@@ -1001,6 +1048,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_alert_ipv4),
 		cmocka_unit_test(test_smtp_event),
+		cmocka_unit_test(test_smtp_event_compliance),
 		cmocka_unit_test(test_smtp_details),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_ipv6),

@@ -150,7 +150,7 @@ format_with(const struct ipc_tx *tx, const struct eve_options *opt, struct sink 
 {
 	assert_int_equal(ipc_tx_check(tx, tx->hdr.len), 0);
 	memset(s, 0, sizeof(*s));
-	return eve_format_tx(tx, opt, NULL, NULL, sink_emit, s);
+	return eve_format_tx(tx, opt, NULL, NULL, NULL, sink_emit, s);
 }
 
 static int
