@@ -240,8 +240,6 @@ for b in "$POSTERND" "$POSTERNCTL" "$DATAPLANE"; do
 done
 [ -r "$SUPPRESS_CSV" ] || fatal "$SUPPRESS_CSV missing"
 for p in "${PACKS[@]}"; do [ -r "$p" ] || fatal "$p missing"; done
-RULES=$WORK/postern.rules
-cat "${PACKS[@]}" >"$RULES"
 
 CONF=$WORK/postern.conf
 mkdir -p "$WORK/suppress.lmdb"
@@ -250,7 +248,7 @@ cat >"$CONF" <<EOF
 control_socket = $WORK/control.sock
 alert_socket = $WORK/alerts.sock
 cli_socket = $WORK/cli.sock
-rules = $RULES
+rules = ${PACKS[*]}
 classification = $ROOT/rules/classification.config
 suppress_db = $WORK/suppress.lmdb
 eve_file = $WORK/eve.json
