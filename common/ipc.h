@@ -51,11 +51,19 @@ struct ipc_hdr {
 	uint32_t seq;   /* per-sender sequence number: gaps are dropped records */
 };
 
+/* ipc_hello.flags */
+enum {
+	/* The dataplane watches live traffic: records are stamped with the wall clock, so
+	 * posternd may let time run while none arrive. Without it (captures) record times are
+	 * the only clock, and a replay gives the same results however fast it runs. */
+	IPC_HELLO_LIVE = 1u << 0,
+};
+
 struct ipc_hello {
 	struct ipc_hdr hdr;
 	uint32_t pid;
 	uint16_t n_workers;
-	uint16_t reserved;
+	uint16_t flags;     /* IPC_HELLO_*; 0 from a dataplane older than the field */
 };
 
 struct ipc_rules {

@@ -38,7 +38,12 @@ struct canspam_result;
 int findings_observe(struct findings *f, const struct ipc_tx *tx, const struct eve_options *opt,
 		     struct canspam_result *cs, eve_line_fn emit, void *emit_ctx);
 
-/* About once a second: windows that time has closed since the last record. */
-int findings_tick(struct findings *f, eve_line_fn emit, void *emit_ctx);
+/*
+ * About once a second: windows that time has closed since the last record. wall_us: the
+ * wall clock when the dataplane watches live traffic (IPC_HELLO_LIVE), so that a host that
+ * falls silent after a flood has its window judged on time; 0 for captures, whose record
+ * times are the only clock (a replay then alerts the same however fast it runs).
+ */
+int findings_tick(struct findings *f, uint64_t wall_us, eve_line_fn emit, void *emit_ctx);
 
 void findings_get_stats(const struct findings *f, struct findings_stats *st);

@@ -58,6 +58,7 @@ struct posternd {
 	struct bday_calendar *calendar;
 	struct findings *findings;        /* bypass and anomaly detection over the records */
 	uint64_t next_tick_us;
+	bool live_clock;                  /* the last dataplane to connect watches live traffic */
 	int cli_fd;
 	int sig_fd;
 	bool stopping;
@@ -102,8 +103,11 @@ on_hello(void *ctx, int peer, const struct ipc_hello *h)
 {
 	struct posternd *d = ctx;
 
-	log_info("dataplane pid %u connected with %u worker(s); sending rule generation %llu",
-		 h->pid, h->n_workers, (unsigned long long)d->gen->id);
+	log_info("dataplane pid %u connected with %u worker(s)%s; sending rule generation %llu",
+		 h->pid, h->n_workers, (h->flags & IPC_HELLO_LIVE) ? " on live traffic" : "",
+		 (unsigned long long)d->gen->id);
+	/* the dataplane that said hello last decides whose clock the models follow */
+	d->live_clock = (h->flags & IPC_HELLO_LIVE) != 0;
 	dp_link_send_rules(d->link, peer, d->gen->memfd, d->gen->blob_len, d->gen->id);
 }
 
@@ -446,7 +450,7 @@ run(struct posternd *d)
 		dp_link_handle(d->link, fds + link_first, alerts_first - link_first);
 		alert_server_handle(d->alerts, fds + alerts_first, n - alerts_first);
 		if (now_us() >= d->next_tick_us) {
-			findings_tick(d->findings, emit_line, d);
+			findings_tick(d->findings, d->live_clock ? now_us() : 0, emit_line, d);
 			d->next_tick_us = now_us() + 1000000;
 		}
 	}

@@ -23,6 +23,7 @@ struct ctl_link {
 	int fd;
 	uint32_t seq;
 	uint16_t n_workers;
+	uint16_t hello_flags;
 	uint64_t next_try_ms;
 	bool warned;
 	ctl_rules_fn on_rules;
@@ -46,7 +47,8 @@ mono_ms(void)
 }
 
 struct ctl_link *
-ctl_link_create(const char *path, uint16_t n_workers, ctl_rules_fn on_rules, void *ctx)
+ctl_link_create(const char *path, uint16_t n_workers, uint16_t hello_flags, ctl_rules_fn on_rules,
+		void *ctx)
 {
 	struct ctl_link *l = calloc(1, sizeof(*l));
 
@@ -60,6 +62,7 @@ ctl_link_create(const char *path, uint16_t n_workers, ctl_rules_fn on_rules, voi
 	strcpy(l->path, path);
 	l->fd = -1;
 	l->n_workers = n_workers;
+	l->hello_flags = hello_flags;
 	l->on_rules = on_rules;
 	l->ctx = ctx;
 	return l;
@@ -136,7 +139,9 @@ try_connect(struct ctl_link *l)
 	l->warned = false;
 	log_info("control link to posternd up (%s)", l->path);
 
-	struct ipc_hello hello = { .pid = (uint32_t)getpid(), .n_workers = l->n_workers };
+	struct ipc_hello hello = {
+		.pid = (uint32_t)getpid(), .n_workers = l->n_workers, .flags = l->hello_flags,
+	};
 
 	ipc_hdr_init(&hello.hdr, IPC_HELLO, sizeof(hello), 0);
 	ctl_link_send(l, &hello, sizeof(hello));

@@ -18,8 +18,9 @@ struct ctl_link;
  */
 typedef int (*ctl_rules_fn)(void *ctx, const void *blob, size_t len, uint64_t gen_id);
 
-struct ctl_link *ctl_link_create(const char *path, uint16_t n_workers, ctl_rules_fn on_rules,
-				 void *ctx);
+/* hello_flags: IPC_HELLO_* sent in the hello on every connection. */
+struct ctl_link *ctl_link_create(const char *path, uint16_t n_workers, uint16_t hello_flags,
+				 ctl_rules_fn on_rules, void *ctx);
 void ctl_link_destroy(struct ctl_link *l);
 
 /* Connect if due, read what posternd sent. Never blocks. */
