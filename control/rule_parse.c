@@ -2052,7 +2052,7 @@ set_names(struct rule_set *rs, const struct rule_source *src, unsigned n)
 		rs->n_sources++;
 		total += strlen(src[i].name) + 1;
 	}
-	rs->path = malloc(total);
+	rs->path = malloc(total + 1); /* "" when n is 0 */
 	if (rs->path == NULL)
 		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
