@@ -11,7 +11,9 @@
 
 #include "config.h"
 
-enum opt_type { OPT_PATH, OPT_TEXT, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ENUM, OPT_RULES };
+enum opt_type {
+	OPT_PATH, OPT_TEXT, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ENUM, OPT_RULES, OPT_REPLY,
+};
 
 struct opt {
 	const char *key;
@@ -24,9 +26,13 @@ struct opt {
 
 static const char *const address_output_names[] = { "plain", "hash", "redact", NULL };
 static const char *const link_type_names[] = { "ethernet", "null", "raw", "sll", NULL };
+static const char *const mode_names[] = { "passive", "inline", NULL };
+static const char *const inline_fail_names[] = { "open", "closed", NULL };
 
 _Static_assert(sizeof(enum config_address_output) == sizeof(int), "OPT_ENUM writes an int");
 _Static_assert(sizeof(enum config_link_type) == sizeof(int), "OPT_ENUM writes an int");
+_Static_assert(sizeof(enum config_mode) == sizeof(int), "OPT_ENUM writes an int");
+_Static_assert(sizeof(enum config_inline_fail) == sizeof(int), "OPT_ENUM writes an int");
 
 #define OFF(f) offsetof(struct postern_config, f)
 
@@ -94,6 +100,10 @@ static const struct opt options[] = {
 	{ "inspect_depth", OPT_U64, OFF(inspect_depth), 0, UINT64_MAX },
 	{ "address_output", OPT_ENUM, OFF(address_output), 0, 0, address_output_names },
 	{ "link_type", OPT_ENUM, OFF(link_type), 0, 0, link_type_names },
+	{ "mode", OPT_ENUM, OFF(mode), 0, 0, mode_names },
+	{ "inline_fail", OPT_ENUM, OFF(inline_fail), 0, 0, inline_fail_names },
+	{ "block_reply", OPT_REPLY, OFF(block_reply), 0, 0 },
+	{ "block_suppressed", OPT_BOOL, OFF(block_suppressed), 0, 0 },
 	{ "eve_smtp_events", OPT_BOOL, OFF(eve_smtp_events), 0, 0 },
 	{ "smtp_inspection", OPT_BOOL, OFF(smtp_inspection), 0, 0 },
 };
@@ -154,6 +164,8 @@ config_defaults(struct postern_config *c)
 	c->inspect_depth = 0;
 	c->address_output = CONFIG_ADDR_PLAIN;
 	c->eve_smtp_events = false;
+	snprintf(c->block_reply, sizeof(c->block_reply),
+		 "550 5.7.1 Message refused by the site's mail policy");
 	c->smtp_inspection = true;
 }
 
@@ -236,6 +248,46 @@ parse_rules(struct postern_config *c, const char *v, char *err, size_t errlen)
 		return -1;
 	}
 	strcpy(c->rules, v);
+	return 0;
+}
+
+/*
+ * The reply a blocked client gets: a permanent failure with an enhanced status code
+ * (RFC 3463), "5yz 5.y.z text", so that the sending MTA bounces the message rather than
+ * queue it for retries; printable ASCII only, as it goes on the wire as one reply line.
+ */
+static int
+parse_reply(struct postern_config *c, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+	const char *p = v + 4;
+	unsigned digits;
+
+	if (n >= sizeof(c->block_reply)) {
+		snprintf(err, errlen, "block_reply: longer than %zu bytes",
+			 sizeof(c->block_reply) - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e) {
+			snprintf(err, errlen, "block_reply: printable ASCII only");
+			return -1;
+		}
+	bool ok = n > 10 && v[0] == '5' && isdigit((unsigned char)v[1]) &&
+		  isdigit((unsigned char)v[2]) && v[3] == ' ' && p[0] == '5' && p[1] == '.';
+	p += ok ? 2 : 0;
+	for (int part = 0; ok && part < 2; part++) {
+		for (digits = 0; isdigit((unsigned char)*p) && digits < 4; p++)
+			digits++;
+		ok = digits >= 1 && digits <= 3 && *p == (part == 0 ? '.' : ' ');
+		p++;
+	}
+	if (!ok || *p == '\0') {
+		snprintf(err, errlen, "block_reply: '%s' is not \"5yz 5.y.z text\" (a permanent "
+			 "failure with an enhanced status code)", v);
+		return -1;
+	}
+	strcpy(c->block_reply, v);
 	return 0;
 }
 
@@ -335,6 +387,8 @@ config_set(struct postern_config *c, const char *key, const char *value, char *e
 		return 0;
 	case OPT_RULES:
 		return parse_rules(c, value, err, errlen);
+	case OPT_REPLY:
+		return parse_reply(c, value, err, errlen);
 	case OPT_ENUM:
 		for (unsigned i = 0; o->names[i] != NULL; i++) {
 			if (strcmp(value, o->names[i]) == 0) {

@@ -34,6 +34,20 @@ enum config_link_type {
 	CONFIG_LINK_SLL,          /* DLT_LINUX_SLL: Linux "any" device, 16-byte header */
 };
 
+/* How the dataplane sits on the wire. */
+enum config_mode {
+	CONFIG_MODE_PASSIVE = 0, /* a mirror or TAP copy: every packet is only inspected */
+	CONFIG_MODE_INLINE,      /* a bump in the wire: ports forward in pairs, can block */
+};
+
+/* Inline, when the dataplane cannot inspect a packet (a ring full, a pool exhausted). */
+enum config_inline_fail {
+	CONFIG_FAIL_OPEN = 0,    /* forward it uninspected: mail never stops for Postern */
+	CONFIG_FAIL_CLOSED,      /* drop it: nothing passes uninspected */
+};
+
+#define CONFIG_REPLY_MAX 256
+
 struct postern_config {
 	/* paths */
 	char control_socket[CONFIG_PATH_MAX];  /* posternd <-> dataplane, SOCK_SEQPACKET */
@@ -114,6 +128,10 @@ struct postern_config {
 	uint32_t reasm_window;                 /* bytes queued past a hole, per stream */
 	uint64_t inspect_depth;                /* bytes inspected per stream, 0: all */
 	enum config_link_type link_type;
+	enum config_mode mode;
+	enum config_inline_fail inline_fail;
+	char block_reply[CONFIG_REPLY_MAX];    /* inline: "5xx x.y.z text" a blocked client gets */
+	bool block_suppressed;                 /* inline: a suppression violation blocks */
 	/* output */
 	enum config_address_output address_output;
 	bool eve_smtp_events;                  /* also one "smtp" event per transaction */

@@ -66,6 +66,15 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_SUPPRESS_ERRORS] = "suppress_errors",
 	[IPC_C_SUPPRESS_REOPENS] = "suppress_reopens",
 	[IPC_C_COMMERCIAL] = "commercial",
+	[IPC_C_INLINE_FORWARDED] = "inline_forwarded",
+	[IPC_C_INLINE_BLOCKED] = "inline_blocked",
+	[IPC_C_INLINE_BLOCK_LATE] = "inline_block_late",
+	[IPC_C_INLINE_BLOCKED_PACKETS] = "inline_blocked_packets",
+	[IPC_C_INLINE_INJECTED] = "inline_injected",
+	[IPC_C_INLINE_INJECT_FAILED] = "inline_inject_failed",
+	[IPC_C_INLINE_FAIL_OPEN] = "inline_fail_open",
+	[IPC_C_INLINE_FAIL_CLOSED] = "inline_fail_closed",
+	[IPC_C_TX_DROPPED] = "tx_dropped",
 };
 
 const char *

@@ -139,6 +139,16 @@ enum ipc_counter {
 	IPC_C_SUPPRESS_ERRORS,        /* lookups the set could not answer (LMDB error) */
 	IPC_C_SUPPRESS_REOPENS,       /* a rebuilt set swapped in and reopened */
 	IPC_C_COMMERCIAL,             /* transactions judged commercial */
+	/* inline mode */
+	IPC_C_INLINE_FORWARDED,       /* packets sent on to the paired port */
+	IPC_C_INLINE_BLOCKED,         /* transactions stopped before their end reached the server */
+	IPC_C_INLINE_BLOCK_LATE,      /* judged to block once the server had the end already */
+	IPC_C_INLINE_BLOCKED_PACKETS, /* packets of blocked sessions not sent on */
+	IPC_C_INLINE_INJECTED,        /* replies and resets sent in a peer's name */
+	IPC_C_INLINE_INJECT_FAILED,   /* ... that could not be (no mbuf, no room to send) */
+	IPC_C_INLINE_FAIL_OPEN,       /* packets sent on uninspected: overload, fail-open */
+	IPC_C_INLINE_FAIL_CLOSED,     /* packets dropped uninspected: overload, fail-closed */
+	IPC_C_TX_DROPPED,             /* packets a port's queue had no room for */
 	IPC_C__COUNT
 };
 
@@ -165,7 +175,12 @@ enum ipc_tx_flag {
 	IPC_TXF_TRUNCATED = 1u << 0,   /* a field or the record was cut at its bound */
 	IPC_TXF_STARTTLS = 1u << 1,    /* the session went opaque after this transaction */
 	IPC_TXF_HAS_DATA = 1u << 2,    /* a message (DATA/BDAT) was seen */
+	/* inline: the dataplane withheld the end of the message from the server and answered
+	 * the client with block_reply, because of */
+	IPC_TXF_BLOCKED_RULE = 1u << 3,       /* a drop or reject rule that matched */
+	IPC_TXF_BLOCKED_SUPPRESSED = 1u << 4, /* a recipient in violation (block_suppressed) */
 };
+#define IPC_TXF_BLOCKED (IPC_TXF_BLOCKED_RULE | IPC_TXF_BLOCKED_SUPPRESSED)
 
 struct ipc_tx {
 	struct ipc_hdr hdr;

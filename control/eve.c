@@ -404,11 +404,18 @@ tx_status_name(uint8_t status)
 	}
 }
 
+/*
+ * What happened to the message, as Suricata prints what happened to the packet: a drop or
+ * reject rule blocks only where the dataplane sits inline and withheld the message (the
+ * record says so); watching a copy, it is reported and let through, like an alert.
+ */
 static const char *
-action_name(uint8_t action)
+action_name(const struct ipc_tx *tx, uint8_t action)
 {
-	/* Suricata prints what happened to the packet: pass and alert let it through. */
-	return action == GEN_ACTION_DROP || action == GEN_ACTION_REJECT ? "blocked" : "allowed";
+	return (action == GEN_ACTION_DROP || action == GEN_ACTION_REJECT) &&
+			       (tx->flags & IPC_TXF_BLOCKED_RULE)
+		       ? "blocked"
+		       : "allowed";
 }
 
 /* Everything a transaction's lines share, built once. */
@@ -759,7 +766,7 @@ emit_rule_alert(const struct tx_view *v, const struct ipc_field *f, eve_rule_loo
 		return 1; /* not a line */
 
 	json_t *line = line_head(v, "alert");
-	if (line == NULL || !put(line, "alert", alert_obj(action_name(al.action), al.gid, al.sid,
+	if (line == NULL || !put(line, "alert", alert_obj(action_name(v->tx, al.action), al.gid, al.sid,
 							  al.rev, &info))) {
 		json_decref(line);
 		return -ENOMEM;
@@ -938,10 +945,14 @@ emit_suppress_alert(const struct tx_view *v, const struct ipc_field *f, eve_line
 	if (!rcpt_is_accepted(r.reply_code))
 		return 0;
 	builtin_info(BUILTIN_GID, sid, &info);
+	/* an envelope recipient in violation is what blocks with block_suppressed */
+	bool blocked = (v->tx->flags & IPC_TXF_BLOCKED_SUPPRESSED) && f->type == IPC_F_RCPT &&
+		       r.verdict == IPC_SUPPRESS_VIOLATION;
 
 	json_t *line = line_head(v, "alert");
 	bool ok = line != NULL &&
-		  put(line, "alert", alert_obj("allowed", BUILTIN_GID, sid, 1, &info)) &&
+		  put(line, "alert", alert_obj(blocked ? "blocked" : "allowed", BUILTIN_GID, sid, 1,
+					       &info)) &&
 		  put(line, "suppression",
 		      suppression_obj(v, &r, ipc_field_value(f) + sizeof(r),
 				      f->len - sizeof(r), f->type == IPC_F_HDR_RCPT));

@@ -33,6 +33,8 @@ struct dp {
 	uint16_t ports[DP_MAX_PORTS];
 	unsigned n_ports;
 	bool rss;                         /* every port spreads flows over n_workers queues */
+	bool inline_mode;                 /* ports forward in pairs (0-1, 2-3...), can block */
+	uint16_t peer[DP_MAX_PORTS];      /* inline: by port id, the port a packet goes out of */
 	bool offline;                     /* reading captures: lossless, stop when input ends */
 	struct rte_mempool *pkt_pool;
 	struct rte_mempool *tx_pool;      /* transaction record buffers (IPC_TX_MAX) */

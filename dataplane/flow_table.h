@@ -40,6 +40,11 @@ struct flow {
 	uint16_t events_reported;   /* anomaly kinds already reported for this flow (bit n) */
 	struct flow_wheel_node wheel;
 	struct tcp_stream dir[2];   /* indexed by key side */
+	/* inline: a message of this session was blocked, the server reset; the client's bytes
+	 * go nowhere from here on (see worker.c) */
+	bool blocked;
+	uint32_t block_end;         /* the client's sequence number after the withheld segment */
+	uint32_t block_reply_seq;   /* the server's sequence number our reply started at */
 	struct inspect_session *sess;
 };
 

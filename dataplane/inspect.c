@@ -321,6 +321,11 @@ judge_suppression(struct inspect_session *s, bool judged)
 	tx->commercial = commercial_of(s);
 	if (tx->commercial & IPC_COMM_YES) {
 		count(s, IPC_C_COMMERCIAL);
+		/* only the envelope's recipients receive the message: they decide a block */
+		for (uint32_t i = 0; s->env->block_suppressed && i < s->cur.n_rcpt_slots; i++)
+			if (s->cur.rcpt[i] != NULL &&
+			    s->cur.rcpt[i]->verdict == IPC_SUPPRESS_VIOLATION)
+				s->cur.block |= IPC_TXF_BLOCKED_SUPPRESSED;
 		return;
 	}
 	for (uint32_t i = 0; i < s->cur.n_rcpt_slots; i++)
@@ -483,6 +488,8 @@ on_fired(void *ctx, const struct gen_rule *r)
 	};
 
 	count(s, IPC_C_RULE_MATCHES);
+	if (r->action == GEN_ACTION_DROP || r->action == GEN_ACTION_REJECT)
+		s->cur.block |= IPC_TXF_BLOCKED_RULE;
 	if (ipc_tx_add(s->cur.rec, IPC_TX_MAX, IPC_F_ALERT, &a, sizeof(a)) == NULL)
 		count(s, IPC_C_FIELDS_TRUNCATED);
 }
@@ -633,6 +640,7 @@ on_tx_begin(void *ctx, uint32_t seq)
 	s->cur.n_urls = 0;
 	s->cur.seen_fields = 0;
 	s->cur.rcpt_full = false;
+	s->cur.block = 0;
 	s->cur.full_fields = 0;
 	s->cur.seen_types = 0;
 	s->scopes.n = 0;
@@ -759,6 +767,11 @@ on_data_end(void *ctx)
 
 	/* Complete: judged now, so a pipelined next transaction can start at once. */
 	tx_judge(s);
+	if (s->cur.block != 0 && s->env->block != NULL) {
+		if (s->cur.rec != NULL)
+			s->cur.rec->flags |= s->cur.block;
+		s->env->block(s->env->io, &s->meta, s->cur.block);
+	}
 	if (s->waiting.rec != NULL) /* the parser ends it first; guard all the same */
 		tx_emit(s, &s->waiting, SMTP_TX_UNKNOWN, 0);
 	s->waiting = s->cur;

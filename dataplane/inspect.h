@@ -75,6 +75,14 @@ struct inspect_env {
 	void (*tx_emit)(void *io, struct ipc_tx *tx);
 	/* an anomaly on the session's flow (enum ipc_event_code); may be NULL */
 	void (*event)(void *io, const struct inspect_flow_meta *meta, uint16_t code, uint64_t value);
+	/*
+	 * Inline only (NULL when passive): the message whose end the client's bytes being
+	 * inspected just completed must not reach the server. Called from inside the segment
+	 * that carries its end, with the IPC_TXF_BLOCKED_* reasons; the caller withholds that
+	 * segment and answers the client.
+	 */
+	void (*block)(void *io, const struct inspect_flow_meta *meta, uint32_t reasons);
+	bool block_suppressed;            /* a recipient in violation blocks (block_suppressed) */
 	void *io;
 	uint64_t counters[IPC_C__COUNT];
 };
@@ -91,6 +99,7 @@ struct inspect_tx {
 	uint32_t seen_types;              /* record field types added once (1 << IPC_F_*) */
 	bool rcpt_full;                   /* a recipient did not fit: the rest are left out too,
 					   * so the record's list is a prefix of the envelope's */
+	uint32_t block;                   /* IPC_TXF_BLOCKED_* reasons found when judged */
 	struct ipc_rcpt *rcpt[INSPECT_RCPT_MAX]; /* where each RCPT's reply is written */
 	const uint8_t *url[INSPECT_URL_MAX];    /* the URLs recorded, in the record itself */
 	uint16_t url_len[INSPECT_URL_MAX];

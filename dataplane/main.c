@@ -561,6 +561,7 @@ main(int argc, char **argv)
 	}
 	dp.n_workers = dp.cfg.workers;
 	dp.offline = o.offline;
+	dp.inline_mode = dp.cfg.mode == CONFIG_MODE_INLINE;
 	ms.exit_idle_ms = o.exit_idle_ms;
 	ms.wait_rules_ms = o.wait_rules_ms;
 	ms.duration_s = o.duration_s;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Port configuration; see port.h. Start-up and shutdown on the main lcore. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,10 +32,18 @@ port_setup(struct dp *dp, uint16_t port, bool rss)
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf = { 0 };
 	uint16_t n_rxq = rss ? (uint16_t)dp->n_workers : 1;
+	/* inline, every worker sends on every port through a queue of its own */
+	uint16_t n_txq = dp->inline_mode ? (uint16_t)dp->n_workers : 1;
 	int rc = rte_eth_dev_info_get(port, &info);
 
 	if (rc != 0)
 		return rc;
+	if (n_txq > info.max_tx_queues) {
+		log_err("port %u (%s): inline mode needs %u TX queues (one a worker), it has %u "
+			"(af_packet: qpairs=%u)", port, info.driver_name, n_txq, info.max_tx_queues,
+			n_txq);
+		return -EINVAL;
+	}
 	if (rss) {
 		rss_symmetric_key(symmetric_rss_key, sizeof(symmetric_rss_key));
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -46,7 +55,7 @@ port_setup(struct dp *dp, uint16_t port, bool rss)
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-	rc = rte_eth_dev_configure(port, n_rxq, 1, &conf);
+	rc = rte_eth_dev_configure(port, n_rxq, n_txq, &conf);
 	if (rc != 0)
 		return rc;
 	for (uint16_t q = 0; q < n_rxq; q++) {
@@ -55,16 +64,42 @@ port_setup(struct dp *dp, uint16_t port, bool rss)
 		if (rc != 0)
 			return rc;
 	}
-	rc = rte_eth_tx_queue_setup(port, 0, TX_DESC, rte_eth_dev_socket_id(port), NULL);
-	if (rc != 0)
-		return rc;
+	for (uint16_t q = 0; q < n_txq; q++) {
+		rc = rte_eth_tx_queue_setup(port, q, TX_DESC, rte_eth_dev_socket_id(port), NULL);
+		if (rc != 0)
+			return rc;
+	}
 	rc = rte_eth_dev_start(port);
 	if (rc != 0)
 		return rc;
 	rte_eth_promiscuous_enable(port);
-	log_info("port %u (%s): %u RX queue(s)%s%s", port, info.driver_name, n_rxq,
+	log_info("port %u (%s): %u RX queue(s), %u TX%s%s", port, info.driver_name, n_rxq, n_txq,
 		 rss ? ", symmetric RSS" : "",
 		 (conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TIMESTAMP) ? ", RX timestamps" : "");
+	return 0;
+}
+
+/* Inline: ports in the order DPDK numbered them (the order of --iface), in pairs. */
+static int
+pair_ports(struct dp *dp)
+{
+	if (dp->n_ports % 2 != 0) {
+		log_err("inline mode forwards between pairs of ports: %u port(s) given",
+			dp->n_ports);
+		return -1;
+	}
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		if (dp->ports[i] >= DP_MAX_PORTS) {
+			log_err("port id %u: inline mode supports port ids below %d", dp->ports[i],
+				DP_MAX_PORTS);
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < dp->n_ports; i += 2) {
+		dp->peer[dp->ports[i]] = dp->ports[i + 1];
+		dp->peer[dp->ports[i + 1]] = dp->ports[i];
+		log_info("inline: port %u <-> port %u", dp->ports[i], dp->ports[i + 1]);
+	}
 	return 0;
 }
 
@@ -82,8 +117,10 @@ port_setup_all(struct dp *dp)
 		log_err("%u ports, at most %d are supported", n_ports, DP_MAX_PORTS);
 		return -1;
 	}
-	/* Enough mbufs for every RX ring, the dispatch rings and the bursts in flight. */
-	unsigned n_mbufs = n_ports * dp->n_workers * RX_DESC + dp->n_workers * 4096 + 8192;
+	/* Enough mbufs for every RX ring, the dispatch rings and the bursts in flight, and
+	 * inline for every TX ring too. */
+	unsigned n_mbufs = n_ports * dp->n_workers * RX_DESC + dp->n_workers * 4096 + 8192 +
+			   (dp->inline_mode ? n_ports * dp->n_workers * TX_DESC : 0);
 	dp->pkt_pool = rte_pktmbuf_pool_create("pkts", n_mbufs, MBUF_CACHE, 0,
 					       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (dp->pkt_pool == NULL) {
@@ -98,6 +135,14 @@ port_setup_all(struct dp *dp)
 		if (rte_eth_dev_info_get(port, &info) != 0 || !port_can_rss(port, &info, dp->n_workers))
 			dp->rss = false;
 	}
+	/* Inline, a packet goes out of the worker that inspected it: several workers need
+	 * RSS, so that each owns the queues its flows come in on and one TX queue a port. */
+	if (dp->inline_mode && !dp->rss && dp->n_workers > 1) {
+		log_err("inline mode with %u workers needs ports with RSS; these have none "
+			"(af_packet, af_xdp and pcap ports run inline with workers = 1)",
+			dp->n_workers);
+		return -1;
+	}
 	RTE_ETH_FOREACH_DEV(port) {
 		int rc = port_setup(dp, port, dp->rss);
 
@@ -107,6 +152,8 @@ port_setup_all(struct dp *dp)
 		}
 		dp->ports[dp->n_ports++] = port;
 	}
+	if (dp->inline_mode)
+		return pair_ports(dp);
 	dp->ts_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
 	int flag = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
 	dp->ts_flag = flag >= 0 ? UINT64_C(1) << flag : 0;

@@ -18,6 +18,7 @@
 
 #include "decode.h"
 #include "flow_table.h"
+#include "inline_fwd.h"
 #include "ip_frag.h"
 #include "mime_words.h"
 #include "supp_watch.h"
@@ -101,6 +102,16 @@ worker_session_event(void *io, const struct inspect_flow_meta *meta, uint16_t co
 }
 
 /* The flow as the records describe it: client first when known, else the key's order. */
+/* The inspection judged that the message the packet being handled completes is blocked. */
+static void
+worker_block(void *io, const struct inspect_flow_meta *meta, uint32_t reasons)
+{
+	struct worker *w = io;
+
+	(void)meta;
+	w->block_reasons |= reasons;
+}
+
 static void
 flow_meta(const struct flow *f, struct inspect_flow_meta *meta)
 {
@@ -214,6 +225,8 @@ stream_deliver(void *ctx, const uint8_t *data, uint32_t len)
 		session_start(c->w, c->f);
 	if (c->f->sess != NULL)
 		inspect_session_data(c->f->sess, c->to_server, data, len);
+	else
+		c->w->pkt_overload = true; /* no session to be had: these bytes go uninspected */
 }
 
 static void
@@ -300,10 +313,14 @@ handle_decoded(struct worker *w, const struct pkt_info *p, const struct flow_key
 		f = flow_table_lookup(w->flows, key, hash, true, w->env.now_us, &created, &evicted);
 	}
 	if (f == NULL) {
-		if (create)
+		if (create) {
 			w->env.counters[IPC_C_FLOW_POOL_FULL]++;
+			w->pkt_overload = true;
+		}
 		return NULL;
 	}
+	if (f->blocked)
+		return f; /* inline: nothing of this session is inspected or sent on any more */
 	if (created)
 		w->env.counters[IPC_C_FLOWS_CREATED]++;
 	f->last_us = w->env.now_us;
@@ -397,6 +414,7 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 	struct pkt_info p;
 	struct flow_key key;
 	enum decode_result r;
+	enum pkt_fate fate = PKT_SEND_ON; /* inline, what is not ours passes untouched */
 	bool overlap_diff = false;
 
 	w->env.counters[IPC_C_RX_PACKETS]++;
@@ -434,14 +452,29 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 		goto out;
 	}
 	unsigned side = flow_key_from_pkt(&key, &p);
-	struct flow *f = handle_decoded(w, &p, &key, side, flow_key_hash(&key));
+	struct flow *f;
+
+	w->block_reasons = 0;
+	w->pkt_overload = false;
+	f = handle_decoded(w, &p, &key, side, flow_key_hash(&key));
+	if (f != NULL && f->blocked) { /* blocked before this packet: it was not inspected */
+		fate = inline_blocked_flow(w, f, &p, frame, len, side, m->port);
+		goto out;
+	}
+	if (w->pkt_overload && w->dp->inline_mode) {
+		inline_uninspected(w, m);
+		return;
+	}
+	if (w->block_reasons != 0)
+		fate = inline_block(w, f, &p, frame, len, side, m->port);
 	if (f != NULL && overlap_diff)
 		flow_event(w, f, IPC_EV_IP_FRAG_OVERLAP_DIFF, 0);
-	if (f != NULL && ((tcp_stream_is_closed(&f->dir[0]) && tcp_stream_is_closed(&f->dir[1])) ||
-			  tcp_stream_rst_seen(&f->dir[side])))
+	if (f != NULL && !f->blocked &&
+	    ((tcp_stream_is_closed(&f->dir[0]) && tcp_stream_is_closed(&f->dir[1])) ||
+	     tcp_stream_rst_seen(&f->dir[side])))
 		flow_table_remove(w->flows, f);
 out:
-	rte_pktmbuf_free(m);
+	inline_finish(w, m, fate);
 }
 
 /*
@@ -476,7 +509,10 @@ dispatch_burst(struct worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t wa
 		while (rte_ring_mp_enqueue(dp->workers[target]->dispatch, m) != 0) {
 			if (!dp->offline) {
 				w->env.counters[IPC_C_DISPATCH_DROPPED]++;
-				rte_pktmbuf_free(m);
+				if (dp->inline_mode)
+					inline_uninspected(w, m);
+				else
+					rte_pktmbuf_free(m);
 				break;
 			}
 			rte_pause();
@@ -540,6 +576,12 @@ worker_create(struct dp *dp, unsigned idx, unsigned lcore)
 	w->env.tx_emit = worker_tx_emit;
 	w->env.event = worker_session_event;
 	w->env.io = w;
+	if (dp->inline_mode) {
+		w->env.block = worker_block;
+		w->env.block_suppressed = dp->cfg.block_suppressed;
+		w->block_reply_len = (uint16_t)snprintf(w->block_reply, sizeof(w->block_reply),
+							"%s\r\n", dp->cfg.block_reply);
+	}
 	return w;
 fail:
 	worker_destroy(w);
@@ -616,6 +658,8 @@ worker_run(void *arg)
 		w->env.counters[IPC_C_FLOWS_EVICTED_IDLE] = fstats.n_evicted_idle;
 		w->env.counters[IPC_C_FLOWS_EVICTED_FULL] = fstats.n_evicted_full;
 		reasm_counters(w);
+		if (dp->inline_mode)
+			inline_flush(w);
 		if (w->supp != NULL)
 			suppress_reader_release(w->supp);
 		supp_watch_take(w);
@@ -629,6 +673,8 @@ worker_run(void *arg)
 		for (unsigned i = 0; i < n; i++)
 			handle_packet(w, pkts[i], atomic_load(&dp->wall_us));
 	flow_table_flush(w->flows);
+	if (dp->inline_mode)
+		inline_flush(w);
 	w->env.counters[IPC_C_FLOWS_ACTIVE] = 0;
 	rte_rcu_qsbr_thread_offline(dp->rcu, w->idx);
 	rte_rcu_qsbr_thread_unregister(dp->rcu, w->idx);

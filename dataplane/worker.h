@@ -30,6 +30,14 @@ struct worker_rxq {
 	uint16_t queue;
 };
 
+#define WORKER_TXQ_MAX (2 * DP_BURST)
+
+/* Inline: frames waiting to go out of one port, sent once per loop (or when full). */
+struct worker_txq {
+	uint16_t n;
+	struct rte_mbuf *m[WORKER_TXQ_MAX];
+};
+
 struct worker {
 	unsigned idx;
 	unsigned lcore;
@@ -54,6 +62,12 @@ struct worker {
 	/* resource anomalies are rate limited: when each was last sent, how many since */
 	uint64_t event_last_us[IPC_EV__MAX];
 	uint64_t event_held[IPC_EV__MAX];
+	/* inline mode (inline_fwd.h) */
+	struct worker_txq txq[DP_MAX_PORTS];  /* by port id */
+	uint32_t block_reasons;           /* the packet being handled ends a blocked message */
+	bool pkt_overload;                /* ... cannot be inspected: no flow or session left */
+	uint16_t block_reply_len;
+	char block_reply[CONFIG_REPLY_MAX + 2]; /* block_reply and CRLF */
 	atomic_bool done;
 } __rte_cache_aligned;
 

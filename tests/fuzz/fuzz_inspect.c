@@ -4,7 +4,8 @@
  * that uses every kind of buffer: envelope and headers in block mode, bodies and the raw
  * stream of both directions in stream mode, flowbits, a pass rule and a PCRE2-confirmed
  * expression. Input, as fuzz_smtp's: records [dir][len lo][len hi][bytes], dir bit 0 the
- * direction; dir 0xfe/0xff a hole of len bytes; dir 0xfc switches the live generation (the
+ * direction; dir 0xfe/0xff a hole of len bytes; dir 0xfd turns inline blocking on (len bit 0;
+ * bit 1: suppressed recipients block too) or off; dir 0xfc switches the live generation (the
  * two are the same pack compiled twice), as a reload would between packets.
  *
  * A suppression set (a global, a domain-wide, a sender-scoped and a list-scoped entry, in
@@ -36,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char pack[] =
 	"alert smtp any any -> any any (msg:\"s\"; email.subject; content:\"free\"; nocase; "
 	"flowbits:set,promo; sid:1;)\n"
+	"drop smtp any any -> any any (msg:\"d\"; email.subject; content:\"blockme\"; sid:20;)\n"
 	"alert smtp any any -> any any (msg:\"b\"; file.data; content:\"wire\"; "
 	"content:\"fee\"; distance:0; within:20; flowbits:isset,promo; sid:2;)\n"
 	"alert smtp any any -> any any (msg:\"h\"; email.header; pcre:\"/^(x-\\w+): \\1/i\"; "
@@ -141,6 +143,15 @@ fz_alloc(void *io)
 	return (struct ipc_tx *)records[n_given++];
 }
 
+/* Inline: a block names known reasons only, and its record (if any) carries them. */
+static void
+fz_block(void *io, const struct inspect_flow_meta *meta, uint32_t reasons)
+{
+	(void)io;
+	if (meta->flow_id != 1 || reasons == 0 || (reasons & ~(uint32_t)IPC_TXF_BLOCKED) != 0)
+		abort();
+}
+
 static void
 fz_emit(void *io, struct ipc_tx *tx)
 {
@@ -192,6 +203,8 @@ run(const uint8_t *data, size_t size, size_t piece)
 
 	n_given = 0;
 	env.gen = gens[0];
+	env.block = NULL;
+	env.block_suppressed = false;
 	suppress_reader_release(env.supp); /* a new burst */
 	inspect_session_init(&s, &env, &meta);
 	while (i + 3 <= size) {
@@ -201,6 +214,11 @@ run(const uint8_t *data, size_t size, size_t piece)
 		i += 3;
 		if (dir == 0xfc) {
 			env.gen = env.gen == gens[0] ? gens[1] : gens[0];
+			continue;
+		}
+		if (dir == 0xfd) { /* inline on (blocking, suppressed too) or off */
+			env.block = len & 1 ? fz_block : NULL;
+			env.block_suppressed = (len & 2) != 0;
 			continue;
 		}
 		if (dir >= 0xfe) {

@@ -182,6 +182,57 @@ rules_paths(const char *list, char *out, size_t cap, int *rc)
 		at += (size_t)snprintf(out + at, cap - at, "%s%s", at ? "|" : "", one);
 }
 
+/* Inline mode: the mode, what overload does, and the reply a blocked client gets. */
+static void
+test_inline(void **state)
+{
+	(void)state;
+	struct postern_config c;
+	char err[256];
+
+	config_defaults(&c);
+	assert_int_equal(c.mode, CONFIG_MODE_PASSIVE);
+	assert_int_equal(c.inline_fail, CONFIG_FAIL_OPEN);
+	assert_false(c.block_suppressed);
+	assert_string_equal(c.block_reply, "550 5.7.1 Message refused by the site's mail policy");
+	assert_int_equal(config_load(&c, write_conf("mode = inline\n"
+						  "inline_fail = closed\n"
+						  "block_suppressed = yes\n"
+						  "block_reply = 554 5.7.26 Opted out: see policy 12\n"),
+				     err, sizeof(err)),
+			 0);
+	done();
+	assert_int_equal(c.mode, CONFIG_MODE_INLINE);
+	assert_int_equal(c.inline_fail, CONFIG_FAIL_CLOSED);
+	assert_true(c.block_suppressed);
+	assert_string_equal(c.block_reply, "554 5.7.26 Opted out: see policy 12");
+
+	expect_error("mode = bridge\n", "1: mode: 'bridge' is not one of passive, inline");
+	expect_error("inline_fail = maybe\n", "1: inline_fail: 'maybe' is not one of open, closed");
+	/* a permanent failure with an enhanced status code, or the sender would retry */
+	static const char *const bad[] = {
+		"450 4.7.1 try later", "550 refused", "550 4.7.1 refused", "55 5.7.1 refused",
+		"550 5.7.1", "550 5.7.1 ", "550 5.7.1234 refused", "550 5..1 refused",
+		"550-5.7.1 refused", "5x0 5.7.1 refused", "550 5.7.1 caf\xc3\xa9",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128], want[256];
+
+		snprintf(text, sizeof(text), "block_reply = %s\n", bad[i]);
+		config_defaults(&c);
+		assert_int_equal(config_load(&c, write_conf(text), err, sizeof(err)), -1);
+		done();
+		snprintf(want, sizeof(want), "block_reply:");
+		assert_non_null(strstr(err, want));
+	}
+	char longer[CONFIG_REPLY_MAX + 32];
+	snprintf(longer, sizeof(longer), "block_reply = 550 5.7.1 %0*d\n", CONFIG_REPLY_MAX, 0);
+	config_defaults(&c);
+	assert_int_equal(config_load(&c, write_conf(longer), err, sizeof(err)), -1);
+	done();
+	assert_non_null(strstr(err, "block_reply: longer than 255 bytes"));
+}
+
 static void
 test_rules_list(void **state)
 {
@@ -270,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_text_values),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_rules_list),
+		cmocka_unit_test(test_inline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -551,6 +551,39 @@ test_business_days_new_york(void **state)
 	bday_calendar_free(ny_none);
 }
 
+/*
+ * Inline with block_suppressed, the dataplane withheld the message: the envelope recipient in
+ * violation is what blocked it ("blocked"); one in grace, and a header-only recipient, did
+ * not ("allowed"); without the record's flag, nothing was blocked.
+ */
+static void
+test_blocked_action(void **state)
+{
+	struct rec r;
+	struct sink s;
+
+	(void)state;
+	for (int blocked = 0; blocked < 2; blocked++) {
+		struct ipc_tx *tx = rec_init(&r, YES | IPC_COMM_LIST_UNSUB);
+
+		tx->flags |= blocked ? IPC_TXF_BLOCKED_SUPPRESSED : 0;
+		add_rcpt(tx, IPC_F_RCPT, "optout@customer.example", VIOLATION_ALL(250));
+		add_rcpt(tx, IPC_F_RCPT, "recent@customer.example",
+			 (struct rcpt_spec){ 250, IPC_SUPPRESS_GRACE, SUPPRESS_SCOPE_ALL,
+					     SUPPRESS_ORIGIN_ENVELOPE, 0, JUN_01_2023,
+					     JUN_15_2023 });
+		add_rcpt(tx, IPC_F_HDR_RCPT, "hdronly@customer.example", VIOLATION_ALL(0));
+		assert_int_equal(format(tx, &s), 3);
+		assert_non_null(strstr(s.line[0], blocked ? "\"action\":\"blocked\""
+							  : "\"action\":\"allowed\""));
+		assert_non_null(strstr(s.line[0], "optout@customer.example"));
+		assert_non_null(strstr(s.line[1], "\"action\":\"allowed\""));
+		assert_non_null(strstr(s.line[2], "\"action\":\"allowed\""));
+		assert_non_null(strstr(s.line[2], "hdronly@customer.example"));
+		sink_fini(&s);
+	}
+}
+
 int
 main(void)
 {
@@ -561,6 +594,7 @@ main(void)
 		cmocka_unit_test(test_scope_value_by_origin),
 		cmocka_unit_test(test_scope_value_forms),
 		cmocka_unit_test(test_header_recipients),
+		cmocka_unit_test(test_blocked_action),
 		cmocka_unit_test(test_business_days_new_york),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

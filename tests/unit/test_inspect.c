@@ -921,11 +921,72 @@ test_record_budget_under_a_flood(void **state)
 	assert_memory_equal(ipc_field_value(to), "\"User, 000\" <user000@b.example>,", 32);
 }
 
+/* Inline: the calls of env.block, with what the record count was at each. */
+static struct {
+	uint32_t reasons;
+	unsigned records_before;
+} block_calls[4];
+static unsigned n_block_calls;
+
+static void
+test_block(void *io, const struct inspect_flow_meta *meta, uint32_t reasons)
+{
+	struct fixture *fx = io;
+
+	assert_int_equal(meta->flow_id, 42);
+	assert_true(n_block_calls < 4);
+	block_calls[n_block_calls].reasons = reasons;
+	block_calls[n_block_calls].records_before = fx->n_records;
+	n_block_calls++;
+}
+
+/*
+ * Inline, a message is blocked at the end of its data, before the server's answer makes its
+ * record: the first for a recipient in violation (with block_suppressed), the second for its
+ * drop rule; the records say why. Fed whole and a byte at a time. Without block_suppressed
+ * only the drop rule blocks; passive (no hook) nothing is marked.
+ */
+static void
+test_inline_block(void **state)
+{
+	struct fixture *fx = *state;
+	fx->env.block = test_block;
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		fx->env.block_suppressed = true;
+		n_block_calls = 0;
+		run_session(fx, pieces[i]);
+		assert_int_equal(n_block_calls, 2);
+		assert_int_equal(block_calls[0].reasons, IPC_TXF_BLOCKED_SUPPRESSED);
+		assert_int_equal(block_calls[0].records_before, 0);
+		assert_int_equal(block_calls[1].reasons, IPC_TXF_BLOCKED_RULE);
+		assert_int_equal(block_calls[1].records_before, 1);
+		assert_int_equal(fx->n_records, 2);
+		assert_int_equal(fx->records[0]->flags & IPC_TXF_BLOCKED, IPC_TXF_BLOCKED_SUPPRESSED);
+		assert_int_equal(fx->records[1]->flags & IPC_TXF_BLOCKED, IPC_TXF_BLOCKED_RULE);
+
+		fx->env.block_suppressed = false;
+		n_block_calls = 0;
+		run_session(fx, pieces[i]);
+		assert_int_equal(n_block_calls, 1);
+		assert_int_equal(block_calls[0].reasons, IPC_TXF_BLOCKED_RULE);
+		assert_int_equal(fx->records[0]->flags & IPC_TXF_BLOCKED, 0);
+	}
+	fx->env.block = NULL;
+	fx->env.block_suppressed = true; /* without the hook the option changes nothing */
+	n_block_calls = 0;
+	run_session(fx, SIZE_MAX);
+	assert_int_equal(n_block_calls, 0);
+	assert_int_equal(fx->records[0]->flags & IPC_TXF_BLOCKED, 0);
+	assert_int_equal(fx->records[1]->flags & IPC_TXF_BLOCKED, 0);
+	fx->env.block_suppressed = false;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_session_records),
+		cmocka_unit_test(test_inline_block),
 		cmocka_unit_test(test_byte_at_a_time_is_identical),
 		cmocka_unit_test(test_without_rules_or_set),
 		cmocka_unit_test(test_record_pool_exhausted_is_counted),

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inline mode: a worker sends every packet it received on to the paired port, unless it is
+ * part of a message that must not reach the server. Such a message is stopped at the client's
+ * segment that completes it (the "." line, or the last BDAT chunk): that segment is withheld,
+ * the client is answered block_reply in the server's name (so that the sending MTA bounces,
+ * not retries), and the server is reset in the client's name (it drops the unfinished
+ * message). The rest of that session goes nowhere: a retransmitted end is answered again, new
+ * client bytes get a reset. Other sessions are not touched.
+ *
+ * Overload never stalls the wire: a packet that cannot be inspected (dispatch ring full, flow
+ * pool full) is sent on uninspected with inline_fail = open, dropped with closed, and counted
+ * either way. Worker lcores only; frames go out through the worker's own TX queue of a port.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct worker;
+struct flow;
+struct pkt_info;
+struct rte_mbuf;
+
+/* What becomes of a packet once handled. */
+enum pkt_fate {
+	PKT_SEND_ON = 0,  /* inline: out of the paired port; passive: freed */
+	PKT_DROP,         /* freed */
+};
+
+/* Done with m: inline, send it on unless dropped; passive, free it. */
+void inline_finish(struct worker *w, struct rte_mbuf *m, enum pkt_fate fate);
+
+/* A packet that could not be inspected (overload): sent on or dropped as inline_fail says. */
+void inline_uninspected(struct worker *w, struct rte_mbuf *m);
+
+/* Send what the worker's queues hold; once per loop and at the end. */
+void inline_flush(struct worker *w);
+
+/*
+ * The handled packet (frame, len, decoded into p; received on in_port) completed a message
+ * the inspection blocked (w->block_reasons). side is its flow key side. Withholds it when it
+ * is the client's own segment: PKT_DROP; PKT_SEND_ON when the end reached the server another
+ * way (too late, counted) or, fail-open, when the replies could not be sent.
+ */
+enum pkt_fate inline_block(struct worker *w, struct flow *f, const struct pkt_info *p,
+			   const uint8_t *frame, size_t len, unsigned side, uint16_t in_port);
+
+/* A packet of a session whose message was blocked: answered as the block requires, dropped. */
+enum pkt_fate inline_blocked_flow(struct worker *w, struct flow *f, const struct pkt_info *p,
+				  const uint8_t *frame, size_t len, unsigned side,
+				  uint16_t in_port);
