@@ -131,6 +131,7 @@ struct postern_config {
 	enum config_mode mode;
 	enum config_inline_fail inline_fail;
 	char block_reply[CONFIG_REPLY_MAX];    /* inline: "5xx x.y.z text" a blocked client gets */
+	char xdp_program[CONFIG_PATH_MAX];     /* --xdp ports' steering program; empty: built one */
 	bool block_suppressed;                 /* inline: a suppression violation blocks */
 	/* output */
 	enum config_address_output address_output;

@@ -24,6 +24,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "bpf/postern_steer.h"
 #include "ctl_link.h"
 #include "dp.h"
 #include "flow_table.h"
@@ -35,6 +36,7 @@
 #include "supp_watch.h"
 #include "suppress_db.h"
 #include "worker.h"
+#include "xdp_steer.h"
 
 #define MAX_EAL_ARGS 64
 #define MAX_RETIRED 16
@@ -66,6 +68,9 @@ struct options {
 	const char *config;
 	char *vdevs[DP_MAX_PORTS];
 	unsigned n_vdevs;
+	const char *xdp_ifaces[DP_MAX_PORTS]; /* --xdp: their vdevs get the program later */
+	unsigned xdp_vdev[DP_MAX_PORTS];      /* ... at these indexes of vdevs */
+	unsigned n_xdp;
 	bool offline;
 	bool has_link;               /* --pcap: the files' link type, which the vdev does not say */
 	enum decode_link link;
@@ -101,6 +106,8 @@ usage(FILE *out)
 		"  -c, --config FILE   postern.conf (default /etc/postern/postern.conf)\n"
 		"      --pcap FILE     read a capture (pcap vdev); implies --exit-idle 500\n"
 		"      --iface IF      inspect a live interface (af_packet vdev)\n"
+		"      --xdp IF        a port of the hybrid inline mode: af_xdp on IF with the XDP\n"
+		"                      steering program (xdp_program); the kernel bridges the rest\n"
 		"      --exit-idle MS  stop once no packet arrived for MS milliseconds\n"
 		"      --wait-rules MS wait up to MS for posternd's first rule generation before\n"
 		"                      receiving (default: 10000 with --pcap, 0 otherwise)\n"
@@ -185,6 +192,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "iface", required_argument, NULL, 'i' },
+		{ "xdp", required_argument, NULL, 'X' },
 		{ "exit-idle", required_argument, NULL, 'x' },
 		{ "wait-rules", required_argument, NULL, 'w' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -214,6 +222,11 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'i':
 			add_vdev(o, "net_af_packet", "iface", optarg, "framecnt=8192");
 			break;
+		case 'X':
+			o->xdp_ifaces[o->n_xdp] = optarg;
+			o->xdp_vdev[o->n_xdp++] = o->n_vdevs;
+			add_vdev(o, "net_af_xdp", "iface", optarg, "start_queue=0,queue_count=1");
+			break;
 		case 'x':
 			number_option("exit-idle", optarg, &o->exit_idle_ms);
 			break;
@@ -236,6 +249,57 @@ parse_options(int argc, char **argv, struct options *o)
 		o->wait_rules_ms = o->offline ? 10000 : 0;
 	o->eal_argc = argc - optind;
 	o->eal_argv = argv + optind;
+}
+
+/*
+ * The --xdp ports: their vdevs name the steering program, and a program a killed dataplane
+ * left attached is removed first (the af_xdp PMD attaches over none; until now it has kept
+ * the mail flowing through the bridge, see xdp_steer.h).
+ */
+static void
+prepare_xdp_ports(struct options *o, const struct postern_config *cfg)
+{
+	const char *prog = cfg->xdp_program[0] != '\0' ? cfg->xdp_program : POSTERN_XDP_PROGRAM;
+	char buf[512], err[256];
+
+	for (unsigned i = 0; i < o->n_xdp; i++) {
+		unsigned v = o->xdp_vdev[i];
+		int rc = xdp_steer_detach_stale(o->xdp_ifaces[i], err, sizeof(err));
+
+		if (rc < 0) {
+			fprintf(stderr, "postern-dataplane: %s\n", err);
+			exit(2);
+		}
+		if (rc > 0)
+			log_warn("%s: removed the steering program a previous run left attached",
+				 o->xdp_ifaces[i]);
+		if (strpbrk(prog, ",=") != NULL || access(prog, R_OK) != 0) {
+			fprintf(stderr, "postern-dataplane: xdp_program %s: %s\n", prog,
+				strpbrk(prog, ",=") != NULL ? "',' and '=' cannot be passed to DPDK"
+							  : strerror(errno));
+			exit(2);
+		}
+		snprintf(buf, sizeof(buf), "%s,xdp_prog=%s", o->vdevs[v], prog);
+		free(o->vdevs[v]);
+		o->vdevs[v] = strdup(buf);
+	}
+}
+
+/* The --xdp ports are up: their programs steer the configured ports, not the defaults. */
+static void
+steer_configured_ports(const struct options *o, const struct postern_config *cfg)
+{
+	char err[256];
+
+	_Static_assert(CONFIG_MAX_PORTS <= POSTERN_STEER_MAX_PORTS, "every port fits the map");
+	for (unsigned i = 0; i < o->n_xdp; i++) {
+		if (xdp_steer_set_ports(o->xdp_ifaces[i], cfg->inspect_ports, cfg->n_inspect_ports,
+					err, sizeof(err)) < 0)
+			log_warn("%s (the program steers ports 25 and 587 only)", err);
+		else
+			log_info("%s: XDP steers TCP of the %u inspected ports to the dataplane",
+				 o->xdp_ifaces[i], cfg->n_inspect_ports);
+	}
 }
 
 /* The project's EAL defaults, our inputs, then whatever the user added after --. */
@@ -562,6 +626,7 @@ main(int argc, char **argv)
 	dp.n_workers = dp.cfg.workers;
 	dp.offline = o.offline;
 	dp.inline_mode = dp.cfg.mode == CONFIG_MODE_INLINE;
+	prepare_xdp_ports(&o, &dp.cfg);
 	ms.exit_idle_ms = o.exit_idle_ms;
 	ms.wait_rules_ms = o.wait_rules_ms;
 	ms.duration_s = o.duration_s;
@@ -577,6 +642,7 @@ main(int argc, char **argv)
 
 	if (port_setup_all(&dp) < 0)
 		rte_exit(EXIT_FAILURE, "port set-up failed\n");
+	steer_configured_ports(&o, &dp.cfg);
 
 	size_t rcu_size = rte_rcu_qsbr_get_memsize(dp.n_workers);
 	dp.rcu = rte_zmalloc("rcu", rcu_size, RTE_CACHE_LINE_SIZE);
