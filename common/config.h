@@ -133,6 +133,7 @@ struct postern_config {
 	char block_reply[CONFIG_REPLY_MAX];    /* inline: "5xx x.y.z text" a blocked client gets */
 	char xdp_program[CONFIG_PATH_MAX];     /* --xdp ports' steering program; empty: built one */
 	bool block_suppressed;                 /* inline: a suppression violation blocks */
+	bool block_canspam;                    /* inline: a failed CAN-SPAM check blocks */
 	/* output */
 	enum config_address_output address_output;
 	bool eve_smtp_events;                  /* also one "smtp" event per transaction */

@@ -237,7 +237,7 @@ ipc_tx_check(const void *buf, size_t len)
 		return rc;
 	if (tx->hdr.type != IPC_TX || len < sizeof(*tx) || len > IPC_TX_MAX)
 		return -EINVAL;
-	if (tx->status > IPC_TX_UNKNOWN || (tx->ip_version != 4 && tx->ip_version != 6))
+	if (tx->status > IPC_TX_BLOCKED || (tx->ip_version != 4 && tx->ip_version != 6))
 		return -EINVAL;
 
 	size_t off = sizeof(*tx);

@@ -169,6 +169,8 @@ enum ipc_tx_status {
 	IPC_TX_REJECTED = 1,   /* the server refused it */
 	IPC_TX_ABORTED = 2,    /* RSET, QUIT or close before the message was complete */
 	IPC_TX_UNKNOWN = 3,    /* message complete, the server's answer was not seen */
+	IPC_TX_BLOCKED = 4,    /* inline: withheld from the server, the client got block_reply
+				* (reply_code is its code) */
 };
 
 enum ipc_tx_flag {
@@ -179,8 +181,11 @@ enum ipc_tx_flag {
 	 * the client with block_reply, because of */
 	IPC_TXF_BLOCKED_RULE = 1u << 3,       /* a drop or reject rule that matched */
 	IPC_TXF_BLOCKED_SUPPRESSED = 1u << 4, /* a recipient in violation (block_suppressed) */
+	IPC_TXF_BLOCKED_CANSPAM = 1u << 5,    /* a commercial message failing a CAN-SPAM check
+					       * (block_canspam) */
 };
-#define IPC_TXF_BLOCKED (IPC_TXF_BLOCKED_RULE | IPC_TXF_BLOCKED_SUPPRESSED)
+#define IPC_TXF_BLOCKED \
+	(IPC_TXF_BLOCKED_RULE | IPC_TXF_BLOCKED_SUPPRESSED | IPC_TXF_BLOCKED_CANSPAM)
 
 struct ipc_tx {
 	struct ipc_hdr hdr;

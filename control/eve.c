@@ -399,6 +399,8 @@ tx_status_name(uint8_t status)
 		return "rejected";
 	case IPC_TX_ABORTED:
 		return "aborted";
+	case IPC_TX_BLOCKED:
+		return "blocked";
 	default:
 		return "unknown";
 	}
@@ -1286,8 +1288,11 @@ eve_format_canspam(const struct ipc_tx *tx, const struct canspam_result *r,
 	if (rc < 0)
 		return rc;
 	builtin_info(BUILTIN_GID, sid, &info);
+	/* inline with block_canspam, the dataplane ran the same checks and withheld it */
+	bool blocked = (tx->flags & IPC_TXF_BLOCKED_CANSPAM) && r->kind == CANSPAM_COMMERCIAL;
 	line = line_head(&v, "alert");
-	if (line == NULL || !put(line, "alert", alert_obj("allowed", BUILTIN_GID, sid, 1, &info)) ||
+	if (line == NULL ||
+	    !put(line, "alert", alert_obj(blocked ? "blocked" : "allowed", BUILTIN_GID, sid, 1, &info)) ||
 	    !put(line, "canspam", canspam_obj(r))) {
 		json_decref(line);
 		tx_view_fini(&v);

@@ -25,6 +25,7 @@ struct scan_gen;
 struct suppress_db;
 struct rte_mempool;
 struct rte_rcu_qsbr;
+struct canspam_policy;
 
 struct dp {
 	struct postern_config cfg;
@@ -40,6 +41,7 @@ struct dp {
 	struct rte_mempool *tx_pool;      /* transaction record buffers (IPC_TX_MAX) */
 	struct suppress_db *supp;         /* the open set; replaced by supp_watch (main lcore) */
 	struct commercial_policy commercial;
+	struct canspam_policy *canspam;   /* inline with block_canspam; NULL otherwise */
 	struct rte_rcu_qsbr *rcu;
 	int ts_offset;                    /* mbuf dynfield of RX timestamps, -1 if none */
 	uint64_t ts_flag;

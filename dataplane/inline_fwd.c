@@ -111,17 +111,19 @@ send_reply(struct worker *w, const struct flow *f, const struct pkt_info *p,
 	return inject(w, in_port, frame, len, p, &reply);
 }
 
+bool
+inline_can_withhold(const struct flow *f, const struct pkt_info *p, unsigned side)
+{
+	return f != NULL && p != NULL && side == f->client_side && p->payload_len > 0 &&
+	       (p->tcp_flags & TCP_ACK);
+}
+
 enum pkt_fate
 inline_block(struct worker *w, struct flow *f, const struct pkt_info *p, const uint8_t *frame,
 	     size_t len, unsigned side, uint16_t in_port)
 {
-	/* Only the client's own segment can be withheld. The end can also come with a server
-	 * ACK that skips bytes the sensor never saw: the server had them already. */
-	if (f == NULL || side != f->client_side || p->payload_len == 0 ||
-	    !(p->tcp_flags & TCP_ACK)) {
-		w->env.counters[IPC_C_INLINE_BLOCK_LATE]++;
-		return PKT_SEND_ON;
-	}
+	if (!inline_can_withhold(f, p, side))
+		return PKT_SEND_ON; /* the hook said so already; never reached */
 	/* The client's ACK is the server's next sequence number: our reply starts there. */
 	f->blocked = true;
 	f->block_end = p->seq + p->payload_len + ((p->tcp_flags & TCP_FIN) ? 1 : 0);

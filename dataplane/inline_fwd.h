@@ -39,10 +39,17 @@ void inline_uninspected(struct worker *w, struct rte_mbuf *m);
 void inline_flush(struct worker *w);
 
 /*
+ * Can the packet p (key side `side` of flow f) that completes a blocked message be withheld?
+ * Only the client's own data segment can; the end can also come with a server ACK that
+ * skips bytes the sensor never saw, and then the server had them already.
+ */
+bool inline_can_withhold(const struct flow *f, const struct pkt_info *p, unsigned side);
+
+/*
  * The handled packet (frame, len, decoded into p; received on in_port) completed a message
- * the inspection blocked (w->block_reasons). side is its flow key side. Withholds it when it
- * is the client's own segment: PKT_DROP; PKT_SEND_ON when the end reached the server another
- * way (too late, counted) or, fail-open, when the replies could not be sent.
+ * the inspection blocked (w->block_reasons), and inline_can_withhold said yes. side is its
+ * flow key side. PKT_DROP: withheld and answered; PKT_SEND_ON, fail-open, when the replies
+ * could not be sent.
  */
 enum pkt_fate inline_block(struct worker *w, struct flow *f, const struct pkt_info *p,
 			   const uint8_t *frame, size_t len, unsigned side, uint16_t in_port);

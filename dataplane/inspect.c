@@ -8,6 +8,7 @@
 
 #include "addr_list.h"
 #include "buffer_id.h"
+#include "canspam.h"
 #include "commercial.h"
 #include "flow_key.h"
 #include "inspect.h"
@@ -550,9 +551,19 @@ static const uint8_t tx_status[] = {
 	[SMTP_TX_UNKNOWN] = IPC_TX_UNKNOWN,
 };
 
+static void tx_emit_status(struct inspect_session *s, struct inspect_tx *t, uint8_t status,
+			   uint16_t code);
+
 /* The outcome is known: complete the record and hand it out. */
 static void
 tx_emit(struct inspect_session *s, struct inspect_tx *t, enum smtp_tx_end how, uint16_t code)
+{
+	tx_emit_status(s, t, (unsigned)how < sizeof(tx_status) ? tx_status[how] : IPC_TX_UNKNOWN,
+		       code);
+}
+
+static void
+tx_emit_status(struct inspect_session *s, struct inspect_tx *t, uint8_t status, uint16_t code)
 {
 	struct ipc_tx *tx = t->rec;
 
@@ -568,7 +579,7 @@ tx_emit(struct inspect_session *s, struct inspect_tx *t, enum smtp_tx_end how, u
 	tx->src_port = s->meta.client_port;
 	tx->dst_port = s->meta.server_port;
 	tx->ip_version = s->meta.ip_version;
-	tx->status = (unsigned)how < sizeof(tx_status) ? tx_status[how] : IPC_TX_UNKNOWN;
+	tx->status = status;
 	tx->worker = (uint16_t)s->env->worker;
 	tx->reply_code = code;
 	if (tx->flags & IPC_TXF_TRUNCATED)
@@ -767,11 +778,19 @@ on_data_end(void *ctx)
 
 	/* Complete: judged now, so a pipelined next transaction can start at once. */
 	tx_judge(s);
-	if (s->cur.block != 0 && s->env->block != NULL) {
-		if (s->cur.rec != NULL)
-			s->cur.rec->flags |= s->cur.block;
-		s->env->block(s->env->io, &s->meta, s->cur.block);
+	if (s->env->block != NULL && s->env->canspam != NULL && s->cur.rec != NULL) {
+		struct canspam_result r;
+
+		/* the same checks posternd alerts on, over the same record */
+		canspam_check(s->env->canspam, s->cur.rec, &r);
+		if (r.kind == CANSPAM_COMMERCIAL && r.failed != 0)
+			s->cur.block |= IPC_TXF_BLOCKED_CANSPAM;
 	}
+	bool blocked = s->cur.block != 0 && s->env->block != NULL &&
+		       s->env->block(s->env->io, &s->meta, s->cur.block);
+
+	if (blocked && s->cur.rec != NULL)
+		s->cur.rec->flags |= s->cur.block;
 	if (s->waiting.rec != NULL) /* the parser ends it first; guard all the same */
 		tx_emit(s, &s->waiting, SMTP_TX_UNKNOWN, 0);
 	s->waiting = s->cur;
@@ -780,6 +799,12 @@ on_data_end(void *ctx)
 	s->in_tx = false;
 	if (s->waiting.rec == NULL)
 		s->waiting.seq = s->cur.seq; /* no record, but its end still counts */
+	if (blocked) {
+		/* Withheld: the server never has the message, the client has its answer. The
+		 * transaction is over now, and nothing the parser says of it later matches. */
+		s->waiting.seq = INSPECT_TX_SEQ_NONE;
+		tx_emit_status(s, &s->waiting, IPC_TX_BLOCKED, s->env->block_code);
+	}
 }
 
 static void

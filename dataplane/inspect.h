@@ -25,6 +25,7 @@
 #include "suppress_db.h"
 
 #define INSPECT_RCPT_MAX 64     /* recipients whose verdicts a record carries */
+#define INSPECT_TX_SEQ_NONE 0   /* no transaction: the SMTP parser numbers them from 1 */
 #define INSPECT_HELO_MAX 255
 #define INSPECT_AUTH_MECH_MAX 32 /* SASL mechanism names are at most 20 (RFC 4422 3.1) */
 #define INSPECT_URL_MAX 32      /* distinct URLs a record carries */
@@ -60,6 +61,7 @@ struct inspect_flow_meta {
 
 struct mime_words;
 struct commercial_policy;
+struct canspam_policy;
 
 struct inspect_env {
 	struct scan_gen *gen;             /* live generation, read once per burst; may be NULL */
@@ -78,11 +80,16 @@ struct inspect_env {
 	/*
 	 * Inline only (NULL when passive): the message whose end the client's bytes being
 	 * inspected just completed must not reach the server. Called from inside the segment
-	 * that carries its end, with the IPC_TXF_BLOCKED_* reasons; the caller withholds that
-	 * segment and answers the client.
+	 * that carries its end, with the IPC_TXF_BLOCKED_* reasons. True when the caller
+	 * withholds that segment and answers the client with a block_code reply: the
+	 * transaction ends there (its record goes out at once, status IPC_TX_BLOCKED). False
+	 * when it cannot (the end reached the server another way): nothing is marked.
 	 */
-	void (*block)(void *io, const struct inspect_flow_meta *meta, uint32_t reasons);
+	bool (*block)(void *io, const struct inspect_flow_meta *meta, uint32_t reasons);
+	uint16_t block_code;              /* the reply code of block_reply */
 	bool block_suppressed;            /* a recipient in violation blocks (block_suppressed) */
+	/* a commercial message failing one of its checks blocks (block_canspam); NULL: none */
+	const struct canspam_policy *canspam;
 	void *io;
 	uint64_t counters[IPC_C__COUNT];
 };

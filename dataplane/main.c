@@ -25,6 +25,7 @@
 #include <rte_ring.h>
 
 #include "bpf/postern_steer.h"
+#include "canspam.h"
 #include "ctl_link.h"
 #include "dp.h"
 #include "flow_table.h"
@@ -660,6 +661,11 @@ main(int argc, char **argv)
 
 	if (commercial_policy_build(&dp.commercial, &dp.cfg, why, sizeof(why)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", why);
+	if (dp.inline_mode && dp.cfg.block_canspam) {
+		dp.canspam = canspam_create(&dp.cfg, why, sizeof(why));
+		if (dp.canspam == NULL)
+			rte_exit(EXIT_FAILURE, "%s\n", errno == EINVAL ? why : strerror(errno));
+	}
 	dp.supp = suppress_db_open(dp.cfg.suppress_db, true);
 	if (dp.supp == NULL)
 		log_warn("suppression set %s not available (%s): recipients are not checked until "
@@ -690,6 +696,7 @@ main(int argc, char **argv)
 	ctl_link_destroy(ms.link);
 	suppress_db_close(dp.supp);
 	commercial_policy_free(&dp.commercial);
+	canspam_destroy(dp.canspam);
 	rte_mempool_free(dp.tx_pool);
 	rte_free(dp.rcu);
 	log_info("stopped: %llu records sent, %llu dropped on the link",

@@ -5,6 +5,7 @@
  * few idle flows, release the suppression snapshot, report quiescence to RCU.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -102,14 +103,22 @@ worker_session_event(void *io, const struct inspect_flow_meta *meta, uint16_t co
 }
 
 /* The flow as the records describe it: client first when known, else the key's order. */
-/* The inspection judged that the message the packet being handled completes is blocked. */
-static void
+/*
+ * The inspection judged that the message the packet being handled completes is blocked: it
+ * is withheld (handle_packet answers) when it is the client's own segment.
+ */
+static bool
 worker_block(void *io, const struct inspect_flow_meta *meta, uint32_t reasons)
 {
 	struct worker *w = io;
 
 	(void)meta;
+	if (!inline_can_withhold(w->cur_flow, w->cur_pkt, w->cur_side)) {
+		w->env.counters[IPC_C_INLINE_BLOCK_LATE]++;
+		return false;
+	}
 	w->block_reasons |= reasons;
+	return true;
 }
 
 static void
@@ -321,6 +330,7 @@ handle_decoded(struct worker *w, const struct pkt_info *p, const struct flow_key
 	}
 	if (f->blocked)
 		return f; /* inline: nothing of this session is inspected or sent on any more */
+	w->cur_flow = f;
 	if (created)
 		w->env.counters[IPC_C_FLOWS_CREATED]++;
 	f->last_us = w->env.now_us;
@@ -456,7 +466,11 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 
 	w->block_reasons = 0;
 	w->pkt_overload = false;
+	w->cur_pkt = &p;
+	w->cur_side = side;
+	w->cur_flow = NULL;
 	f = handle_decoded(w, &p, &key, side, flow_key_hash(&key));
+	w->cur_pkt = NULL;
 	if (f != NULL && f->blocked) { /* blocked before this packet: it was not inspected */
 		fate = inline_blocked_flow(w, f, &p, frame, len, side, m->port);
 		goto out;
@@ -579,6 +593,8 @@ worker_create(struct dp *dp, unsigned idx, unsigned lcore)
 	if (dp->inline_mode) {
 		w->env.block = worker_block;
 		w->env.block_suppressed = dp->cfg.block_suppressed;
+		w->env.block_code = (uint16_t)atoi(dp->cfg.block_reply); /* "5yz ...", validated */
+		w->env.canspam = dp->canspam;
 		w->block_reply_len = (uint16_t)snprintf(w->block_reply, sizeof(w->block_reply),
 							"%s\r\n", dp->cfg.block_reply);
 	}
@@ -651,6 +667,10 @@ worker_run(void *arg)
 		got += n;
 		if (got > 0)
 			atomic_store_explicit(&w->last_rx_us, wall_us, memory_order_relaxed);
+		/* Live, time passes on a quiet link too: idle flows expire and report what they
+		 * saw. Captures keep their own time, so that a replay is reproducible. */
+		if (!dp->offline && wall_us > w->env.now_us)
+			w->env.now_us = wall_us;
 		flow_table_expire(w->flows, w->env.now_us, SWEEP_BUDGET);
 		ip_frag_sweep(w->frags, w->env.now_us, FRAG_SWEEP_BUDGET);
 		flow_table_get_stats(w->flows, &fstats);

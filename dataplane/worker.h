@@ -65,6 +65,9 @@ struct worker {
 	/* inline mode (inline_fwd.h) */
 	struct worker_txq txq[DP_MAX_PORTS];  /* by port id */
 	uint32_t block_reasons;           /* the packet being handled ends a blocked message */
+	const struct pkt_info *cur_pkt;   /* the packet being handled, its key side, its flow */
+	unsigned cur_side;
+	struct flow *cur_flow;
 	bool pkt_overload;                /* ... cannot be inspected: no flow or session left */
 	uint16_t block_reply_len;
 	char block_reply[CONFIG_REPLY_MAX + 2]; /* block_reply and CRLF */

@@ -5,7 +5,8 @@
  * stream of both directions in stream mode, flowbits, a pass rule and a PCRE2-confirmed
  * expression. Input, as fuzz_smtp's: records [dir][len lo][len hi][bytes], dir bit 0 the
  * direction; dir 0xfe/0xff a hole of len bytes; dir 0xfd turns inline blocking on (len bit 0;
- * bit 1: suppressed recipients block too) or off; dir 0xfc switches the live generation (the
+ * bit 1: suppressed recipients block too; bit 2: failed CAN-SPAM checks too; bit 3: the block
+ * comes too late to withhold) or off; dir 0xfc switches the live generation (the
  * two are the same pack compiled twice), as a reload would between packets.
  *
  * A suppression set (a global, a domain-wide, a sender-scoped and a list-scoped entry, in
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canspam.h"
 #include "commercial.h"
 #include "config.h"
 #include "inspect.h"
@@ -58,6 +60,7 @@ static struct inspect_env env;
 static char supp_dir[64];
 static struct suppress_db *supp_db;
 static struct commercial_policy policy;
+static struct canspam_policy *canspam; /* inline blocking on the CAN-SPAM checks */
 
 static void
 supp_put(struct suppress_db *db, const char *entry, const char *scope)
@@ -126,6 +129,9 @@ supp_init(void)
 	    commercial_policy_build(&policy, &cfg, err, sizeof(err)) < 0)
 		abort();
 	env.commercial = &policy;
+	canspam = canspam_create(&cfg, err, sizeof(err));
+	if (canspam == NULL)
+		abort();
 }
 
 #define MAX_RECORDS 64
@@ -144,12 +150,15 @@ fz_alloc(void *io)
 }
 
 /* Inline: a block names known reasons only, and its record (if any) carries them. */
-static void
+static bool fz_withheld; /* what fz_block answers */
+
+static bool
 fz_block(void *io, const struct inspect_flow_meta *meta, uint32_t reasons)
 {
 	(void)io;
 	if (meta->flow_id != 1 || reasons == 0 || (reasons & ~(uint32_t)IPC_TXF_BLOCKED) != 0)
 		abort();
+	return fz_withheld;
 }
 
 static void
@@ -205,6 +214,7 @@ run(const uint8_t *data, size_t size, size_t piece)
 	env.gen = gens[0];
 	env.block = NULL;
 	env.block_suppressed = false;
+	env.canspam = NULL;
 	suppress_reader_release(env.supp); /* a new burst */
 	inspect_session_init(&s, &env, &meta);
 	while (i + 3 <= size) {
@@ -219,6 +229,8 @@ run(const uint8_t *data, size_t size, size_t piece)
 		if (dir == 0xfd) { /* inline on (blocking, suppressed too) or off */
 			env.block = len & 1 ? fz_block : NULL;
 			env.block_suppressed = (len & 2) != 0;
+			env.canspam = len & 4 ? canspam : NULL;
+			fz_withheld = (len & 8) == 0;
 			continue;
 		}
 		if (dir >= 0xfe) {

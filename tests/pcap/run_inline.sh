@@ -15,6 +15,9 @@
 #  3. overload: 24 sessions at once against sessions_per_worker = 16. Fail-open sends the
 #     sessions that got no state on uninspected (every packet goes on); fail-closed drops
 #     their data packets. Both are counted.
+#  4. block_canspam over the compliance corpus (tests/compliance, its packs and settings):
+#     exactly the messages corpus.tsv expects to be commercial with a failed check are
+#     blocked, each with its CAN-SPAM alert saying so; the rest go through untouched.
 #
 #   tests/pcap/run_inline.sh [--build DIR]
 set -uo pipefail
@@ -83,6 +86,17 @@ for policy in open closed; do
 	report "$("$py" "$here/inline/check_overload.py" check "$work/concurrent.pcap" \
 		"$work/$policy" "$policy" 2>&1)"
 done
+
+# ---------------------------------------------------------------- 4. block_canspam
+comp=$top/tests/compliance
+"$py" "$comp/corpus_pcap.py" "$comp/corpus.tsv" "$work/corpus.pcap" > "$work/ports.tsv"
+args=()
+while IFS= read -r line; do
+	case "$line" in '#'* | '') continue ;; esac
+	args+=(--set "$(echo "${line%%=*}" | xargs)=$(echo "${line#*=}" | xargs)")
+done < "$comp/settings"
+"$top/scripts/replay" --build "$build" --pcap "$work/corpus.pcap" 	--rules "$top/rules/compliance/compliance.rules $top/rules/hygiene/hygiene.rules" 	"${args[@]}" --set block_canspam=yes --inline "$work/canspam" --out "$work/canspam.jsonl"
+report "$("$py" "$here/inline/check_corpus_block.py" "$comp/corpus.tsv" "$work/ports.tsv" 	"$work/canspam" "$work/canspam.jsonl" 2>&1)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

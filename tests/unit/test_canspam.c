@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests for control/canspam.c. Records are built with the dataplane's own builders
+ * Unit tests for common/canspam.c. Records are built with the dataplane's own builders
  * (ipc_tx_init/ipc_tx_add), checked with ipc_tx_check as posternd does, and copied into a heap
  * buffer of exactly their length so that AddressSanitizer sees any read past the record.
  * Policies come from real configuration strings (config_defaults + config_set). Every check

@@ -194,10 +194,12 @@ test_inline(void **state)
 	assert_int_equal(c.mode, CONFIG_MODE_PASSIVE);
 	assert_int_equal(c.inline_fail, CONFIG_FAIL_OPEN);
 	assert_false(c.block_suppressed);
+	assert_false(c.block_canspam);
 	assert_string_equal(c.block_reply, "550 5.7.1 Message refused by the site's mail policy");
 	assert_int_equal(config_load(&c, write_conf("mode = inline\n"
 						  "inline_fail = closed\n"
 						  "block_suppressed = yes\n"
+						  "block_canspam = yes\n"
 						  "block_reply = 554 5.7.26 Opted out: see policy 12\n"),
 				     err, sizeof(err)),
 			 0);
@@ -205,6 +207,7 @@ test_inline(void **state)
 	assert_int_equal(c.mode, CONFIG_MODE_INLINE);
 	assert_int_equal(c.inline_fail, CONFIG_FAIL_CLOSED);
 	assert_true(c.block_suppressed);
+	assert_true(c.block_canspam);
 	assert_string_equal(c.block_reply, "554 5.7.26 Opted out: see policy 12");
 
 	expect_error("mode = bridge\n", "1: mode: 'bridge' is not one of passive, inline");

@@ -369,6 +369,49 @@ test_smtp_event_compliance(void **state)
 	}
 }
 
+/*
+ * posternd's CAN-SPAM alert: sid 2100030 for a commercial message, 2100031 for automated mail;
+ * "blocked" only when the inline dataplane withheld the message for it (block_canspam),
+ * which it never does for automated mail; nothing when every check passed.
+ */
+static void
+test_canspam_alert(void **state)
+{
+	(void)state;
+	struct rec r;
+	struct sink s;
+	struct eve_options opt = { 0 };
+	const struct canspam_result postal = {
+		.kind = CANSPAM_COMMERCIAL, .checked = CANSPAM_NO_POSTAL_ADDRESS,
+		.failed = CANSPAM_NO_POSTAL_ADDRESS,
+	};
+	const struct canspam_result hygiene = {
+		.kind = CANSPAM_AUTOMATED, .checked = CANSPAM_NO_DATE, .failed = CANSPAM_NO_DATE,
+	};
+	const struct canspam_result passed = { .kind = CANSPAM_COMMERCIAL, .checked = 0xfff };
+	struct ipc_tx *tx = rec_init(&r, 4);
+
+	add_str(tx, IPC_F_MAIL_FROM, "news@example.com");
+	for (int blocked = 0; blocked < 2; blocked++) {
+		tx->flags = blocked ? IPC_TXF_BLOCKED_CANSPAM : 0;
+		sink_init(&s);
+		assert_int_equal(eve_format_canspam(tx, &postal, &opt, sink_emit, &s), 1);
+		assert_non_null(strstr(s.line[0], blocked ? "\"action\":\"blocked\""
+							  : "\"action\":\"allowed\""));
+		assert_non_null(strstr(s.line[0], "\"signature_id\":2100030,"));
+		assert_non_null(strstr(s.line[0], "\"check\":\"no_postal_address\""));
+		sink_fini(&s);
+		sink_init(&s);
+		assert_int_equal(eve_format_canspam(tx, &hygiene, &opt, sink_emit, &s), 1);
+		assert_non_null(strstr(s.line[0], "\"action\":\"allowed\""));
+		assert_non_null(strstr(s.line[0], "\"signature_id\":2100031,"));
+		sink_fini(&s);
+		sink_init(&s);
+		assert_int_equal(eve_format_canspam(tx, &passed, &opt, sink_emit, &s), 0);
+		sink_fini(&s);
+	}
+}
+
 /* ESMTP details and the message's parts: extensions, AUTH, MAIL parameters, names, URLs. */
 static void
 test_smtp_details(void **state)
@@ -1058,6 +1101,7 @@ main(void)
 		cmocka_unit_test(test_rule_alert_ipv4),
 		cmocka_unit_test(test_smtp_event),
 		cmocka_unit_test(test_smtp_event_compliance),
+		cmocka_unit_test(test_canspam_alert),
 		cmocka_unit_test(test_smtp_details),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_ipv6),

@@ -927,8 +927,9 @@ static struct {
 	unsigned records_before;
 } block_calls[4];
 static unsigned n_block_calls;
+static bool block_withheld; /* what the hook answers: withheld, or too late */
 
-static void
+static bool
 test_block(void *io, const struct inspect_flow_meta *meta, uint32_t reasons)
 {
 	struct fixture *fx = io;
@@ -938,19 +939,26 @@ test_block(void *io, const struct inspect_flow_meta *meta, uint32_t reasons)
 	block_calls[n_block_calls].reasons = reasons;
 	block_calls[n_block_calls].records_before = fx->n_records;
 	n_block_calls++;
+	return block_withheld;
 }
 
 /*
- * Inline, a message is blocked at the end of its data, before the server's answer makes its
- * record: the first for a recipient in violation (with block_suppressed), the second for its
- * drop rule; the records say why. Fed whole and a byte at a time. Without block_suppressed
- * only the drop rule blocks; passive (no hook) nothing is marked.
+ * Inline, a message is blocked at the end of its data: the first for a recipient in violation
+ * (with block_suppressed), the second for its drop rule. Withheld, the transaction ends
+ * there: its record goes out at once, status blocked with block_code and the reasons, and
+ * the server's later reply (which a real server would never send) makes no second record.
+ * Fed whole and a byte at a time. Without block_suppressed only the drop rule blocks. When
+ * the hook says it came too late, nothing is marked and the server's replies decide as
+ * always; passive (no hook) nothing is marked either.
  */
 static void
 test_inline_block(void **state)
 {
 	struct fixture *fx = *state;
+
 	fx->env.block = test_block;
+	fx->env.block_code = 554;
+	block_withheld = true;
 	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
 		fx->env.block_suppressed = true;
 		n_block_calls = 0;
@@ -961,6 +969,10 @@ test_inline_block(void **state)
 		assert_int_equal(block_calls[1].reasons, IPC_TXF_BLOCKED_RULE);
 		assert_int_equal(block_calls[1].records_before, 1);
 		assert_int_equal(fx->n_records, 2);
+		for (unsigned k = 0; k < 2; k++) {
+			assert_int_equal(fx->records[k]->status, IPC_TX_BLOCKED);
+			assert_int_equal(fx->records[k]->reply_code, 554);
+		}
 		assert_int_equal(fx->records[0]->flags & IPC_TXF_BLOCKED, IPC_TXF_BLOCKED_SUPPRESSED);
 		assert_int_equal(fx->records[1]->flags & IPC_TXF_BLOCKED, IPC_TXF_BLOCKED_RULE);
 
@@ -970,7 +982,20 @@ test_inline_block(void **state)
 		assert_int_equal(n_block_calls, 1);
 		assert_int_equal(block_calls[0].reasons, IPC_TXF_BLOCKED_RULE);
 		assert_int_equal(fx->records[0]->flags & IPC_TXF_BLOCKED, 0);
+		assert_int_equal(fx->records[0]->status, IPC_TX_DELIVERED);
+		assert_int_equal(fx->records[1]->status, IPC_TX_BLOCKED);
 	}
+	/* too late to withhold: the hook is asked, nothing is marked */
+	block_withheld = false;
+	fx->env.block_suppressed = true;
+	n_block_calls = 0;
+	run_session(fx, SIZE_MAX);
+	assert_int_equal(n_block_calls, 2);
+	assert_int_equal(fx->n_records, 2);
+	assert_int_equal(fx->records[0]->flags & IPC_TXF_BLOCKED, 0);
+	assert_int_equal(fx->records[0]->status, IPC_TX_DELIVERED);
+	assert_int_equal(fx->records[1]->flags & IPC_TXF_BLOCKED, 0);
+	assert_int_equal(fx->records[1]->status, IPC_TX_REJECTED);
 	fx->env.block = NULL;
 	fx->env.block_suppressed = true; /* without the hook the option changes nothing */
 	n_block_calls = 0;

@@ -17,7 +17,8 @@
  *
  * The policy is built from the config at start-up or reload (allocates); canspam_check is pure
  * and allocates nothing of its own (addr_norm's libidn2 may, for a non-ASCII domain only).
- * posternd's control thread.
+ * posternd's control thread alerts on the result; an inline dataplane's workers may block on
+ * it (block_canspam), sharing one read-only policy.
  */
 #pragma once
 
