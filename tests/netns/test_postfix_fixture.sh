@@ -10,7 +10,7 @@
 # and checks that its master and every process of the instance are gone. It sends nothing
 # outside the namespaces it creates and leaves nothing behind.
 #
-# Usage: tests/netns/test_postfix_fixture.sh [--keep]
+# Usage: tests/netns/test_postfix_fixture.sh [--keep] [--build DIR (ignored)]
 #   --keep  keep the temporary directory (Postfix configuration, maillog, Maildirs)
 # Prints PASS:/FAIL: lines and "N passed, N failed"; exits 0 (all passed), 1 (a failure) or
 # 77 (skipped: not root, no `ip netns`, or a missing tool).
@@ -28,6 +28,7 @@ usage() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	--keep) NETNS_KEEP=1 ;;
+	--build) shift ;; # the test runner passes every suite its build; Postfix needs none
 	-h | --help) usage; exit 0 ;;
 	*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
 	esac
