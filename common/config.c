@@ -105,6 +105,7 @@ static const struct opt options[] = {
 	{ "block_reply", OPT_REPLY, OFF(block_reply), 0, 0 },
 	{ "block_suppressed", OPT_BOOL, OFF(block_suppressed), 0, 0 },
 	{ "block_canspam", OPT_BOOL, OFF(block_canspam), 0, 0 },
+	{ "rcpt_reject_suppressed", OPT_BOOL, OFF(rcpt_reject_suppressed), 0, 0 },
 	{ "xdp_program", OPT_PATH, OFF(xdp_program), 0, 0 },
 	{ "eve_smtp_events", OPT_BOOL, OFF(eve_smtp_events), 0, 0 },
 	{ "smtp_inspection", OPT_BOOL, OFF(smtp_inspection), 0, 0 },

@@ -134,6 +134,7 @@ struct postern_config {
 	char xdp_program[CONFIG_PATH_MAX];     /* --xdp ports' steering program; empty: built one */
 	bool block_suppressed;                 /* inline: a suppression violation blocks */
 	bool block_canspam;                    /* inline: a failed CAN-SPAM check blocks */
+	bool rcpt_reject_suppressed;           /* inline: refuse a violation at RCPT time */
 	/* output */
 	enum config_address_output address_output;
 	bool eve_smtp_events;                  /* also one "smtp" event per transaction */

@@ -75,6 +75,7 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_INLINE_FAIL_OPEN] = "inline_fail_open",
 	[IPC_C_INLINE_FAIL_CLOSED] = "inline_fail_closed",
 	[IPC_C_TX_DROPPED] = "tx_dropped",
+	[IPC_C_INLINE_RCPT_REFUSED] = "inline_rcpt_refused",
 };
 
 const char *

@@ -149,6 +149,7 @@ enum ipc_counter {
 	IPC_C_INLINE_FAIL_OPEN,       /* packets sent on uninspected: overload, fail-open */
 	IPC_C_INLINE_FAIL_CLOSED,     /* packets dropped uninspected: overload, fail-closed */
 	IPC_C_TX_DROPPED,             /* packets a port's queue had no room for */
+	IPC_C_INLINE_RCPT_REFUSED,    /* RCPT commands made refusable (rcpt_reject_suppressed) */
 	IPC_C__COUNT
 };
 
@@ -287,13 +288,20 @@ enum ipc_suppress_verdict {
 	IPC_SUPPRESS_VIOLATION = 2,  /* opted out and the window has passed */
 };
 
+/* ipc_rcpt.flags */
+enum {
+	/* inline, rcpt_reject_suppressed: the dataplane turned this RCPT command into one the
+	 * server refuses (a 5xx reply_code), so the recipient never gets the message */
+	IPC_RCPTF_REFUSED = 1u << 0,
+};
+
 struct ipc_rcpt {
 	uint16_t reply_code;   /* server's reply to this RCPT, 0 if unseen */
 	uint8_t verdict;       /* enum ipc_suppress_verdict */
 	uint8_t scope;         /* enum suppress_scope of the matching entry */
 	uint8_t origin;        /* enum suppress_scope_origin: which scope of the message */
 	uint8_t domain_wide;   /* matched a whole-domain entry */
-	uint16_t reserved;
+	uint16_t flags;        /* IPC_RCPTF_*; 0 from a sender older than the field */
 	int64_t optout_time;   /* seconds since the epoch, 0 if not suppressed */
 	int64_t grace_end;     /* seconds since the epoch, 0 if not suppressed */
 };

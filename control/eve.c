@@ -894,6 +894,8 @@ suppression_obj(const struct tx_view *v, const struct ipc_rcpt *r, const uint8_t
 		     put(s, "calendar_tz", json_string(bday_calendar_tz(cal)));
 	if (ok && (v->tx->commercial & IPC_COMM_YES))
 		ok = put(s, "commercial", commercial_reasons(v->tx->commercial));
+	if (ok && !in_header && (r->flags & IPC_RCPTF_REFUSED))
+		ok = put(s, "refused_at_rcpt", json_true());
 	if (!ok) {
 		json_decref(s);
 		return NULL;
@@ -944,12 +946,15 @@ emit_suppress_alert(const struct tx_view *v, const struct ipc_field *f, eve_line
 		sid = SID_SUPPRESS_VIOLATION;
 	else
 		return 0;
-	if (!rcpt_is_accepted(r.reply_code))
+	/* refused by the inline dataplane at RCPT time: reported, whatever the server said */
+	bool refused = f->type == IPC_F_RCPT && (r.flags & IPC_RCPTF_REFUSED);
+
+	if (!rcpt_is_accepted(r.reply_code) && !refused)
 		return 0;
 	builtin_info(BUILTIN_GID, sid, &info);
 	/* an envelope recipient in violation is what blocks with block_suppressed */
-	bool blocked = (v->tx->flags & IPC_TXF_BLOCKED_SUPPRESSED) && f->type == IPC_F_RCPT &&
-		       r.verdict == IPC_SUPPRESS_VIOLATION;
+	bool blocked = refused || ((v->tx->flags & IPC_TXF_BLOCKED_SUPPRESSED) &&
+				   f->type == IPC_F_RCPT && r.verdict == IPC_SUPPRESS_VIOLATION);
 
 	json_t *line = line_head(v, "alert");
 	bool ok = line != NULL &&

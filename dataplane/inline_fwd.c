@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Inline forwarding and blocking; see inline_fwd.h. Worker lcores. */
+#include <string.h>
+#include <strings.h>
+
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -144,6 +147,54 @@ inline_block(struct worker *w, struct flow *f, const struct pkt_info *p, const u
 		return PKT_SEND_ON;
 	}
 	return PKT_DROP;
+}
+
+/* The start of the first line of payload that is a RCPT command naming addr, or NULL. */
+static uint8_t *
+find_rcpt_line(uint8_t *payload, size_t n, const uint8_t *addr, size_t addr_len)
+{
+	size_t start = 0;
+
+	while (start < n) {
+		uint8_t *nl = memchr(payload + start, '\n', n - start);
+		size_t end;
+
+		if (nl == NULL)
+			return NULL; /* the line goes on past this packet */
+		end = (size_t)(nl - payload);
+		if (end - start >= 4 + addr_len && strncasecmp((char *)payload + start, "RCPT", 4) == 0 &&
+		    memmem(payload + start + 4, end - start - 4, addr, addr_len) != NULL)
+			return payload + start;
+		start = end + 1;
+	}
+	return NULL;
+}
+
+bool
+inline_refuse_rcpt(struct worker *w, const struct flow *f, const struct pkt_info *p,
+		   unsigned side, struct rte_mbuf *m, const uint8_t *addr, size_t addr_len)
+{
+	uint8_t *frame, *line;
+	size_t off;
+
+	if (f == NULL || p == NULL || m == NULL || side != f->client_side || m->nb_segs != 1 ||
+	    addr_len == 0)
+		return false;
+	frame = rte_pktmbuf_mtod(m, uint8_t *);
+	/* the decoded payload must be the mbuf's own bytes, not a reassembled copy */
+	if (p->payload < frame || p->payload + p->payload_len > frame + m->data_len)
+		return false;
+	off = (size_t)(p->payload - frame);
+	line = find_rcpt_line(frame + off, p->payload_len, addr, addr_len);
+	if (line == NULL)
+		return false;
+	memcpy(line, "XXXX", 4);
+	if (tcp_inject_fix_checksum(frame, m->data_len, p) < 0) {
+		memcpy(line, "RCPT", 4); /* cannot be sent with a wrong checksum: leave it be */
+		return false;
+	}
+	(void)w;
+	return true;
 }
 
 enum pkt_fate

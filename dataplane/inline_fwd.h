@@ -54,6 +54,18 @@ bool inline_can_withhold(const struct flow *f, const struct pkt_info *p, unsigne
 enum pkt_fate inline_block(struct worker *w, struct flow *f, const struct pkt_info *p,
 			   const uint8_t *frame, size_t len, unsigned side, uint16_t in_port);
 
+/*
+ * rcpt_reject_suppressed: the RCPT command for addr ends in the packet being handled (m,
+ * decoded into p; key side `side` of flow f). Its verb is rewritten in place, "RCPT" to
+ * "XXXX", and the TCP checksum fixed: the server refuses the unknown command with a 5xx, the
+ * client's MTA takes that as the recipient's permanent failure, and the session, its other
+ * recipients and its sequence numbers go on untouched. False (nothing changed) when the
+ * whole command line is not in this packet's own bytes (it began in an earlier segment, or
+ * came through IP reassembly).
+ */
+bool inline_refuse_rcpt(struct worker *w, const struct flow *f, const struct pkt_info *p,
+			unsigned side, struct rte_mbuf *m, const uint8_t *addr, size_t addr_len);
+
 /* A packet of a session whose message was blocked: answered as the block requires, dropped. */
 enum pkt_fate inline_blocked_flow(struct worker *w, struct flow *f, const struct pkt_info *p,
 				  const uint8_t *frame, size_t len, unsigned side,

@@ -306,6 +306,25 @@ commercial_of(struct inspect_session *s)
 	return commercial_decide(s->env->commercial, &f);
 }
 
+/*
+ * At RCPT time, before any header: is the sender one the configuration names commercial
+ * (commercial_senders, commercial_hosts), and not exempt? Only then may a recipient be
+ * refused there (rcpt_reject_suppressed); everything else waits for the whole message.
+ */
+static bool
+sender_is_commercial(struct inspect_session *s)
+{
+	if (s->env->rcpt_refuse == NULL || s->env->commercial == NULL)
+		return false;
+	struct commercial_facts f = {
+		.envelope_domain = slice_make(s->env_domain, s->env_domain_len),
+		.client_ip = s->meta.client_ip,
+	};
+	uint16_t c = commercial_decide(s->env->commercial, &f);
+
+	return (c & IPC_COMM_YES) && (c & (IPC_COMM_SENDER | IPC_COMM_HOST));
+}
+
 /* The transaction's verdicts are final: is it commercial, and which scopes apply. */
 static void
 judge_suppression(struct inspect_session *s, bool judged)
@@ -712,6 +731,11 @@ on_rcpt(void *ctx, uint32_t idx, struct slice addr)
 	scan_value(s, BUF_SMTP_RCPT_TO, addr);
 	if (lookup(s, addr, &head) > 0)
 		count(s, IPC_C_SUPPRESS_HITS);
+	if (head.verdict == IPC_SUPPRESS_VIOLATION && sender_is_commercial(s) &&
+	    s->env->rcpt_refuse(s->env->io, &s->meta, addr)) {
+		head.flags |= IPC_RCPTF_REFUSED;
+		count(s, IPC_C_INLINE_RCPT_REFUSED);
+	}
 	s->scopes_at_rcpt = (uint8_t)s->scopes.n;
 	if (tx == NULL)
 		return;

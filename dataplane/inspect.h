@@ -88,6 +88,13 @@ struct inspect_env {
 	bool (*block)(void *io, const struct inspect_flow_meta *meta, uint32_t reasons);
 	uint16_t block_code;              /* the reply code of block_reply */
 	bool block_suppressed;            /* a recipient in violation blocks (block_suppressed) */
+	/*
+	 * Inline with rcpt_reject_suppressed (NULL otherwise): the RCPT command for addr, whose
+	 * line the client's bytes being inspected just completed, names a recipient in
+	 * violation of a sender configured as commercial (commercial_senders or _hosts). True
+	 * when the caller made the server refuse it.
+	 */
+	bool (*rcpt_refuse)(void *io, const struct inspect_flow_meta *meta, struct slice addr);
 	/* a commercial message failing one of its checks blocks (block_canspam); NULL: none */
 	const struct canspam_policy *canspam;
 	void *io;

@@ -52,6 +52,24 @@ tcp_csum(int version, const uint8_t *ip, const uint8_t *seg, size_t seg_len)
 }
 
 int
+tcp_inject_fix_checksum(uint8_t *frame, size_t len, const struct pkt_info *p)
+{
+	size_t seg = (size_t)p->tcp_hlen + p->payload_len;
+	uint8_t *ip = frame + p->l3_off, *tcp = frame + p->l4_off;
+
+	if ((p->ip_version != 4 && p->ip_version != 6) || p->tcp_hlen < 20 ||
+	    p->l4_off > len || seg > len - p->l4_off || p->l3_off + (p->ip_version == 4 ? 20 : 40) >
+	    p->l4_off)
+		return -EINVAL;
+	if (p->ip_version == 6 && p->l4_off != p->l3_off + 40)
+		return -EINVAL; /* extension headers: the pseudo-header's destination may differ */
+	tcp[16] = 0;
+	tcp[17] = 0;
+	put16(tcp + 16, tcp_csum(p->ip_version, ip, tcp, seg));
+	return 0;
+}
+
+int
 tcp_inject_build(const uint8_t *frame, size_t len, const struct pkt_info *p,
 		 const struct tcp_inject *t, uint8_t *out, size_t cap)
 {

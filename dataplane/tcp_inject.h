@@ -35,6 +35,12 @@ struct tcp_inject {
 #define TCP_INJECT_MAX(n) (14u + 4u * 2u + 40u + 20u + (n)) /* two VLAN tags, IPv6 */
 
 /*
+ * Recompute, in place, the TCP checksum of frame (len bytes, decoded into p) after its
+ * payload was rewritten. 0, or -EINVAL when p does not describe a TCP segment of frame.
+ */
+int tcp_inject_fix_checksum(uint8_t *frame, size_t len, const struct pkt_info *p);
+
+/*
  * Build into out (cap bytes) the frame t describes, on the flow of frame (len bytes, decoded
  * into p, whose l3_off and l4_off locate its headers). Returns the frame's length, or
  * -EINVAL (p is not a decoded TCP frame of frame), -ENOSPC (cap too small).

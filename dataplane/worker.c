@@ -121,6 +121,17 @@ worker_block(void *io, const struct inspect_flow_meta *meta, uint32_t reasons)
 	return true;
 }
 
+/* rcpt_reject_suppressed: make the server refuse the RCPT command for addr. */
+static bool
+worker_rcpt_refuse(void *io, const struct inspect_flow_meta *meta, struct slice addr)
+{
+	struct worker *w = io;
+
+	(void)meta;
+	return inline_refuse_rcpt(w, w->cur_flow, w->cur_pkt, w->cur_side, w->cur_mbuf, addr.ptr,
+				  addr.len);
+}
+
 static void
 flow_meta(const struct flow *f, struct inspect_flow_meta *meta)
 {
@@ -469,8 +480,10 @@ handle_packet(struct worker *w, struct rte_mbuf *m, uint64_t wall_us)
 	w->cur_pkt = &p;
 	w->cur_side = side;
 	w->cur_flow = NULL;
+	w->cur_mbuf = m;
 	f = handle_decoded(w, &p, &key, side, flow_key_hash(&key));
 	w->cur_pkt = NULL;
+	w->cur_mbuf = NULL;
 	if (f != NULL && f->blocked) { /* blocked before this packet: it was not inspected */
 		fate = inline_blocked_flow(w, f, &p, frame, len, side, m->port);
 		goto out;
@@ -595,6 +608,8 @@ worker_create(struct dp *dp, unsigned idx, unsigned lcore)
 		w->env.block_suppressed = dp->cfg.block_suppressed;
 		w->env.block_code = (uint16_t)atoi(dp->cfg.block_reply); /* "5yz ...", validated */
 		w->env.canspam = dp->canspam;
+		if (dp->cfg.rcpt_reject_suppressed)
+			w->env.rcpt_refuse = worker_rcpt_refuse;
 		w->block_reply_len = (uint16_t)snprintf(w->block_reply, sizeof(w->block_reply),
 							"%s\r\n", dp->cfg.block_reply);
 	}

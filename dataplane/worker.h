@@ -68,6 +68,7 @@ struct worker {
 	const struct pkt_info *cur_pkt;   /* the packet being handled, its key side, its flow */
 	unsigned cur_side;
 	struct flow *cur_flow;
+	struct rte_mbuf *cur_mbuf;
 	bool pkt_overload;                /* ... cannot be inspected: no flow or session left */
 	uint16_t block_reply_len;
 	char block_reply[CONFIG_REPLY_MAX + 2]; /* block_reply and CRLF */

@@ -18,6 +18,9 @@
 #  4. block_canspam over the compliance corpus (tests/compliance, its packs and settings):
 #     exactly the messages corpus.tsv expects to be commercial with a failed check are
 #     blocked, each with its CAN-SPAM alert saying so; the rest go through untouched.
+#  5. rcpt_reject_suppressed with the demo's sender configured commercial: the opted-out
+#     recipient's RCPT command goes on as "XXXX TO:<...>", which the server refuses, and
+#     nothing else changes.
 #
 #   tests/pcap/run_inline.sh [--build DIR]
 set -uo pipefail
@@ -97,6 +100,13 @@ while IFS= read -r line; do
 done < "$comp/settings"
 "$top/scripts/replay" --build "$build" --pcap "$work/corpus.pcap" 	--rules "$top/rules/compliance/compliance.rules $top/rules/hygiene/hygiene.rules" 	"${args[@]}" --set block_canspam=yes --inline "$work/canspam" --out "$work/canspam.jsonl"
 report "$("$py" "$here/inline/check_corpus_block.py" "$comp/corpus.tsv" "$work/ports.tsv" 	"$work/canspam" "$work/canspam.jsonl" 2>&1)"
+
+# ---------------------------------------------------------------- 5. refused at RCPT
+"$top/scripts/replay" --build "$build" --pcap "$top/tests/pcap/demo/input.pcap" \
+	--suppress "$top/tests/pcap/demo/suppress.csv" --set commercial_senders=corp.example \
+	--set rcpt_reject_suppressed=yes --inline "$work/rcpt" --out "$work/rcpt.jsonl" 2> /dev/null
+report "$("$py" "$here/inline/check_rcpt_refused.py" "$top/tests/pcap/demo/input.pcap" \
+	"$work/rcpt" "$work/rcpt.jsonl" 2>&1)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

@@ -77,6 +77,7 @@ struct rcpt_spec {
 	uint8_t domain_wide;
 	int64_t optout;
 	int64_t grace_end;
+	uint16_t flags;
 };
 
 /* type: IPC_F_RCPT or IPC_F_HDR_RCPT */
@@ -91,6 +92,7 @@ add_rcpt(struct ipc_tx *tx, uint16_t type, const char *addr, struct rcpt_spec s)
 		.domain_wide = s.domain_wide,
 		.optout_time = s.optout,
 		.grace_end = s.grace_end,
+		.flags = s.flags,
 	};
 
 	assert_non_null(ipc_tx_add2(tx, IPC_TX_MAX, type, &r, sizeof(r), addr, strlen(addr)));
@@ -580,8 +582,22 @@ test_blocked_action(void **state)
 		assert_non_null(strstr(s.line[1], "\"action\":\"allowed\""));
 		assert_non_null(strstr(s.line[2], "\"action\":\"allowed\""));
 		assert_non_null(strstr(s.line[2], "hdronly@customer.example"));
+		assert_null(strstr(s.line[0], "refused_at_rcpt"));
 		sink_fini(&s);
 	}
+
+	/* refused at RCPT time: the server's 5xx is what was meant, the alert is still made */
+	struct ipc_tx *tx = rec_init(&r, YES | IPC_COMM_SENDER);
+	struct rcpt_spec refused = VIOLATION_ALL(502);
+
+	refused.flags = IPC_RCPTF_REFUSED;
+	add_rcpt(tx, IPC_F_RCPT, "optout@customer.example", refused);
+	add_rcpt(tx, IPC_F_RCPT, "other@customer.example", VIOLATION_ALL(550));
+	assert_int_equal(format(tx, &s), 1);
+	assert_non_null(strstr(s.line[0], "\"action\":\"blocked\""));
+	assert_non_null(strstr(s.line[0], "\"refused_at_rcpt\":true"));
+	assert_non_null(strstr(s.line[0], "optout@customer.example"));
+	sink_fini(&s);
 }
 
 int

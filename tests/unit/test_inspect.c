@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include "builtin_sids.h"
+#include "commercial.h"
+#include "config.h"
 #include "inspect.h"
 #include "smtp_ext.h"
 #include "mime_words.h"
@@ -1006,12 +1008,70 @@ test_inline_block(void **state)
 	fx->env.block_suppressed = false;
 }
 
+/* Inline, rcpt_reject_suppressed: the RCPT commands the hook was asked to refuse. */
+static char refuse_asked[4][64];
+static unsigned n_refuse_asked;
+
+static bool
+test_refuse(void *io, const struct inspect_flow_meta *meta, struct slice addr)
+{
+	(void)io;
+	assert_int_equal(meta->flow_id, 42);
+	assert_true(n_refuse_asked < 4 && addr.len < 64);
+	memcpy(refuse_asked[n_refuse_asked], addr.ptr, addr.len);
+	refuse_asked[n_refuse_asked++][addr.len] = '\0';
+	return true;
+}
+
+/*
+ * Only a recipient in violation (not one in grace, not one who consented since), of a sender
+ * the configuration names commercial, is refused at RCPT time; its record slot says so.
+ * The same session with the sender not named commercial: nobody is refused (whether its
+ * message is commercial waits for the message).
+ */
+static void
+test_rcpt_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct postern_config cfg;
+	struct commercial_policy policy;
+	char err[256];
+
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "commercial_senders", "corp.example", err, sizeof(err)), 0);
+	assert_int_equal(commercial_policy_build(&policy, &cfg, err, sizeof(err)), 0);
+	fx->env.commercial = &policy;
+	fx->env.rcpt_refuse = test_refuse;
+	n_refuse_asked = 0;
+	run_session(fx, SIZE_MAX);
+	assert_int_equal(n_refuse_asked, 1);
+	assert_string_equal(refuse_asked[0], "optedout@customer.example");
+	assert_int_equal(rcpt(fx->records[0], 0, "optedout@customer.example").flags,
+			 IPC_RCPTF_REFUSED);
+	assert_int_equal(rcpt(fx->records[0], 2, "late@customer.example").flags, 0);
+	assert_int_equal(fx->env.counters[IPC_C_INLINE_RCPT_REFUSED] > 0, 1);
+	commercial_policy_free(&policy);
+
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "commercial_senders", "other.example", err, sizeof(err)),
+			 0);
+	assert_int_equal(commercial_policy_build(&policy, &cfg, err, sizeof(err)), 0);
+	n_refuse_asked = 0;
+	run_session(fx, 1);
+	assert_int_equal(n_refuse_asked, 0);
+	assert_int_equal(rcpt(fx->records[0], 0, "optedout@customer.example").flags, 0);
+	commercial_policy_free(&policy);
+	fx->env.commercial = NULL;
+	fx->env.rcpt_refuse = NULL;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_session_records),
 		cmocka_unit_test(test_inline_block),
+		cmocka_unit_test(test_rcpt_refused),
 		cmocka_unit_test(test_byte_at_a_time_is_identical),
 		cmocka_unit_test(test_without_rules_or_set),
 		cmocka_unit_test(test_record_pool_exhausted_is_counted),

@@ -394,7 +394,7 @@ assert_rcpt(const struct ipc_tx *tx, uint16_t type, unsigned nth, struct want w)
 			 r.domain_wide, w.reply_code, w.verdict, w.scope, w.origin, w.domain_wide);
 	assert_int_equal(r.optout_time, w.optout);
 	assert_int_equal(r.grace_end, w.verdict == IPC_SUPPRESS_NONE ? 0 : w.optout + GRACE_DAYS);
-	assert_int_equal(r.reserved, 0);
+	assert_int_equal(r.flags, 0); /* passive: never refused */
 }
 
 static void

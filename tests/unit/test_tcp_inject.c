@@ -20,7 +20,7 @@
 static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t server_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
-/* A client-to-server frame carrying "DATA\r\n" (any later bytes, any VLAN tags). */
+/* A client-to-server frame carrying ".\r\nQUIT\r\n", with any number of VLAN tags. */
 static size_t
 client_frame(uint8_t *f, int version, unsigned n_vlans)
 {
@@ -188,6 +188,36 @@ test_refused(void **state)
 	assert_int_equal(tcp_inject_build(frame, len, &p, &t, out, sizeof(out)), -EINVAL);
 }
 
+/* A payload rewritten in place gets its checksum back, IPv4 and IPv6, tagged or not. */
+static void
+test_fix_checksum(void **state)
+{
+	(void)state;
+	for (int v = 4; v <= 6; v += 2) {
+		uint8_t frame[256];
+		struct pkt_info p;
+		size_t len = client_frame(frame, v, (unsigned)v / 4);
+
+		assert_int_equal(decode_packet(frame, len, &p), DECODE_OK);
+		assert_false(decode_tcp_csum_ok(frame, len, &p)); /* written with 0 */
+		assert_int_equal(tcp_inject_fix_checksum(frame, len, &p), 0);
+		assert_true(decode_tcp_csum_ok(frame, len, &p));
+		memcpy((uint8_t *)p.payload + 3, "XXXX", 4); /* "QUIT" */
+		assert_false(decode_tcp_csum_ok(frame, len, &p));
+		assert_int_equal(tcp_inject_fix_checksum(frame, len, &p), 0);
+		assert_true(decode_tcp_csum_ok(frame, len, &p));
+		assert_int_equal(decode_packet(frame, len, &p), DECODE_OK);
+		assert_memory_equal(p.payload, ".\r\nXXXX\r\n", 9);
+
+		struct pkt_info bad = p;
+		bad.tcp_hlen = 12;
+		assert_int_equal(tcp_inject_fix_checksum(frame, len, &bad), -EINVAL);
+		bad = p;
+		bad.payload_len = (uint32_t)len; /* past the frame */
+		assert_int_equal(tcp_inject_fix_checksum(frame, len, &bad), -EINVAL);
+	}
+}
+
 int
 main(void)
 {
@@ -195,6 +225,7 @@ main(void)
 		cmocka_unit_test(test_reply_and_onward),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_fix_checksum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
