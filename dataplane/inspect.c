@@ -341,11 +341,16 @@ judge_suppression(struct inspect_session *s, bool judged)
 	tx->commercial = commercial_of(s);
 	if (tx->commercial & IPC_COMM_YES) {
 		count(s, IPC_C_COMMERCIAL);
-		/* only the envelope's recipients receive the message: they decide a block */
-		for (uint32_t i = 0; s->env->block_suppressed && i < s->cur.n_rcpt_slots; i++)
-			if (s->cur.rcpt[i] != NULL &&
-			    s->cur.rcpt[i]->verdict == IPC_SUPPRESS_VIOLATION)
+		/* only the envelope's recipients receive the message, and of those only the ones
+		 * the server took (refused at RCPT time, or by the server, they get nothing) */
+		for (uint32_t i = 0; s->env->block_suppressed && i < s->cur.n_rcpt_slots; i++) {
+			const struct ipc_rcpt *r = s->cur.rcpt[i];
+
+			if (r != NULL && r->verdict == IPC_SUPPRESS_VIOLATION &&
+			    !(r->flags & IPC_RCPTF_REFUSED) &&
+			    (r->reply_code == 0 || r->reply_code / 100 == 2))
 				s->cur.block |= IPC_TXF_BLOCKED_SUPPRESSED;
+		}
 		return;
 	}
 	for (uint32_t i = 0; i < s->cur.n_rcpt_slots; i++)

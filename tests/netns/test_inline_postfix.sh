@@ -11,7 +11,9 @@
 # body byte for byte; (3) a commercial newsletter to an opted-out recipient (block_suppressed)
 # and (4) a "FREE MONEY" message (a drop rule) get block_reply as the answer to the end of
 # DATA and never reach a mailbox or the queue; (5) smtp-source delivers 50 messages through
-# the dataplane; (6) exactly the two blocking alerts say "blocked" and every alert line fits
+# the dataplane; (5b) a sender configured commercial (rcpt_reject_suppressed) mailing an
+# opted-out and a clean recipient: the first is refused at RCPT with a 5xx, the second gets
+# the message; (6) exactly the blocking alerts say "blocked" and every alert line fits
 # the EVE schema; (7) the dataplane's inline counters agree; (8) no process died. This is the
 # live counterpart of tests/pcap/run_inline.sh. It prints timings as "measure:" lines, sends
 # nothing outside the three namespaces it creates, and stops only the processes it started,
@@ -181,6 +183,8 @@ mode = inline
 workers = 1
 block_suppressed = yes
 block_reply = $REPLY
+rcpt_reject_suppressed = yes
+commercial_senders = promo.example
 EOF
 for kv in "${EXTRA_CONF[@]}"; do
 	printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$CONF"
@@ -415,6 +419,39 @@ else
 	fail "(5) smtp-source rc $src_rc, $(postfix_mailbox_count "$PFX" bob@customer.example) of $LOAD_MSGS delivered"
 fi
 
+# ------------------------------------------------------------------- 5b. refused at RCPT
+
+# A sender configured commercial (commercial_senders) mails an opted-out recipient and a
+# clean one in one transaction: the opted-out one is refused at RCPT time (the dataplane
+# makes the server refuse the command), the clean one gets the message.
+alice_before=$(postfix_mailbox_count "$PFX" alice@customer.example)
+ip netns exec "$CLIENT_NS" "$PY" - "$SERVER_IP" >"$WORK/rcpt.log" 2>&1 <<'PYEOF'
+import smtplib, sys
+msg = ("From: News <news@promo.example>\r\nTo: <alice@customer.example>\r\n"
+       "Subject: Spring catalogue\r\nMessage-ID: <spring@promo.example>\r\n"
+       "Date: Tue, 01 Oct 2024 09:00:00 +0000\r\n\r\nOur spring catalogue is out.\r\n")
+with smtplib.SMTP(sys.argv[1], 25, local_hostname="ws21.corp.example", timeout=10) as s:
+    refused = s.sendmail("news@promo.example",
+                         ["optedout@customer.example", "alice@customer.example"], msg)
+print("refused:", {k: v[0] for k, v in refused.items()})
+ok = list(refused) == ["optedout@customer.example"] and 500 <= refused[list(refused)[0]][0] < 600
+sys.exit(0 if ok else 1)
+PYEOF
+rc=$?
+cat "$WORK/rcpt.log"
+if [ $rc -eq 0 ]; then
+	pass "(5b) the opted-out recipient was refused at RCPT with a 5xx, the other accepted"
+else
+	fail "(5b) RCPT-time refusal: $(tail -1 "$WORK/rcpt.log")"
+fi
+if postfix_wait_delivered "$PFX" alice@customer.example $((alice_before + 1)) 10 &&
+	[ "$(postfix_mailbox_count "$PFX" optedout@customer.example)" = 0 ]; then
+	pass "(5b) alice got the message, optedout did not"
+else
+	fail "(5b) alice has $(postfix_mailbox_count "$PFX" alice@customer.example) (before" \
+		"$alice_before), optedout $(postfix_mailbox_count "$PFX" optedout@customer.example)"
+fi
+
 # ------------------------------------------------------------------- 6. alerts
 
 # The alerts of a blocked message are news when it is blocked, not minutes later: both must
@@ -500,7 +537,13 @@ sid = lambda e: (e.get("alert") or {}).get("signature_id")
 action = lambda e: (e.get("alert") or {}).get("action")
 rcpts = lambda e: [str(r).strip("<>").lower() for r in (e.get("smtp") or {}).get("rcpt_to") or []]
 
-sup = [e for e in alerts if sid(e) == 2100002]
+refused_at = lambda e: (e.get("suppression") or {}).get("refused_at_rcpt") is True
+refused = [e for e in alerts if sid(e) == 2100002 and refused_at(e)]
+report(len(refused) == 1 and action(refused[0]) == "blocked"
+       and "optedout@customer.example" in json.dumps(refused[0]).lower(),
+       "(6) the recipient refused at RCPT has its alert, blocked, refused_at_rcpt (%d)"
+       % len(refused))
+sup = [e for e in alerts if sid(e) == 2100002 and not refused_at(e)]
 report(len(sup) == 1 and action(sup[0]) == "blocked"
        and "optedout@customer.example" in json.dumps(sup[0]).lower(),
        "(6) suppression alert 2100002 for optedout@customer.example says blocked (%s)"
@@ -509,7 +552,7 @@ drop = [e for e in alerts if sid(e) == 9100001]
 report(len(drop) == 1 and action(drop[0]) == "blocked",
        "(6) drop rule alert 9100001 says blocked (%s)" % [action(e) for e in drop])
 # the other alerts of the blocked messages (the subject rule, CAN-SPAM) did not block them
-other = [e for e in alerts if e not in sup + drop and action(e) == "blocked"]
+other = [e for e in alerts if e not in sup + drop + refused and action(e) == "blocked"]
 report(not other, "(6) no other alert says blocked (%d events, %d alerts: %s)"
        % (len(events), len(alerts), sorted(set(sid(e) for e in alerts), key=str)))
 # and the transactions: exactly the two blocked ones have email.status "blocked"

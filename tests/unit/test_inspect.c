@@ -1042,8 +1042,17 @@ test_rcpt_refused(void **state)
 	assert_int_equal(commercial_policy_build(&policy, &cfg, err, sizeof(err)), 0);
 	fx->env.commercial = &policy;
 	fx->env.rcpt_refuse = test_refuse;
+	/* with block_suppressed too: the refused recipient gets nothing, so it blocks nothing */
+	fx->env.block = test_block;
+	fx->env.block_suppressed = true;
+	block_withheld = true;
+	n_block_calls = 0;
 	n_refuse_asked = 0;
 	run_session(fx, SIZE_MAX);
+	assert_int_equal(n_block_calls, 1);
+	assert_int_equal(block_calls[0].reasons, IPC_TXF_BLOCKED_RULE); /* t2's drop rule */
+	fx->env.block = NULL;
+	fx->env.block_suppressed = false;
 	assert_int_equal(n_refuse_asked, 1);
 	assert_string_equal(refuse_asked[0], "optedout@customer.example");
 	assert_int_equal(rcpt(fx->records[0], 0, "optedout@customer.example").flags,
