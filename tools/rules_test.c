@@ -81,6 +81,7 @@ struct rt_tx {
 	uint8_t status;
 	bool has_mail_from;
 	bool has_subject;
+	uint16_t marks;                  /* Postern's reserved flowbits the rules set */
 	uint16_t mail_from_len;
 	uint16_t subject_len;
 	uint32_t n_alerts;
@@ -183,6 +184,7 @@ rt_tx_emit(void *io, struct ipc_tx *rec)
 	t.seq = rec->tx_seq;
 	t.order = (uint32_t)rt->n_txs;
 	t.status = rec->status;
+	t.marks = rec->marks;
 	if (n_alerts > 0 && (t.alerts = calloc(n_alerts, sizeof(*t.alerts))) == NULL)
 		goto lost;
 	for (f = ipc_tx_next(rec, NULL); f != NULL; f = ipc_tx_next(rec, f)) {
@@ -247,6 +249,7 @@ rt_report(struct rules_test *rt, const char *name, rules_test_tx_fn fn, void *ct
 			.subject = slice_make(t->subject, t->subject_len),
 			.n_alerts = t->n_alerts,
 			.alerts = t->alerts,
+			.marks = t->marks,
 		};
 
 		rt->stats.n_transactions++;
@@ -1394,6 +1397,12 @@ print_json(struct rt_print *pr, const char *input, const struct rules_test_tx *t
 						       "action", action_name(a->action)));
 	}
 	json_object_set(o, "fired", fired);
+	/* what noalert fact rules concluded, which "fired" cannot show */
+	json_t *marks = json_array();
+	for (unsigned b = 0; marks != NULL && b < GEN_FLOWBITS_RESERVED; b++)
+		if (tx->marks & (1u << b))
+			json_array_append_new(marks, json_string(gen_flowbit_names[b]));
+	json_object_set_new(o, "marks", marks);
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (line == NULL)
 		goto fail;
@@ -1472,7 +1481,8 @@ usage(FILE *f)
 		   "  run the rule pack over captures (pcap, pcapng) and messages (.eml), with no\n"
 		   "  posternd, and print the rules that fired for each SMTP transaction:\n"
 		   "    INPUT#N: gid:sid:rev ...   (\"-\" when none fired)\n"
-		   "  --json  one JSON object per transaction instead\n"
+		   "  --json  one JSON object per transaction instead, with the reserved marks\n"
+		   "          (postern.commercial, ...) the pack's noalert fact rules set\n"
 		   "  --pack  a pack to load, repeated to load several together (as a rules list\n"
 		   "          in postern.conf); every argument is then an INPUT\n"
 		   "  exit 0; 1 when the pack does not build; 2 when an input cannot be\n"

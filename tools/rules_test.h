@@ -55,6 +55,7 @@ struct rules_test_tx {
 	struct slice subject;             /* the message's first Subject, decoded to UTF-8 */
 	unsigned n_alerts;
 	const struct rules_test_alert *alerts;
+	uint16_t marks;                   /* Postern's reserved flowbits set (gen_flowbit_names) */
 };
 
 /*

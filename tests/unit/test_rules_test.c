@@ -863,6 +863,24 @@ test_main(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(fired, 0), "rev")), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(fired, 2), "action")),
 			    "drop");
+	/* no rule of this pack sets a reserved flowbit: the list is there, empty */
+	assert_int_equal(json_array_size(json_object_get(j, "marks")), 0);
+	json_decref(j);
+
+	/* a noalert fact rule fires nothing, its mark shows */
+	char marks_pack[300], *marks_argv[] = { "test", "--json", marks_pack, pos, NULL };
+
+	snprintf(marks_pack, sizeof(marks_pack), "%s/marks.rules", fx->dir);
+	write_file(marks_pack, "alert smtp any any -> any any (msg:\"m\"; email.subject; "
+			       "content:\"FREE\"; flowbits:set,postern.commercial; "
+			       "flowbits:noalert; sid:30;)\n");
+	assert_int_equal(main_capture(fx, out, sizeof(out), 4, marks_argv), 0);
+	j = json_loads(out, 0, &jerr);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "fired")), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "marks")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "marks"), 0)),
+			    "postern.commercial");
 	json_decref(j);
 
 	/* an unrecognised or missing input: named, status 2, the others still run */
