@@ -675,8 +675,10 @@ main(int argc, char **argv)
 	if (ms.supp_watch == NULL)
 		rte_exit(EXIT_FAILURE, "suppression set watcher: out of memory\n");
 
+	/* records carry the wall clock unless the ports stamp packets (captures, looped too) */
 	ms.link = ctl_link_create(dp.cfg.control_socket, (uint16_t)dp.n_workers,
-				  dp.offline ? 0 : IPC_HELLO_LIVE, install_rules, &ms);
+				  dp.offline || dp.ts_offset >= 0 ? 0 : IPC_HELLO_LIVE, install_rules,
+				  &ms);
 	if (ms.link == NULL)
 		rte_exit(EXIT_FAILURE, "control socket path %s: %s\n", dp.cfg.control_socket,
 			 strerror(errno));

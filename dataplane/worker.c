@@ -682,9 +682,10 @@ worker_run(void *arg)
 		got += n;
 		if (got > 0)
 			atomic_store_explicit(&w->last_rx_us, wall_us, memory_order_relaxed);
-		/* Live, time passes on a quiet link too: idle flows expire and report what they
-		 * saw. Captures keep their own time, so that a replay is reproducible. */
-		if (!dp->offline && wall_us > w->env.now_us)
+		/* Where packets are stamped with the wall clock, time passes on a quiet link too:
+		 * idle flows expire and report what they saw. Ports that stamp packets themselves
+		 * (a capture, even looped) keep their own time, so that a replay is reproducible. */
+		if (!dp->offline && dp->ts_offset < 0 && wall_us > w->env.now_us)
 			w->env.now_us = wall_us;
 		flow_table_expire(w->flows, w->env.now_us, SWEEP_BUDGET);
 		ip_frag_sweep(w->frags, w->env.now_us, FRAG_SWEEP_BUDGET);
