@@ -35,54 +35,23 @@ PY=/usr/bin/python3
 PATH=$PATH:/usr/sbin
 EXTRA_CONF=()
 
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$HERE/lib.sh"
+# shellcheck source=SCRIPTDIR/postfix_lib.sh
+source "$HERE/postfix_lib.sh"
+
 while [ $# -gt 0 ]; do
 	case $1 in
-	--build) BUILD=${2:?--build needs a directory}; shift ;;
-	--build=*) BUILD=${1#--build=} ;;
-	--keep) NETNS_KEEP=1 ;;
-	--set) EXTRA_CONF+=("${2:?--set needs KEY=VALUE}"); shift ;;
-	-h | --help) sed -n '/^# Usage:/,/^# Prints/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "unknown option: $1" >&2; exit 2 ;;
+	--set) EXTRA_CONF+=("${2:?--set needs KEY=VALUE}"); shift 2 ;;
+	*) netns_option "$@"; shift "$NETNS_OPT_SHIFT" ;;
 	esac
-	shift
 done
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory $BUILD" >&2; exit 2; }
 
-# shellcheck source=lib.sh
-source "$HERE/lib.sh"
-# shellcheck source=postfix_lib.sh
-source "$HERE/postfix_lib.sh"
-
-# lib.sh's two-namespace topology does not fit: three namespaces, named after our PID too.
-BRIDGE_NS="${NETNS_PREFIX}b"
-PORT_A=veth-a # bridge ns, towards the client: dataplane port 0
-PORT_B=veth-b # bridge ns, towards the server: dataplane port 1
 REPLY="554 5.7.1 Refused by Postern: recipient opted out or message blocked"
 LOAD_MSGS=50
 LOAD_SESSIONS=5
-
-N_PASS=0
-N_FAIL=0
-pass() { echo "PASS: $*"; N_PASS=$((N_PASS + 1)); }
-fail() { echo "FAIL: $*"; N_FAIL=$((N_FAIL + 1)); }
-measure() { echo "measure: $*"; }
-
-show_log() {
-	[ -s "$1" ] || return 0
-	echo "---- last lines of $(basename "$1")"
-	tail -n 20 "$1" | sed 's/^/    /'
-}
-
-finish() {
-	echo "$N_PASS passed, $N_FAIL failed"
-	[ "$N_FAIL" -eq 0 ] && exit 0
-	exit 1
-}
-
-fatal() {
-	fail "$*"
-	finish
-}
+DP_READY_SECONDS=30
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 T_START=$(now_ms)
@@ -92,12 +61,7 @@ netns_require swaks smtp-source setpriv
 id postfix >/dev/null 2>&1 || netns_skip "no postfix user"
 [ -x "${POSTFIX_DAEMON_DIR:-}/master" ] || netns_skip "Postfix master not installed"
 
-POSTERND=$BUILD/control/posternd
-POSTERNCTL=$BUILD/tools/posternctl
-DATAPLANE=$BUILD/dataplane/postern-dataplane
-for b in "$POSTERND" "$POSTERNCTL" "$DATAPLANE"; do
-	[ -x "$b" ] || fatal "$b not built (build first, or pass --build DIR)"
-done
+postern_binaries "$BUILD"
 SUPPRESS_CSV=$ROOT/tests/pcap/demo/suppress.csv
 PACKS=("$ROOT/rules/demo.rules" "$ROOT/tests/pcap/inline/drop.rules")
 for f in "$SUPPRESS_CSV" "${PACKS[@]}" "$ROOT/rules/classification.config" \
@@ -106,45 +70,8 @@ for f in "$SUPPRESS_CSV" "${PACKS[@]}" "$ROOT/rules/classification.config" \
 done
 
 netns_mktemp WORK || fatal "mktemp -d"
-trap netns_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ------------------------------------------------------------------- topology
-
-topology() {
-	local ns ifc
-	for ns in "$CLIENT_NS" "$BRIDGE_NS" "$SERVER_NS"; do
-		ip netns add "$ns" 2>/dev/null || netns_skip "cannot create network namespace $ns"
-		NETNS_CREATED+=("$ns")
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
-	done
-	ip -n "$CLIENT_NS" link add "$CLIENT_IF" type veth peer name "$PORT_A" netns "$BRIDGE_NS" &&
-		ip -n "$SERVER_NS" link add "$SERVER_IF" type veth peer name "$PORT_B" netns "$BRIDGE_NS" ||
-		return 1
-	ip -n "$CLIENT_NS" addr add "$CLIENT_IP/$NETNS_PLEN" dev "$CLIENT_IF" &&
-		ip -n "$SERVER_NS" addr add "$SERVER_IP/$NETNS_PLEN" dev "$SERVER_IF" || return 1
-	# Every frame a real wire-sized frame with a correct checksum, on all four ends: the
-	# dataplane reads and writes frames as they are (af_packet), and an end that left
-	# checksums to "hardware" or glued segments together (GRO) would hand it what no wire
-	# carries.
-	for ifc in "$CLIENT_NS:$CLIENT_IF" "$BRIDGE_NS:$PORT_A" "$BRIDGE_NS:$PORT_B" \
-		"$SERVER_NS:$SERVER_IF"; do
-		ip netns exec "${ifc%%:*}" ethtool -K "${ifc#*:}" tx off tso off gso off gro off \
-			>/dev/null || return 1
-	done
-	for ifc in "$BRIDGE_NS:$PORT_A" "$BRIDGE_NS:$PORT_B" "$CLIENT_NS:$CLIENT_IF" \
-		"$SERVER_NS:$SERVER_IF"; do
-		ip -n "${ifc%%:*}" link set "${ifc#*:}" up || return 1
-	done
-	netns_wait 5 netns_link_up "$CLIENT_NS" "$CLIENT_IF" &&
-		netns_wait 5 netns_link_up "$SERVER_NS" "$SERVER_IF" &&
-		netns_wait 5 netns_link_up "$BRIDGE_NS" "$PORT_A" &&
-		netns_wait 5 netns_link_up "$BRIDGE_NS" "$PORT_B"
-}
-topology || fatal "three-namespace topology"
+# shellcheck disable=SC2119 # no --bridge: the dataplane is the only path
+netns_setup_inline || fatal "three-namespace topology"
 pass "topology up: $CLIENT_NS/$CLIENT_IF <-> $BRIDGE_NS($PORT_A,$PORT_B) <-> $SERVER_NS/$SERVER_IF"
 
 # Nothing links the two ends but the dataplane: before it runs, the server is unreachable.
@@ -167,17 +94,10 @@ measure "Postfix start: $(($(now_ms) - t0)) ms"
 # ------------------------------------------------------------------- Postern
 
 CONF=$WORK/postern.conf
-mkdir -p "$WORK/suppress.lmdb" "$WORK/rule-cache"
-cat >"$CONF" <<EOF
-# written by $(basename "$0")
-control_socket = $WORK/control.sock
-alert_socket = $WORK/alerts.sock
-cli_socket = $WORK/cli.sock
-rules = ${PACKS[*]}
-classification = $ROOT/rules/classification.config
+postern_write_conf "$CONF" "$WORK" "${PACKS[@]}" || fatal "cannot write $CONF"
+mkdir -p "$WORK/rule-cache"
+cat >>"$CONF" <<EOF
 rule_cache_dir = $WORK/rule-cache
-suppress_db = $WORK/suppress.lmdb
-eve_file = $WORK/eve.json
 eve_smtp_events = yes
 mode = inline
 workers = 1
@@ -190,42 +110,13 @@ for kv in "${EXTRA_CONF[@]}"; do
 	printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$CONF"
 done
 
-"$POSTERNCTL" -c "$CONF" suppress import "$SUPPRESS_CSV" >"$WORK/import.log" 2>&1 ||
-	{ show_log "$WORK/import.log"; fatal "posternctl suppress import failed"; }
-pass "posternctl suppress import $(basename "$SUPPRESS_CSV")"
+postern_import_suppress "$CONF" "$SUPPRESS_CSV" "$WORK/import.log"
 
 t0=$(now_ms)
-"$POSTERND" -c "$CONF" >"$WORK/posternd.log" 2>&1 &
-POSTERND_PID=$!
-netns_track "$POSTERND_PID"
-netns_wait 15 test -S "$WORK/control.sock" -a -S "$WORK/alerts.sock" ||
-	{ show_log "$WORK/posternd.log"; fatal "posternd did not create its sockets"; }
-pass "posternd started (pid $POSTERND_PID)"
-
-"$POSTERNCTL" -c "$CONF" alerts >"$WORK/alerts.jsonl" 2>"$WORK/alerts.err" &
-SUB_PID=$!
-netns_track "$SUB_PID"
-sleep 0.5
-kill -0 "$SUB_PID" 2>/dev/null || { show_log "$WORK/alerts.err"; fatal "posternctl alerts exited"; }
-
-netns_spawn "$BRIDGE_NS" "$DATAPLANE" -c "$CONF" --iface "$PORT_A" --iface "$PORT_B" -- -l 0-1 \
-	>"$WORK/dataplane.out" 2>"$WORK/dataplane.err"
-DP_PID=$NETNS_LAST_PID
-dp_ready() {
-	grep -q ready "$WORK/dataplane.err" || { kill -0 "$DP_PID" 2>/dev/null || return 2; return 1; }
-}
-deadline=$((SECONDS + 30))
-while :; do
-	dp_ready
-	st=$?
-	[ $st -eq 0 ] && break
-	if [ $st -eq 2 ] || [ $SECONDS -ge $deadline ]; then
-		show_log "$WORK/dataplane.err"
-		show_log "$WORK/posternd.log"
-		fatal "postern-dataplane not ready on $BRIDGE_NS/$PORT_A,$PORT_B"
-	fi
-	sleep 0.2
-done
+postern_start_posternd "$CONF" "$WORK/posternd.log"
+postern_start_subscriber "$CONF" "$WORK/alerts.jsonl" "$WORK/alerts.err"
+postern_start_dataplane "$BRIDGE_NS" "$CONF" "$WORK/dataplane.err" --iface "$PORT_A" \
+	--iface "$PORT_B" -- -l 0-1 || fatal "postern-dataplane not ready on $BRIDGE_NS/$PORT_A,$PORT_B"
 pass "postern-dataplane inline on $PORT_A <-> $PORT_B (pid $DP_PID)"
 measure "posternd + dataplane start: $(($(now_ms) - t0)) ms"
 
@@ -477,7 +368,7 @@ if stats_json; then
 	c_fwd=$(counter inline_forwarded)
 	c_txdrop=$(counter tx_dropped)
 	c_open=$(counter inline_fail_open)
-	echo "note: inline_blocked=$c_blocked inline_forwarded=$c_fwd tx_dropped=$c_txdrop" \
+	note "inline_blocked=$c_blocked inline_forwarded=$c_fwd tx_dropped=$c_txdrop" \
 		"inline_fail_open=$c_open inline_block_late=$(counter inline_block_late)" \
 		"inline_injected=$(counter inline_injected) inline_fail_closed=$(counter inline_fail_closed)"
 	[ "$c_blocked" = 2 ] && pass "(7) inline_blocked = 2" ||
@@ -495,14 +386,8 @@ fi
 
 # ------------------------------------------------------------------- 8. processes
 
-for p in "posternd:$POSTERND_PID" "postern-dataplane:$DP_PID" "posternctl alerts:$SUB_PID" \
-	"Postfix master:$PFX_PID"; do
-	if kill -0 "${p##*:}" 2>/dev/null; then
-		pass "(8) ${p%:*} still running"
-	else
-		fail "(8) ${p%:*} exited during the test"
-	fi
-done
+still_running -p "(8) " "posternd:$POSTERND_PID" "postern-dataplane:$DP_PID" \
+	"posternctl alerts:$SUB_PID" "Postfix master:$PFX_PID"
 
 # ------------------------------------------------------------------- 6b. alert contents
 
@@ -567,9 +452,7 @@ for e in other:
 sys.exit(1 if fails else 0)
 EOF
 )
-echo "$alert_out"
-N_PASS=$((N_PASS + $(grep -c '^PASS: ' <<<"$alert_out")))
-N_FAIL=$((N_FAIL + $(grep -c '^FAIL: ' <<<"$alert_out")))
+tally "$alert_out"
 grep -q '^PASS: \|^FAIL: ' <<<"$alert_out" || fail "(6) the alert checker printed nothing"
 if "$PY" "$ROOT/tests/tools/validate_eve.py" --schema "$ROOT/schema/eve.schema.json" \
 	"$WORK/alerts.jsonl" >"$WORK/validate.out" 2>&1 && [ -s "$WORK/alerts.jsonl" ]; then

@@ -27,48 +27,15 @@ BUILD=${BUILD:-$ROOT/build}
 NETWORK_ONLY=0
 PY=/usr/bin/python3
 
-usage() {
-	sed -n '/^# Usage:/,/^# Prints/p' "$0" | sed 's/^# \{0,1\}//'
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$HERE/lib.sh"
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--network-only) NETWORK_ONLY=1 ;;
-	--build) BUILD=${2:?--build needs a directory}; shift ;;
-	--build=*) BUILD=${1#--build=} ;;
-	--keep) NETNS_KEEP=1 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+	--network-only) NETWORK_ONLY=1; shift ;;
+	*) netns_option "$@"; shift "$NETNS_OPT_SHIFT" ;;
 	esac
-	shift
 done
-
-# shellcheck source=lib.sh
-source "$HERE/lib.sh"
-
-N_PASS=0
-N_FAIL=0
-pass() { echo "PASS: $*"; N_PASS=$((N_PASS + 1)); }
-fail() { echo "FAIL: $*"; N_FAIL=$((N_FAIL + 1)); }
-
-# Print the tail of a log after a failure, to make CI output self-explaining.
-show_log() {
-	[ -s "$1" ] || return 0
-	echo "---- last lines of $(basename "$1")"
-	tail -n 20 "$1" | sed 's/^/    /'
-}
-
-finish() {
-	echo "$N_PASS passed, $N_FAIL failed"
-	[ "$N_FAIL" -eq 0 ] && exit 0
-	exit 1
-}
-
-# A step whose failure makes the rest meaningless: report, summarize, stop.
-fatal() {
-	fail "$*"
-	finish
-}
 
 netns_require swaks
 [ -x "$PY" ] || netns_skip "$PY not found"
@@ -222,79 +189,24 @@ if [ "$NETWORK_ONLY" = 1 ]; then
 		fail "$((nframes - goodsum)) of $nframes frames with bad checksums on $SERVER_IF" \
 			"(tx checksum offload on?)"
 	fi
-	if kill -0 "$SMTPD_PID" 2>/dev/null; then
-		pass "aiosmtpd still running"
-	else
-		fail "aiosmtpd exited during the test"
-	fi
+	still_running "aiosmtpd:$SMTPD_PID"
 	finish
 fi
 
 # ------------------------------------------------------------------- Postern
 
-POSTERND=$BUILD/control/posternd
-POSTERNCTL=$BUILD/tools/posternctl
-DATAPLANE=$BUILD/dataplane/postern-dataplane
-for b in "$POSTERND" "$POSTERNCTL" "$DATAPLANE"; do
-	[ -x "$b" ] || fatal "$b not built (build first, or pass --build DIR)"
-done
+postern_binaries "$BUILD"
 [ -r "$SUPPRESS_CSV" ] || fatal "$SUPPRESS_CSV missing"
 for p in "${PACKS[@]}"; do [ -r "$p" ] || fatal "$p missing"; done
 
 CONF=$WORK/postern.conf
-mkdir -p "$WORK/suppress.lmdb"
-cat >"$CONF" <<EOF
-# written by $(basename "$0")
-control_socket = $WORK/control.sock
-alert_socket = $WORK/alerts.sock
-cli_socket = $WORK/cli.sock
-rules = ${PACKS[*]}
-classification = $ROOT/rules/classification.config
-suppress_db = $WORK/suppress.lmdb
-eve_file = $WORK/eve.json
-EOF
+postern_write_conf "$CONF" "$WORK" "${PACKS[@]}" || fatal "cannot write $CONF"
 
-if "$POSTERNCTL" -c "$CONF" suppress import "$SUPPRESS_CSV" >"$WORK/import.log" 2>&1; then
-	pass "posternctl suppress import $(basename "$SUPPRESS_CSV")"
-else
-	show_log "$WORK/import.log"
-	fatal "posternctl suppress import failed"
-fi
-
-"$POSTERND" -c "$CONF" >"$WORK/posternd.log" 2>&1 &
-POSTERND_PID=$!
-netns_track "$POSTERND_PID"
-if netns_wait 15 test -S "$WORK/control.sock" -a -S "$WORK/alerts.sock"; then
-	pass "posternd started (pid $POSTERND_PID)"
-else
-	show_log "$WORK/posternd.log"
-	fatal "posternd did not create its sockets"
-fi
-
-"$POSTERNCTL" -c "$CONF" alerts >"$WORK/alerts.jsonl" 2>"$WORK/alerts.err" &
-SUB_PID=$!
-netns_track "$SUB_PID"
-sleep 0.5
-kill -0 "$SUB_PID" 2>/dev/null || { show_log "$WORK/alerts.err"; fatal "posternctl alerts exited"; }
-
-netns_spawn "$SERVER_NS" "$DATAPLANE" -c "$CONF" --iface "$SERVER_IF" -- -l 0-1 \
-	>"$WORK/dataplane.out" 2>"$WORK/dataplane.err"
-DP_PID=$NETNS_LAST_PID
-dp_ready() {
-	grep -q ready "$WORK/dataplane.err" || { kill -0 "$DP_PID" 2>/dev/null || return 2; return 1; }
-}
-deadline=$((SECONDS + 60))
-while :; do
-	dp_ready
-	st=$?
-	[ $st -eq 0 ] && break
-	if [ $st -eq 2 ] || [ $SECONDS -ge $deadline ]; then
-		show_log "$WORK/dataplane.err"
-		show_log "$WORK/posternd.log"
-		fatal "postern-dataplane not ready on $SERVER_NS/$SERVER_IF"
-	fi
-	sleep 0.2
-done
+postern_import_suppress "$CONF" "$SUPPRESS_CSV" "$WORK/import.log"
+postern_start_posternd "$CONF" "$WORK/posternd.log"
+postern_start_subscriber "$CONF" "$WORK/alerts.jsonl" "$WORK/alerts.err"
+postern_start_dataplane "$SERVER_NS" "$CONF" "$WORK/dataplane.err" --iface "$SERVER_IF" -- -l 0-1 ||
+	fatal "postern-dataplane not ready on $SERVER_NS/$SERVER_IF"
 pass "postern-dataplane ready on $SERVER_NS/$SERVER_IF (pid $DP_PID)"
 
 send_mails
@@ -310,7 +222,7 @@ expected_seen() {
 	done
 }
 if ! netns_wait 20 expected_seen; then
-	echo "note: not every expected alert arrived within 20 s"
+	note "not every expected alert arrived within 20 s"
 fi
 sleep 3
 
@@ -378,27 +290,12 @@ for m in mails:
 sys.exit(1 if n_fail else 0)
 EOF
 )
-py_rc=$?
-echo "$check_out"
-N_PASS=$((N_PASS + $(grep -c '^PASS: ' <<<"$check_out")))
-N_FAIL=$((N_FAIL + $(grep -c '^FAIL: ' <<<"$check_out")))
-if [ $py_rc -ne 0 ]; then
-	grep -q '^FAIL: ' <<<"$check_out" || fail "alert checker crashed (exit $py_rc)"
-	show_log "$WORK/alerts.jsonl"
-	show_log "$WORK/alerts.err"
-	show_log "$WORK/posternd.log"
-	show_log "$WORK/dataplane.err"
-fi
+tally_checker $? "$check_out" "$WORK/alerts.jsonl" "$WORK/alerts.err" "$WORK/posternd.log" \
+	"$WORK/dataplane.err"
 
 check_maildir
 
-for p in "posternd:$POSTERND_PID" "postern-dataplane:$DP_PID" "posternctl alerts:$SUB_PID" \
-	"aiosmtpd:$SMTPD_PID"; do
-	if kill -0 "${p##*:}" 2>/dev/null; then
-		pass "${p%:*} still running"
-	else
-		fail "${p%:*} exited during the test"
-	fi
-done
+still_running "posternd:$POSTERND_PID" "postern-dataplane:$DP_PID" "posternctl alerts:$SUB_PID" \
+	"aiosmtpd:$SMTPD_PID"
 
 finish

@@ -20,47 +20,13 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SMTP_SOURCE=/usr/sbin/smtp-source
 
-usage() {
-	sed -n '/^# Usage:/,/^# Prints/p' "$0" | sed 's/^# \{0,1\}//'
-}
-
-# shellcheck disable=SC2034 # NETNS_KEEP is read by netns_cleanup in lib.sh
-while [ $# -gt 0 ]; do
-	case $1 in
-	--keep) NETNS_KEEP=1 ;;
-	--build) shift ;; # the test runner passes every suite its build; Postfix needs none
-	-h | --help) usage; exit 0 ;;
-	*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
-	esac
-	shift
-done
-
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$HERE/lib.sh"
-# shellcheck source=postfix_lib.sh
+# shellcheck source=SCRIPTDIR/postfix_lib.sh
 source "$HERE/postfix_lib.sh"
 
-N_PASS=0
-N_FAIL=0
-pass() { echo "PASS: $*"; N_PASS=$((N_PASS + 1)); }
-fail() { echo "FAIL: $*"; N_FAIL=$((N_FAIL + 1)); }
-
-show_log() {
-	[ -s "$1" ] || return 0
-	echo "---- last lines of $(basename "$1")"
-	tail -n 20 "$1" | sed 's/^/    /'
-}
-
-finish() {
-	echo "$N_PASS passed, $N_FAIL failed"
-	[ "$N_FAIL" -eq 0 ] && exit 0
-	exit 1
-}
-
-fatal() {
-	fail "$*"
-	finish
-}
+# --build: the test runner passes every suite its build; Postfix needs none.
+netns_options "$@"
 
 netns_require swaks setsid setpriv postconf
 [ -x "$SMTP_SOURCE" ] || netns_skip "$SMTP_SOURCE not installed (postfix package)"

@@ -35,28 +35,11 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 PY=/usr/bin/python3
 
-usage() {
-	sed -n '/^# Usage:/,/^# Prints/p' "$0" | sed 's/^# \{0,1\}//'
-}
-
-while [ $# -gt 0 ]; do
-	case $1 in
-	--build) BUILD=${2:?--build needs a directory}; shift ;;
-	--build=*) BUILD=${1#--build=} ;;
-	--keep) NETNS_KEEP=1 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
-	esac
-	shift
-done
-
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$HERE/lib.sh"
 
-# lib.sh's two-namespace topology does not fit: three namespaces, named after our PID too.
-BRIDGE_NS="${NETNS_PREFIX}b"
-PORT_A=veth-a # bridge ns, towards the client: the dataplane's port 0
-PORT_B=veth-b # bridge ns, towards the server: the dataplane's port 1
+netns_options "$@"
+
 SMTP_SESSIONS=5
 COUNT_MSGS=200 # the run whose packets are counted
 TIME_MSGS=500  # the timed run
@@ -70,43 +53,16 @@ STALE_MSG="removed the steering program a previous run left attached"
 IPERF_SLACK=4
 T_START=$SECONDS
 
-N_PASS=0
-N_FAIL=0
-pass() { echo "PASS: $*"; N_PASS=$((N_PASS + 1)); }
-fail() { echo "FAIL: $*"; N_FAIL=$((N_FAIL + 1)); }
-note() { echo "note: $*"; }
-measure() { echo "measure: $*"; }
-
-# Print the tail of a log after a failure, to make CI output self-explaining.
-show_log() {
-	[ -s "$1" ] || return 0
-	echo "---- last lines of $(basename "$1")"
-	tail -n 20 "$1" | cut -c1-300 | sed 's/^/    /'
-}
-
-finish() {
-	measure "test run time: $((SECONDS - T_START)) s"
-	echo "$N_PASS passed, $N_FAIL failed"
-	[ "$N_FAIL" -eq 0 ] && exit 0
-	exit 1
-}
-
-# A step whose failure makes the rest meaningless: report, summarize, stop.
-fatal() {
-	fail "$*"
-	finish
-}
+SHOW_LOG_WIDTH=300
+FINISH_HOOK=finish_measure
+# shellcheck disable=SC2317 # called by finish
+finish_measure() { measure "test run time: $((SECONDS - T_START)) s"; }
 
 netns_require swaks smtp-source smtp-sink iperf3
 id postfix >/dev/null 2>&1 || netns_skip "no postfix user (smtp-sink -u postfix)"
 [ -x "$PY" ] || netns_skip "$PY not found"
 
-POSTERND=$BUILD/control/posternd
-POSTERNCTL=$BUILD/tools/posternctl
-DATAPLANE=$BUILD/dataplane/postern-dataplane
-for b in "$POSTERND" "$POSTERNCTL" "$DATAPLANE"; do
-	[ -x "$b" ] || netns_skip "$b not built (build first, or pass --build DIR)"
-done
+postern_binaries "$BUILD" netns_skip
 [ -r "$BUILD/dataplane/postern_steer.bpf.o" ] ||
 	netns_skip "$BUILD/dataplane/postern_steer.bpf.o not built (no clang BPF target?)"
 PACKS=("$ROOT/rules/demo.rules" "$ROOT/tests/pcap/inline/drop.rules")
@@ -115,45 +71,7 @@ for p in "${PACKS[@]}" "$ROOT/rules/classification.config"; do
 done
 
 netns_mktemp WORK || fatal "mktemp -d"
-trap netns_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ------------------------------------------------------------------- topology
-
-topology() {
-	local ns ifc
-	for ns in "$CLIENT_NS" "$BRIDGE_NS" "$SERVER_NS"; do
-		ip netns add "$ns" 2>/dev/null || netns_skip "cannot create network namespace $ns"
-		NETNS_CREATED+=("$ns")
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
-	done
-	ip -n "$CLIENT_NS" link add "$CLIENT_IF" type veth peer name "$PORT_A" netns "$BRIDGE_NS" &&
-		ip -n "$SERVER_NS" link add "$SERVER_IF" type veth peer name "$PORT_B" netns "$BRIDGE_NS" &&
-		ip -n "$BRIDGE_NS" link add br0 type bridge &&
-		ip -n "$BRIDGE_NS" link set "$PORT_A" master br0 &&
-		ip -n "$BRIDGE_NS" link set "$PORT_B" master br0 || return 1
-	ip -n "$CLIENT_NS" addr add "$CLIENT_IP/$NETNS_PLEN" dev "$CLIENT_IF"
-	ip -n "$SERVER_NS" addr add "$SERVER_IP/$NETNS_PLEN" dev "$SERVER_IF"
-	# End hosts: no checksum or segmentation offload, so that every frame is a real
-	# wire-sized frame with a correct checksum (the af_xdp path forwards frames as they are).
-	# The bridge ports keep their defaults: native XDP on veth needs nothing of the peer for
-	# XDP_PASS and XSK redirect.
-	for ifc in "$CLIENT_NS:$CLIENT_IF" "$SERVER_NS:$SERVER_IF"; do
-		ns=${ifc%%:*}
-		ip netns exec "$ns" ethtool -K "${ifc#*:}" tx off tso off gso off gro off >/dev/null ||
-			return 1
-	done
-	for ifc in "$BRIDGE_NS:$PORT_A" "$BRIDGE_NS:$PORT_B" "$BRIDGE_NS:br0" \
-		"$CLIENT_NS:$CLIENT_IF" "$SERVER_NS:$SERVER_IF"; do
-		ip -n "${ifc%%:*}" link set "${ifc#*:}" up || return 1
-	done
-	netns_wait 5 netns_link_up "$CLIENT_NS" "$CLIENT_IF" &&
-		netns_wait 5 netns_link_up "$SERVER_NS" "$SERVER_IF"
-}
-topology || fatal "three-namespace topology"
+netns_setup_inline --bridge || fatal "three-namespace topology"
 pass "topology up: $CLIENT_NS/$CLIENT_IF <-> $BRIDGE_NS/br0($PORT_A,$PORT_B) <->" \
 	"$SERVER_NS/$SERVER_IF"
 
@@ -302,37 +220,16 @@ fi
 # ------------------------------------------------------------------- Postern
 
 CONF=$WORK/postern.conf
-mkdir -p "$WORK/suppress.lmdb"
-cat >"$CONF" <<EOF
-# written by $(basename "$0")
+postern_write_conf "$CONF" "$WORK" "${PACKS[@]}" || fatal "cannot write $CONF"
+cat >>"$CONF" <<EOF
 mode = inline
 workers = 1
-control_socket = $WORK/control.sock
-alert_socket = $WORK/alerts.sock
-cli_socket = $WORK/cli.sock
-rules = ${PACKS[*]}
-classification = $ROOT/rules/classification.config
 rule_cache_dir = $WORK/rule-cache
-suppress_db = $WORK/suppress.lmdb
-eve_file = $WORK/eve.json
 eve_smtp_events = yes
 EOF
 
-"$POSTERND" -c "$CONF" >"$WORK/posternd.log" 2>&1 &
-POSTERND_PID=$!
-netns_track "$POSTERND_PID"
-if netns_wait 15 test -S "$WORK/control.sock" -a -S "$WORK/alerts.sock" -a -S "$WORK/cli.sock"; then
-	pass "posternd started (pid $POSTERND_PID)"
-else
-	show_log "$WORK/posternd.log"
-	fatal "posternd did not create its sockets"
-fi
-
-"$POSTERNCTL" -c "$CONF" alerts >"$WORK/alerts.jsonl" 2>"$WORK/alerts.err" &
-SUB_PID=$!
-netns_track "$SUB_PID"
-sleep 0.5
-kill -0 "$SUB_PID" 2>/dev/null || { show_log "$WORK/alerts.err"; fatal "posternctl alerts exited"; }
+postern_start_posternd "$CONF" "$WORK/posternd.log" "$WORK/cli.sock"
+postern_start_subscriber "$CONF" "$WORK/alerts.jsonl" "$WORK/alerts.err"
 
 # stats: "rx_packets inline_forwarded inline_blocked dataplanes_connected" from posternd
 # (the dataplane's counters are the last it sent: it sends them every second).
@@ -375,24 +272,24 @@ EOF
 }
 alert_blocked_for() { [ "$(alerts_blocked "$1")" -gt 0 ]; }
 
-DP_PID=
 DP_ERR=
 # dp_start TAG: the dataplane on both bridge ports. 0 once it logged "ready", runs posternd's
 # rule generation (else a FREE MONEY message could pass uninspected) and both ports carry
-# the program.
+# the program; 1, with the tails of its log and of posternd's, when it exits first or does
+# not get there within 60 s.
 dp_start() {
+	local t0=$SECONDS
 	DP_ERR=$WORK/dataplane-$1.err
-	netns_spawn "$BRIDGE_NS" "$DATAPLANE" -c "$CONF" --xdp "$PORT_A" --xdp "$PORT_B" -- -l 0-1 \
-		</dev/null >"$WORK/dataplane-$1.out" 2>"$DP_ERR"
-	DP_PID=$NETNS_LAST_PID
-	local deadline=$((SECONDS + 60))
-	while [ $SECONDS -lt $deadline ]; do
-		kill -0 "$DP_PID" 2>/dev/null || return 1
-		grep -q 'ready' "$DP_ERR" && grep -q 'rule generation .* live' "$DP_ERR" &&
-			xdp_attached "$PORT_A" && xdp_attached "$PORT_B" && return 0
-		sleep 0.2
-	done
+	postern_start_dataplane "$BRIDGE_NS" "$CONF" "$DP_ERR" --xdp "$PORT_A" --xdp "$PORT_B" \
+		-- -l 0-1 || return 1
+	netns_wait_pid "$DP_PID" $((t0 + DP_READY_SECONDS - SECONDS)) dp_live && return 0
+	show_log "$DP_ERR"
+	show_log "$POSTERND_LOG"
 	return 1
+}
+# shellcheck disable=SC2317 # called through netns_wait_pid
+dp_live() {
+	grep -q 'rule generation .* live' "$DP_ERR" && xdp_attached "$PORT_A" && xdp_attached "$PORT_B"
 }
 
 # ------------------------------------------------------------------- (b) dataplane in the path
@@ -400,8 +297,6 @@ dp_start() {
 if dp_start run1; then
 	pass "(b) postern-dataplane (pid $DP_PID) ready, rules live, XDP on $PORT_A and $PORT_B"
 else
-	show_log "$DP_ERR"
-	show_log "$WORK/posternd.log"
 	fatal "(b) postern-dataplane did not start with --xdp $PORT_A --xdp $PORT_B"
 fi
 mode=$(ip -n "$BRIDGE_NS" -d link show dev "$PORT_A" | grep -o 'xdp[a-z]*' | head -n 1)
@@ -588,7 +483,6 @@ if dp_start run2; then
 	fi
 	swaks_clean afterexit "(e) after the clean exit"
 else
-	show_log "$DP_ERR"
 	fail "(d) postern-dataplane did not restart"
 fi
 
@@ -601,13 +495,7 @@ else
 	fail "(c) $n blocked alert(s) for the message sent with the dataplane gone"
 fi
 
-for p in "posternd:$POSTERND_PID" "posternctl alerts:$SUB_PID" "smtp-sink:$SINK_PID" \
-	"iperf3 -s:$IPERF_PID"; do
-	if kill -0 "${p##*:}" 2>/dev/null; then
-		pass "${p%:*} still running"
-	else
-		fail "${p%:*} exited during the test"
-	fi
-done
+still_running "posternd:$POSTERND_PID" "posternctl alerts:$SUB_PID" "smtp-sink:$SINK_PID" \
+	"iperf3 -s:$IPERF_PID"
 
 finish
