@@ -21,6 +21,8 @@
 #  5. rcpt_reject_suppressed with the demo's sender configured commercial: the opted-out
 #     recipient's RCPT command goes on as "XXXX TO:<...>", which the server refuses, and
 #     nothing else changes.
+#  6. BDAT: the drop rule's message sent in two chunks is stopped at its BDAT ... LAST
+#     segment; the first chunk went on, the client gets block_reply.
 #
 #   tests/pcap/run_inline.sh [--build DIR]
 set -uo pipefail
@@ -107,6 +109,13 @@ report "$("$py" "$here/inline/check_corpus_block.py" "$comp/corpus.tsv" "$work/p
 	--set rcpt_reject_suppressed=yes --inline "$work/rcpt" --out "$work/rcpt.jsonl" 2> /dev/null
 report "$("$py" "$here/inline/check_rcpt_refused.py" "$top/tests/pcap/demo/input.pcap" \
 	"$work/rcpt" "$work/rcpt.jsonl" 2>&1)"
+
+# ---------------------------------------------------------------- 6. BDAT
+"$py" "$here/inline/check_bdat.py" write "$work/bdat.pcap" > /dev/null
+"$top/scripts/replay" --build "$build" --pcap "$work/bdat.pcap" \
+	--rules "$top/rules/demo.rules $here/inline/drop.rules" --inline "$work/bdat" \
+	--out "$work/bdat.jsonl"
+report "$("$py" "$here/inline/check_bdat.py" check "$work/bdat.pcap" "$work/bdat" 2>&1)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

@@ -7,37 +7,17 @@ OUTDIR holds port1.pcap (what went on) and port0.pcap (what went back), stats.js
 Prints PASS:/FAIL: lines; exits 1 on a failure.
 """
 
-import json
+import os
 import sys
 
 from scapy.layers.inet import IP, TCP
 from scapy.utils import rdpcap
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import (client_port, csum_ok, dataplane_counters, ends_message,  # noqa: E402
+                      eve_events, report, status)
+
 BLOCKED = {40011: "a: the opted-out recipient", 40012: "b: the drop rule"}
-END = b"\r\n.\r\n"
-
-n_fail = 0
-
-
-def report(ok, text):
-    global n_fail
-    print(("PASS: " if ok else "FAIL: ") + text)
-    n_fail += 0 if ok else 1
-
-
-def client_port(p):
-    t = p[TCP]
-    return t.sport if t.dport == 25 else t.dport
-
-
-def csum_ok(p):
-    """Both checksums as the sender wrote them equal what scapy computes afresh."""
-    q = p.__class__(bytes(p))
-    ip_sum, tcp_sum = q[IP].chksum, q[TCP].chksum
-    del q[IP].chksum
-    del q[TCP].chksum
-    q = q.__class__(bytes(q))
-    return q[IP].chksum == ip_sum and q[TCP].chksum == tcp_sum
 
 
 def main():
@@ -55,7 +35,7 @@ def main():
         port = client_port(p)
         if port not in BLOCKED:
             continue
-        if port not in end_seg and p[TCP].dport == 25 and END in bytes(p[TCP].payload):
+        if port not in end_seg and ends_message(p):
             end_seg[port] = p
         if port in end_seg:
             withheld.add(i)
@@ -76,8 +56,7 @@ def main():
               csum_ok(mine[0]))
         report(ok, "%s: the server is reset at the withheld segment's first byte" %
                BLOCKED[port])
-        ends_on = [p for p in on if TCP in p and client_port(p) == port and
-                   p[TCP].dport == 25 and END in bytes(p[TCP].payload)]
+        ends_on = [p for p in on if ends_message(p) and client_port(p) == port]
         report(not ends_on, "%s: the end of the message never reached the server" %
                BLOCKED[port])
 
@@ -102,8 +81,7 @@ def main():
 
     # alerts: the causes of the blocks say so, the rest do not
     actions = {}
-    for line in open(eve_path):
-        ev = json.loads(line)
+    for ev in eve_events(eve_path):
         if ev.get("event_type") != "alert":
             continue
         actions[(ev["src_port"], ev["alert"]["signature_id"])] = ev["alert"]["action"]
@@ -113,16 +91,14 @@ def main():
            sum(1 for v in actions.values() if v == "blocked") == 2,
            "alerts: the suppression violation and the drop rule say blocked (%s)" % actions)
 
-    with open(outdir + "/stats.json") as f:
-        st = json.load(f)
-    c = st.get("dataplane", {})
+    c = dataplane_counters(outdir)
     ok = (c.get("inline_blocked") == 2 and c.get("inline_block_late") == 0 and
           c.get("inline_injected") == len(back) + len(resets) and
           c.get("inline_forwarded") == len(rest) and c.get("tx_dropped") == 0)
     report(ok, "counters: inline_blocked 2, injected %d, forwarded %d (%s)" % (
         len(back) + len(resets), len(rest),
         {k: v for k, v in c.items() if k.startswith("inline") or k == "tx_dropped"}))
-    return 1 if n_fail else 0
+    return status()
 
 
 if __name__ == "__main__":

@@ -9,24 +9,15 @@ on, its client got a reply, its CAN-SPAM alert says "blocked"); every other mess
 through untouched (its end went on, nothing came back). Prints PASS:/FAIL: lines.
 """
 
-import json
+import os
 import sys
 
 from scapy.layers.inet import TCP
 from scapy.utils import rdpcap
 
-END = b"\r\n.\r\n"
-n_fail = 0
-
-
-def report(ok, text):
-    global n_fail
-    print(("PASS: " if ok else "FAIL: ") + text)
-    n_fail += 0 if ok else 1
-
-
-def client_port(p):
-    return p[TCP].sport if p[TCP].dport == 25 else p[TCP].dport
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import (client_port, dataplane_counters, ends_message, eve_events,  # noqa: E402
+                      report, status)
 
 
 def main():
@@ -42,13 +33,11 @@ def main():
         port, message = line.rstrip("\n").split("\t")
         port_of[message] = int(port)
 
-    ends_on = {client_port(p) for p in rdpcap(outdir + "/port1.pcap")
-               if TCP in p and p[TCP].dport == 25 and END in bytes(p[TCP].payload)}
+    ends_on = {client_port(p) for p in rdpcap(outdir + "/port1.pcap") if ends_message(p)}
     replied = {client_port(p) for p in rdpcap(outdir + "/port0.pcap")
                if TCP in p and len(p[TCP].payload) > 0}
     blocked_alerts = set()
-    for line in open(eve_path):
-        ev = json.loads(line)
+    for ev in eve_events(eve_path):
         if (ev.get("event_type") == "alert" and "canspam" in ev and
                 ev["alert"]["action"] == "blocked"):
             blocked_alerts.add(ev["src_port"])
@@ -64,11 +53,10 @@ def main():
         else:
             ok = port in ends_on and port not in replied and port not in blocked_alerts
             report(ok, "%s: went through" % name)
-    with open(outdir + "/stats.json") as f:
-        c = json.load(f).get("dataplane", {})
+    c = dataplane_counters(outdir)
     report(c.get("inline_blocked") == n_blocked,
            "inline_blocked %s, %d expected" % (c.get("inline_blocked"), n_blocked))
-    return 1 if n_fail else 0
+    return status()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@
 Prints PASS:/FAIL: lines; exits 1 on a failure.
 """
 
-import json
 import os
 import sys
 
@@ -22,18 +21,12 @@ from scapy.utils import rdpcap
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mkpcap  # noqa: E402
+from checklib import client_port, dataplane_counters, report, status  # noqa: E402
 
 N_SESSIONS = 24
 STATE = 16  # sessions_per_worker in run_inline.sh
-
-n_fail = 0
-
-
-def report(ok, text):
-    global n_fail
-    print(("PASS: " if ok else "FAIL: ") + text)
-    n_fail += 0 if ok else 1
 
 
 def write(out):
@@ -66,8 +59,7 @@ def write(out):
 def check(in_path, outdir, policy):
     pkts = rdpcap(in_path)
     on = [bytes(p) for p in rdpcap(os.path.join(outdir, "port1.pcap"))]
-    with open(os.path.join(outdir, "stats.json")) as f:
-        c = json.load(f).get("dataplane", {})
+    c = dataplane_counters(outdir)
     full = c.get("session_pool_full", 0)
     report(full >= N_SESSIONS - STATE,
            "%s: %d packets found no session state (%d sessions at once, room for %d)" %
@@ -87,15 +79,14 @@ def check(in_path, outdir, policy):
         if nxt is not None and bytes(p) == nxt:
             nxt = next(it, None)
             continue
-        port = p[TCP].sport if p[TCP].dport == 25 else p[TCP].dport
-        lost.setdefault(port, []).append(p)
+        lost.setdefault(client_port(p), []).append(p)
     report(nxt is None, "closed: what went on is the capture with packets left out, in order")
     report(all(len(p[TCP].payload) > 0 for ps in lost.values() for p in ps),
            "closed: only packets carrying data were dropped")
     data = {}
     for p in pkts:
-        port = p[TCP].sport if p[TCP].dport == 25 else p[TCP].dport
         if len(p[TCP].payload) > 0:
+            port = client_port(p)
             data[port] = data.get(port, 0) + 1
     whole = all(len(ps) == data[port] for port, ps in lost.items())
     report(whole and N_SESSIONS - STATE <= len(lost) <= full,
@@ -112,7 +103,7 @@ def main():
         return write(sys.argv[2])
     if len(sys.argv) == 5 and sys.argv[1] == "check":
         check(sys.argv[2], sys.argv[3], sys.argv[4])
-        return 1 if n_fail else 0
+        return status()
     sys.exit(__doc__)
 
 

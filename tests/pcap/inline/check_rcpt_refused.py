@@ -8,27 +8,16 @@ packet go on unchanged and in order; the suppression alert says blocked, refused
 Usage: check_rcpt_refused.py INPUT.pcap OUTDIR EVE.jsonl
 """
 
-import json
+import os
 import sys
 
 from scapy.layers.inet import IP, TCP
 from scapy.utils import rdpcap
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import csum_ok, dataplane_counters, eve_events, report, status  # noqa: E402
+
 ADDR = b"optedout@customer.example"
-n_fail = 0
-
-
-def report(ok, text):
-    global n_fail
-    print(("PASS: " if ok else "FAIL: ") + text)
-    n_fail += 0 if ok else 1
-
-
-def csum_ok(p):
-    q = p.__class__(bytes(p))
-    want = q[TCP].chksum
-    del q[TCP].chksum
-    return q.__class__(bytes(q))[TCP].chksum == want
 
 
 def main():
@@ -42,20 +31,19 @@ def main():
         pa, pb = bytes(a[TCP].payload), bytes(b[TCP].payload)
         line = b"RCPT TO:<" + ADDR + b">"
         ok = (line in pa and pb == pa.replace(line, b"XXXX TO:<" + ADDR + b">", 1) and
-              b[IP].src == a[IP].src and b[TCP].seq == a[TCP].seq and csum_ok(b))
+              b[IP].src == a[IP].src and b[TCP].seq == a[TCP].seq and csum_ok(b, (TCP,)))
     report(ok, "only the opted-out recipient's RCPT changed, to XXXX, checksum right")
-    alerts = [json.loads(l) for l in open(eve_path)]
+    alerts = eve_events(eve_path)
     sup = [e for e in alerts if e.get("event_type") == "alert" and
            e["alert"]["signature_id"] == 2100002]
     report(len(sup) == 1 and sup[0]["alert"]["action"] == "blocked" and
            sup[0]["suppression"].get("refused_at_rcpt") is True,
            "the suppression alert says blocked, refused at RCPT time")
-    with open(outdir + "/stats.json") as f:
-        c = json.load(f).get("dataplane", {})
+    c = dataplane_counters(outdir)
     report(c.get("inline_rcpt_refused") == 1 and c.get("inline_blocked") == 0,
            "counters: inline_rcpt_refused 1, nothing blocked (%s, %s)" %
            (c.get("inline_rcpt_refused"), c.get("inline_blocked")))
-    return 1 if n_fail else 0
+    return status()
 
 
 if __name__ == "__main__":
