@@ -516,44 +516,49 @@ decode_frame(enum decode_link link, const uint8_t *frame, size_t len, struct pkt
 	}
 }
 
+uint32_t
+decode_tcp_pseudo_sum(int ip_version, const uint8_t src[16], const uint8_t dst[16], size_t seg)
+{
+	uint8_t pseudo[40] = { 0 };
+
+	if (ip_version == 4) {
+		memcpy(pseudo, src + 12, 4);
+		memcpy(pseudo + 4, dst + 12, 4);
+		pseudo[9] = IPPROTO_TCP_NUM;
+		pseudo[10] = (uint8_t)(seg >> 8);
+		pseudo[11] = (uint8_t)seg;
+		return decode_csum_add(0, pseudo, 12);
+	}
+	memcpy(pseudo, src, 16);
+	memcpy(pseudo + 16, dst, 16);
+	pseudo[32] = (uint8_t)(seg >> 24);
+	pseudo[33] = (uint8_t)(seg >> 16);
+	pseudo[34] = (uint8_t)(seg >> 8);
+	pseudo[35] = (uint8_t)seg;
+	pseudo[39] = IPPROTO_TCP_NUM;
+	return decode_csum_add(0, pseudo, 40);
+}
+
 bool
 decode_tcp_csum_ok(const uint8_t *buf, size_t len, const struct pkt_info *p)
 {
 	size_t seg = (size_t)p->tcp_hlen + p->payload_len;
-	uint8_t pseudo[40];
-	size_t n;
+	const uint8_t *dst = p->dst;
 
 	if (p->tcp_hlen < 20 || p->l4_off > len || seg > len - p->l4_off || p->l3_off > len)
 		return false;
 	if (p->payload != buf + p->l4_off + p->tcp_hlen)
 		return false;
-	if (p->ip_version == 4) {
-		memcpy(pseudo, p->src + 12, 4);
-		memcpy(pseudo + 4, p->dst + 12, 4);
-		pseudo[8] = 0;
-		pseudo[9] = IPPROTO_TCP_NUM;
-		pseudo[10] = (uint8_t)(seg >> 8);
-		pseudo[11] = (uint8_t)seg;
-		n = 12;
-	} else if (p->ip_version == 6) {
+	if (p->ip_version == 6) {
+		/* the final destination of a routing header, which the sender summed */
 		if (p->v6_dst_off > len - p->l3_off || 16 > len - p->l3_off - p->v6_dst_off)
 			return false;
-		memcpy(pseudo, p->src, 16);
-		memcpy(pseudo + 16, buf + p->l3_off + p->v6_dst_off, 16);
-		pseudo[32] = (uint8_t)(seg >> 24);
-		pseudo[33] = (uint8_t)(seg >> 16);
-		pseudo[34] = (uint8_t)(seg >> 8);
-		pseudo[35] = (uint8_t)seg;
-		pseudo[36] = 0;
-		pseudo[37] = 0;
-		pseudo[38] = 0;
-		pseudo[39] = IPPROTO_TCP_NUM;
-		n = 40;
-	} else {
+		dst = buf + p->l3_off + p->v6_dst_off;
+	} else if (p->ip_version != 4) {
 		return false;
 	}
 
-	uint32_t sum = decode_csum_add(0, pseudo, n);
+	uint32_t sum = decode_tcp_pseudo_sum(p->ip_version, p->src, dst, seg);
 
 	return decode_csum_fold(decode_csum_add(sum, buf + p->l4_off, seg)) == 0;
 }

@@ -166,6 +166,13 @@ const char *decode_result_name(enum decode_result r);
 /* Short name of an anomaly for counters ("bad_ip_csum"). */
 const char *decode_anomaly_name(enum decode_anomaly a);
 
+/*
+ * The unfolded sum of the TCP pseudo-header: source and destination (16 bytes each, IPv4 as
+ * ::ffff:a.b.c.d as in pkt_info), protocol 6 and the segment's length seg.
+ */
+uint32_t decode_tcp_pseudo_sum(int ip_version, const uint8_t src[16], const uint8_t dst[16],
+			       size_t seg);
+
 /* One's complement sum of `len` bytes (big-endian words) added to `sum`, not folded. */
 uint32_t decode_csum_add(uint32_t sum, const uint8_t *p, size_t len);
 

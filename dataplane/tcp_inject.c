@@ -30,42 +30,32 @@ put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* The TCP checksum over the pseudo-header of ip (the header just written) and seg. */
+/* The TCP checksum of seg (seg_len bytes, its checksum field 0) between src and dst. */
 static uint16_t
-tcp_csum(int version, const uint8_t *ip, const uint8_t *seg, size_t seg_len)
+tcp_csum(int version, const uint8_t src[16], const uint8_t dst[16], const uint8_t *seg,
+	 size_t seg_len)
 {
-	uint8_t pseudo[40] = { 0 };
-	size_t n;
+	uint32_t sum = decode_tcp_pseudo_sum(version, src, dst, seg_len);
 
-	if (version == 4) {
-		memcpy(pseudo, ip + 12, 8); /* source and destination */
-		pseudo[9] = 6;
-		put16(pseudo + 10, (uint16_t)seg_len);
-		n = 12;
-	} else {
-		memcpy(pseudo, ip + 8, 32);
-		put32(pseudo + 32, (uint32_t)seg_len);
-		pseudo[39] = 6;
-		n = 40;
-	}
-	return decode_csum_fold(decode_csum_add(decode_csum_add(0, pseudo, n), seg, seg_len));
+	return decode_csum_fold(decode_csum_add(sum, seg, seg_len));
 }
 
 int
 tcp_inject_fix_checksum(uint8_t *frame, size_t len, const struct pkt_info *p)
 {
 	size_t seg = (size_t)p->tcp_hlen + p->payload_len;
-	uint8_t *ip = frame + p->l3_off, *tcp = frame + p->l4_off;
+	uint8_t *tcp = frame + p->l4_off;
 
 	if ((p->ip_version != 4 && p->ip_version != 6) || p->tcp_hlen < 20 ||
 	    p->l4_off > len || seg > len - p->l4_off || p->l3_off + (p->ip_version == 4 ? 20 : 40) >
 	    p->l4_off)
 		return -EINVAL;
+	/* extension headers: a routing header's final destination is the pseudo-header's */
 	if (p->ip_version == 6 && p->l4_off != p->l3_off + 40)
-		return -EINVAL; /* extension headers: the pseudo-header's destination may differ */
+		return -EINVAL;
 	tcp[16] = 0;
 	tcp[17] = 0;
-	put16(tcp + 16, tcp_csum(p->ip_version, ip, tcp, seg));
+	put16(tcp + 16, tcp_csum(p->ip_version, p->src, p->dst, tcp, seg));
 	return 0;
 }
 
@@ -128,6 +118,6 @@ tcp_inject_build(const uint8_t *frame, size_t len, const struct pkt_info *p,
 	put16(tcp + 14, t->window);
 	if (t->payload_len > 0)
 		memcpy(tcp + TCP_HLEN, t->payload, t->payload_len);
-	put16(tcp + 16, tcp_csum(p->ip_version, ip, tcp, TCP_HLEN + t->payload_len));
+	put16(tcp + 16, tcp_csum(p->ip_version, src, dst, tcp, TCP_HLEN + t->payload_len));
 	return (int)total;
 }
