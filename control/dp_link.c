@@ -11,6 +11,7 @@
 
 #include "dp_link.h"
 #include "log.h"
+#include "peer_cred.h"
 
 struct dp_peer {
 	int fd;
@@ -114,9 +115,17 @@ static void
 accept_peer(struct dp_link *l)
 {
 	int fd = accept4(l->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	uid_t uid = 0;
 
 	if (fd < 0)
 		return;
+	if (peer_cred_check(fd, &uid) < 0) {
+		log_warn("control link: refused a connection from uid %u (neither root nor "
+			 "posternd's user)", (unsigned)uid);
+		l->stats.n_refused++;
+		close(fd);
+		return;
+	}
 	for (int i = 0; i < DP_LINK_MAX_PEERS; i++) {
 		if (l->peers[i].fd < 0) {
 			l->peers[i].fd = fd;

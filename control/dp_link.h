@@ -32,6 +32,7 @@ struct dp_link_stats {
 	uint64_t n_invalid;          /* records that failed their check: dropped, counted */
 	uint64_t n_seq_gaps;         /* records the dataplane sent that never arrived */
 	uint64_t n_connects;
+	uint64_t n_refused;          /* connections from another user (SO_PEERCRED) */
 };
 
 /* Listen on path (a stale socket file is replaced; mode 0600). NULL and errno on error. */

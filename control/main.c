@@ -32,6 +32,7 @@
 #include "eve_file.h"
 #include "ipc.h"
 #include "log.h"
+#include "peer_cred.h"
 #include "rule_builder.h"
 #include "rule_parse.h"
 #include "rulegen.h"
@@ -68,6 +69,7 @@ struct posternd {
 	uint64_t n_events;
 	uint64_t n_lines;
 	uint64_t n_reloads;
+	uint64_t n_cli_refused;            /* posternctl requests from another user (SO_PEERCRED) */
 	uint64_t n_reload_failures;
 	char last_reload_error[ERR_MAX];
 	struct rule_builder *builder;     /* reloads compile off the loop */
@@ -339,6 +341,9 @@ stats_json(struct posternd *d)
 	json_object_set_new(pd, "reload_failures", json_integer((json_int_t)d->n_reload_failures));
 	json_object_set_new(pd, "reload_in_progress", json_boolean(rule_builder_busy(d->builder)));
 	json_object_set_new(pd, "dataplanes_connected", json_integer(dp_link_n_peers(d->link)));
+	/* connections of another user, refused (SO_PEERCRED) */
+	json_object_set_new(pd, "dataplanes_refused", json_integer((json_int_t)ls.n_refused));
+	json_object_set_new(pd, "cli_refused", json_integer((json_int_t)d->n_cli_refused));
 	json_object_set_new(pd, "records", json_integer((json_int_t)ls.n_records));
 	json_object_set_new(pd, "records_invalid", json_integer((json_int_t)ls.n_invalid));
 	json_object_set_new(pd, "records_lost", json_integer((json_int_t)ls.n_seq_gaps));
@@ -383,6 +388,15 @@ serve_cli(struct posternd *d)
 
 	if (fd < 0)
 		return;
+	uid_t uid = 0;
+
+	if (peer_cred_check(fd, &uid) < 0) {
+		log_warn("%s: refused a request from uid %u (neither root nor posternd's user)",
+			 d->cfg.cli_socket, (unsigned)uid);
+		d->n_cli_refused++;
+		close(fd);
+		return;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ssize_t n = read(fd, req, sizeof(req) - 1);
