@@ -41,6 +41,8 @@ static const struct opt options[] = {
 	{ "alert_socket", OPT_PATH, OFF(alert_socket), 0, 0 },
 	{ "cli_socket", OPT_PATH, OFF(cli_socket), 0, 0 },
 	{ "eve_file", OPT_PATH, OFF(eve_file), 0, 0 },
+	{ "eve_file_max_size", OPT_U64, OFF(eve_file_max_size), 0, UINT64_MAX },
+	{ "eve_file_keep", OPT_U32, OFF(eve_file_keep), 1, 1000 },
 	{ "rules", OPT_RULES, OFF(rules), 0, 0 },
 	{ "classification", OPT_PATH, OFF(classification), 0, 0 },
 	{ "rule_vars", OPT_PATH, OFF(rule_vars), 0, 0 },
@@ -167,6 +169,7 @@ config_defaults(struct postern_config *c)
 	c->inspect_depth = 0;
 	c->address_output = CONFIG_ADDR_PLAIN;
 	c->eve_smtp_events = false;
+	c->eve_file_keep = 5;
 	snprintf(c->block_reply, sizeof(c->block_reply),
 		 "550 5.7.1 Message refused by the site's mail policy");
 	c->smtp_inspection = true;

@@ -54,6 +54,8 @@ struct postern_config {
 	char alert_socket[CONFIG_PATH_MAX];    /* NDJSON alerts to subscribers */
 	char cli_socket[CONFIG_PATH_MAX];      /* posternctl <-> posternd */
 	char eve_file[CONFIG_PATH_MAX];        /* empty: no file output */
+	uint64_t eve_file_max_size;            /* rotate before passing it; 0: never */
+	uint32_t eve_file_keep;                /* rotated files kept: eve_file.1 .. .N */
 	char rules[CONFIG_RULES_MAX];          /* rule packs: one or more paths, separated by
 						* blanks and/or commas, loaded together in this
 						* order (config_rules_next); never empty */

@@ -5,8 +5,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -15,8 +18,20 @@
 struct eve_file {
 	int fd;
 	char *path;
+	uint64_t size;       /* of the current file, as far as we know */
+	uint64_t max_bytes;  /* rotate before passing it; 0: never */
+	unsigned keep;
 	struct eve_file_stats st;
 };
+
+/* The size of what fd holds now (another writer may have appended too). */
+static uint64_t
+file_size(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
 
 static int
 open_append(const char *path)
@@ -43,6 +58,7 @@ eve_file_create(const char *path)
 	f->fd = open_append(path);
 	if (f->fd < 0)
 		goto err_path;
+	f->size = file_size(f->fd);
 	return f;
 
 err_path:
@@ -66,6 +82,52 @@ eve_file_destroy(struct eve_file *f)
 	free(f);
 }
 
+void
+eve_file_set_rotation(struct eve_file *f, uint64_t max_bytes, unsigned keep)
+{
+	f->max_bytes = max_bytes;
+	f->keep = keep > 0 ? keep : 1;
+}
+
+/* PATH.n into buf (size bytes); PATH itself for n == 0. False when it does not fit. */
+static bool
+numbered(char *buf, size_t size, const char *path, unsigned n)
+{
+	int k = n == 0 ? snprintf(buf, size, "%s", path) : snprintf(buf, size, "%s.%u", path, n);
+
+	return k > 0 && (size_t)k < size;
+}
+
+/* Shift the older files up by one, move the current one to PATH.1, start a new one. */
+static void
+rotate(struct eve_file *f)
+{
+	char from[4096], to[4096];
+	int fd;
+
+	for (unsigned n = f->keep; n > 0; n--) {
+		if (!numbered(from, sizeof(from), f->path, n - 1) ||
+		    !numbered(to, sizeof(to), f->path, n)) {
+			f->st.n_rotate_errors++;
+			return;
+		}
+		/* an older file may not exist yet: that is no error */
+		if (rename(from, to) < 0 && (errno != ENOENT || n == 1)) {
+			f->st.n_rotate_errors++;
+			return;
+		}
+	}
+	fd = open_append(f->path);
+	if (fd < 0) {
+		f->st.n_rotate_errors++; /* the moved file, now PATH.1, takes the lines */
+		return;
+	}
+	close(f->fd);
+	f->fd = fd;
+	f->size = file_size(fd);
+	f->st.n_rotations++;
+}
+
 int
 eve_file_write(struct eve_file *f, const char *line, size_t len)
 {
@@ -76,6 +138,9 @@ eve_file_write(struct eve_file *f, const char *line, size_t len)
 	};
 	struct iovec *v = iov;
 	int cnt = 2;
+
+	if (f->max_bytes > 0 && f->size > 0 && f->size + len + 1 > f->max_bytes)
+		rotate(f);
 
 	/* A regular file takes the whole line at once unless it is short of space. */
 	while (cnt > 0) {
@@ -104,6 +169,7 @@ eve_file_write(struct eve_file *f, const char *line, size_t len)
 		}
 	}
 	f->st.n_lines++;
+	f->size += len + 1;
 	return 0;
 }
 
@@ -116,6 +182,7 @@ eve_file_reopen(struct eve_file *f)
 		return -errno;
 	close(f->fd);
 	f->fd = fd;
+	f->size = file_size(fd);
 	f->st.n_reopens++;
 	return 0;
 }

@@ -350,6 +350,16 @@ stats_json(struct posternd *d)
 	json_object_set_new(pd, "transactions", json_integer((json_int_t)d->n_tx));
 	json_object_set_new(pd, "anomalies", json_integer((json_int_t)d->n_events));
 	json_object_set_new(pd, "eve_lines", json_integer((json_int_t)d->n_lines));
+	if (d->eve != NULL) {
+		struct eve_file_stats es;
+
+		eve_file_get_stats(d->eve, &es);
+		json_object_set_new(pd, "eve_file_errors", json_integer((json_int_t)es.n_errors));
+		json_object_set_new(pd, "eve_file_rotations",
+				    json_integer((json_int_t)es.n_rotations));
+		json_object_set_new(pd, "eve_file_rotate_errors",
+				    json_integer((json_int_t)es.n_rotate_errors));
+	}
 	json_object_set_new(pd, "subscribers", json_integer((json_int_t)as.n_subscribers));
 	json_object_set_new(pd, "subscribers_dropped",
 			    json_integer((json_int_t)as.n_dropped_subscribers));
@@ -564,6 +574,7 @@ main(int argc, char **argv)
 			log_err("EVE file %s: %s", d.cfg.eve_file, strerror(errno));
 			goto out;
 		}
+		eve_file_set_rotation(d.eve, d.cfg.eve_file_max_size, d.cfg.eve_file_keep);
 	}
 	d.cli_fd = listen_stream(d.cfg.cli_socket, 0600);
 	if (d.cli_fd < 0) {

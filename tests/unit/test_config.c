@@ -66,6 +66,8 @@ test_good_file(void **state)
 						  "address_output = hash\n"
 						  "link_type = null\n"
 						  "eve_smtp_events = yes\n"
+						  "eve_file_max_size = 104857600\n"
+						  "eve_file_keep = 9\n"
 						  "suppress_map_size = 1048576\n"),
 				     err, sizeof(err)),
 			 0);
@@ -77,6 +79,8 @@ test_good_file(void **state)
 	assert_int_equal(c.address_output, CONFIG_ADDR_HASH);
 	assert_int_equal(c.link_type, CONFIG_LINK_NULL);
 	assert_true(c.eve_smtp_events);
+	assert_int_equal(c.eve_file_max_size, 104857600);
+	assert_int_equal(c.eve_file_keep, 9);
 	assert_int_equal(c.suppress_map_size, 1048576);
 }
 
@@ -104,6 +108,7 @@ test_errors_name_the_line(void **state)
 	expect_error("\n\nworkers = 0\n", "3: workers: '0' is not a number in 1..64");
 	expect_error("workers = 2x\n", "1: workers: '2x' is not a number in 1..64");
 	expect_error("workers = -1\n", "1: workers: '-1' is not a number in 1..64");
+	expect_error("eve_file_keep = 0\n", "1: eve_file_keep: '0' is not a number in 1..1000");
 	expect_error("rules /x\n", "1: expected 'key = value'");
 	expect_error("inspect_ports = 25,70000\n", "1: '70000' is not a port (1-65535)");
 	expect_error("inspect_ports = \n", "1: empty port list");

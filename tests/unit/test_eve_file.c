@@ -140,6 +140,61 @@ test_reopen_after_rotation(void **state)
 	eve_file_destroy(f);
 }
 
+/*
+ * Rotation by size: 20 lines of 49 bytes (50 with the newline) into files of at most 200
+ * bytes, keeping 2: PATH holds the newest lines, PATH.1 and PATH.2 the ones before, whole
+ * and in order, none over the limit, nothing older kept; then a line longer than the
+ * limit goes whole into a fresh file.
+ */
+static void
+test_rotation_by_size(void **state)
+{
+	struct fixture *fx = *state;
+	struct eve_file *f = eve_file_create(fx->path);
+	struct eve_file_stats st;
+	char line[64], name[160];
+
+	assert_non_null(f);
+	eve_file_set_rotation(f, 200, 2);
+	for (int i = 0; i < 20; i++) {
+		snprintf(line, sizeof(line), "{\"n\":%02d,\"pad\":\"%032d\"}", i, 0);
+		assert_int_equal(strlen(line), 49);
+		assert_int_equal(eve_file_write(f, line, strlen(line)), 0);
+	}
+	/* 4 lines a file: lines 16-19 in PATH, 12-15 in .1, 8-11 in .2 */
+	for (int k = 0; k <= 2; k++) {
+		if (k == 0)
+			snprintf(name, sizeof(name), "%s", fx->path);
+		else
+			snprintf(name, sizeof(name), "%s.%d", fx->path, k);
+		char *text = slurp(name);
+
+		assert_non_null(text);
+		assert_int_equal(strlen(text), 200);
+		for (int j = 0; j < 4; j++) {
+			snprintf(line, sizeof(line), "{\"n\":%02d,", 16 - 4 * k + j);
+			assert_memory_equal(text + 50 * j, line, strlen(line));
+			assert_int_equal(text[50 * j + 49], '\n');
+		}
+		free(text);
+	}
+	snprintf(name, sizeof(name), "%s.3", fx->path);
+	assert_int_equal(access(name, F_OK), -1);
+	eve_file_get_stats(f, &st);
+	assert_int_equal(st.n_rotations, 4);
+	assert_int_equal(st.n_rotate_errors, 0);
+	assert_int_equal(st.n_lines, 20);
+
+	char big[300];
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(eve_file_write(f, big, sizeof(big)), 0);
+	char *text = slurp(fx->path);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), sizeof(big) + 1);
+	free(text);
+	eve_file_destroy(f);
+}
+
 static void
 test_errors(void **state)
 {
@@ -170,6 +225,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_append_and_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_after_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_by_size, setup, teardown),
 		cmocka_unit_test(test_errors),
 	};
 
