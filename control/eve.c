@@ -1165,22 +1165,53 @@ ip_json(const uint8_t ip[16])
 	return json_string(buf);
 }
 
+/*
+ * One of posternd's own alerts on a transaction: the record's flow head, smtp{} and email{},
+ * the alert object of built-in sid with action, and obj under key (taken; NULL when building
+ * it failed). Returns 1, -ENOMEM or emit's error.
+ */
+static int
+builtin_tx_alert(const struct ipc_tx *tx, const struct eve_options *opt, uint32_t sid,
+		 const char *action, const char *key, json_t *obj, eve_line_fn emit,
+		 void *emit_ctx)
+{
+	struct eve_rule_info info;
+	struct tx_view v;
+	json_t *line;
+	int rc = tx_view_init(&v, tx, opt);
+
+	if (rc < 0) {
+		json_decref(obj);
+		return rc;
+	}
+	builtin_info(BUILTIN_GID, sid, &info);
+	line = line_head(&v, "alert");
+	/* alert{} first, as on every alert line; put() releases what it could not set */
+	bool ok = put(line, "alert", alert_obj(action, BUILTIN_GID, sid, 1, &info));
+
+	if (ok)
+		ok = put(line, key, obj);
+	else
+		json_decref(obj);
+	if (!ok) {
+		json_decref(line);
+		tx_view_fini(&v);
+		return -ENOMEM;
+	}
+	rc = finish_line(&v, line, "alert", emit, emit_ctx);
+	tx_view_fini(&v);
+	return rc < 0 ? rc : 1;
+}
+
 int
 eve_format_bypass(const struct ipc_tx *tx, const struct bypass_finding *f,
 		  const struct eve_options *opt, eve_line_fn emit, void *emit_ctx)
 {
 	uint32_t sid = f->kind == BYPASS_RELAY_SKIPPED ? SID_BYPASS_RELAY : SID_BYPASS_NEW_HOST;
-	struct eve_rule_info info;
-	struct tx_view v;
-	json_t *line = NULL, *b, *t;
-	int rc;
+	json_t *b, *t;
 
 	if (tx == NULL || f == NULL || opt == NULL || emit == NULL)
 		return -EINVAL;
-	rc = tx_view_init(&v, tx, opt);
-	if (rc < 0)
-		return rc;
-	builtin_info(BUILTIN_GID, sid, &info);
 	b = json_object();
 	bool ok = b != NULL &&
 		  put(b, "kind", json_string(f->kind == BYPASS_RELAY_SKIPPED ? "relay_skipped"
@@ -1192,18 +1223,11 @@ eve_format_bypass(const struct ipc_tx *tx, const struct bypass_finding *f,
 		     put(b, "transactions", juint(f->count));
 	if (ok && (t = iso_time_us(f->first_seen_us)) != NULL)
 		ok = put(b, "first_seen", t);
-	line = ok ? line_head(&v, "alert") : NULL;
-	ok = line != NULL && put(line, "alert", alert_obj("allowed", BUILTIN_GID, sid, 1, &info)) &&
-	     json_object_set(line, "bypass", b) == 0;
-	json_decref(b);
 	if (!ok) {
-		json_decref(line);
-		tx_view_fini(&v);
-		return -ENOMEM;
+		json_decref(b);
+		b = NULL;
 	}
-	rc = finish_line(&v, line, "alert", emit, emit_ctx);
-	tx_view_fini(&v);
-	return rc < 0 ? rc : 1;
+	return builtin_tx_alert(tx, opt, sid, "allowed", "bypass", b, emit, emit_ctx);
 }
 
 int
@@ -1280,30 +1304,14 @@ eve_format_canspam(const struct ipc_tx *tx, const struct canspam_result *r,
 		   const struct eve_options *opt, eve_line_fn emit, void *emit_ctx)
 {
 	uint32_t sid = r != NULL && r->kind == CANSPAM_AUTOMATED ? SID_HYGIENE : SID_CANSPAM;
-	struct eve_rule_info info;
-	struct tx_view v;
-	json_t *line;
-	int rc;
 
 	if (tx == NULL || r == NULL || opt == NULL || emit == NULL)
 		return -EINVAL;
 	if (r->kind == CANSPAM_NONE || r->failed == 0)
 		return 0;
-	rc = tx_view_init(&v, tx, opt);
-	if (rc < 0)
-		return rc;
-	builtin_info(BUILTIN_GID, sid, &info);
 	/* inline with block_canspam, the dataplane ran the same checks and withheld it */
 	bool blocked = (tx->flags & IPC_TXF_BLOCKED_CANSPAM) && r->kind == CANSPAM_COMMERCIAL;
-	line = line_head(&v, "alert");
-	if (line == NULL ||
-	    !put(line, "alert", alert_obj(blocked ? "blocked" : "allowed", BUILTIN_GID, sid, 1, &info)) ||
-	    !put(line, "canspam", canspam_obj(r))) {
-		json_decref(line);
-		tx_view_fini(&v);
-		return -ENOMEM;
-	}
-	rc = finish_line(&v, line, "alert", emit, emit_ctx);
-	tx_view_fini(&v);
-	return rc < 0 ? rc : 1;
+
+	return builtin_tx_alert(tx, opt, sid, blocked ? "blocked" : "allowed", "canspam",
+				canspam_obj(r), emit, emit_ctx);
 }
