@@ -76,8 +76,8 @@ done
 # EAL arguments after -- are added to the dataplane's own defaults (--no-pci among them);
 # --no-pci is stated here as well, so that no PCI device is probed whatever they become.
 "$build/dataplane/postern-dataplane" -c "$work/postern.conf" --wait-rules 10000 \
-	--duration "$limit" -- --no-pci \
-	--vdev "net_pcap0,rx_pcap=$top/tests/pcap/demo/input.pcap,infinite_rx=1" \
+	--duration "$limit" -- \
+	--no-pci --vdev "net_pcap0,rx_pcap=$top/tests/pcap/demo/input.pcap,infinite_rx=1" \
 	2> "$work/dataplane.log" &
 dataplane=$!
 pids+=("$dataplane")
