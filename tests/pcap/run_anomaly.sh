@@ -16,18 +16,8 @@ build="$top/build"
 [ "${1:-}" = --build ] && build=$2
 py=/usr/bin/python3
 
-pass=0 fail=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "PASS: $what"
-		pass=$((pass + 1))
-	else
-		echo "FAIL: $what"
-		fail=$((fail + 1))
-	fi
-}
+# shellcheck source=../check.sh
+source "$top/tests/check.sh"
 
 work=$(mktemp -d /tmp/postern-anomaly.XXXXXX)
 trap 'rm -rf "$work"' EXIT

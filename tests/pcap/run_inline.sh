@@ -32,13 +32,8 @@ build="$top/build"
 [ "${1:-}" = --build ] && build=$2
 py=/usr/bin/python3
 
-pass=0 fail=0
-report() { # prints a checker's PASS/FAIL lines and adds them up
-	local out=$1
-	echo "$out"
-	pass=$((pass + $(grep -c '^PASS: ' <<< "$out")))
-	fail=$((fail + $(grep -c '^FAIL: ' <<< "$out")))
-}
+# shellcheck source=../check.sh
+source "$top/tests/check.sh"
 
 work=$(mktemp -d /tmp/postern-inline.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -52,7 +47,7 @@ if ! "$top/scripts/replay" --build "$build" --pcap "$top/tests/pcap/demo/input.p
 	echo "FAIL: inline replay of the demo capture"
 	fail=$((fail + 1))
 fi
-report "$("$py" "$here/inline/check_block.py" "$top/tests/pcap/demo/input.pcap" "$work/block" \
+tally "$("$py" "$here/inline/check_block.py" "$top/tests/pcap/demo/input.pcap" "$work/block" \
 	"$work/block.jsonl" "$reply" 2>&1)"
 if "$py" "$top/tests/tools/validate_eve.py" --schema "$top/schema/eve.schema.json" \
 	"$work/block.jsonl" > "$work/validate.out" 2>&1; then
@@ -88,7 +83,7 @@ for policy in open closed; do
 	"$top/scripts/replay" --build "$build" --pcap "$work/concurrent.pcap" \
 		--set sessions_per_worker=16 --set "inline_fail=$policy" \
 		--inline "$work/$policy" --out "$work/$policy.jsonl"
-	report "$("$py" "$here/inline/check_overload.py" check "$work/concurrent.pcap" \
+	tally "$("$py" "$here/inline/check_overload.py" check "$work/concurrent.pcap" \
 		"$work/$policy" "$policy" 2>&1)"
 done
 
@@ -100,14 +95,17 @@ while IFS= read -r line; do
 	case "$line" in '#'* | '') continue ;; esac
 	args+=(--set "$(echo "${line%%=*}" | xargs)=$(echo "${line#*=}" | xargs)")
 done < "$comp/settings"
-"$top/scripts/replay" --build "$build" --pcap "$work/corpus.pcap" 	--rules "$top/rules/compliance/compliance.rules $top/rules/hygiene/hygiene.rules" 	"${args[@]}" --set block_canspam=yes --inline "$work/canspam" --out "$work/canspam.jsonl"
-report "$("$py" "$here/inline/check_corpus_block.py" "$comp/corpus.tsv" "$work/ports.tsv" 	"$work/canspam" "$work/canspam.jsonl" 2>&1)"
+"$top/scripts/replay" --build "$build" --pcap "$work/corpus.pcap" \
+	--rules "$top/rules/compliance/compliance.rules $top/rules/hygiene/hygiene.rules" \
+	"${args[@]}" --set block_canspam=yes --inline "$work/canspam" --out "$work/canspam.jsonl"
+tally "$("$py" "$here/inline/check_corpus_block.py" "$comp/corpus.tsv" "$work/ports.tsv" \
+	"$work/canspam" "$work/canspam.jsonl" 2>&1)"
 
 # ---------------------------------------------------------------- 5. refused at RCPT
 "$top/scripts/replay" --build "$build" --pcap "$top/tests/pcap/demo/input.pcap" \
 	--suppress "$top/tests/pcap/demo/suppress.csv" --set commercial_senders=corp.example \
 	--set rcpt_reject_suppressed=yes --inline "$work/rcpt" --out "$work/rcpt.jsonl" 2> /dev/null
-report "$("$py" "$here/inline/check_rcpt_refused.py" "$top/tests/pcap/demo/input.pcap" \
+tally "$("$py" "$here/inline/check_rcpt_refused.py" "$top/tests/pcap/demo/input.pcap" \
 	"$work/rcpt" "$work/rcpt.jsonl" 2>&1)"
 
 # ---------------------------------------------------------------- 6. BDAT
@@ -115,7 +113,7 @@ report "$("$py" "$here/inline/check_rcpt_refused.py" "$top/tests/pcap/demo/input
 "$top/scripts/replay" --build "$build" --pcap "$work/bdat.pcap" \
 	--rules "$top/rules/demo.rules $here/inline/drop.rules" --inline "$work/bdat" \
 	--out "$work/bdat.jsonl"
-report "$("$py" "$here/inline/check_bdat.py" check "$work/bdat.pcap" "$work/bdat" 2>&1)"
+tally "$("$py" "$here/inline/check_bdat.py" check "$work/bdat.pcap" "$work/bdat" 2>&1)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

@@ -35,18 +35,9 @@ fillers=${FILLERS:-5000} # rules that never fire: a compile takes 0.05-0.3 s (lo
 # lost 28,066 of 200,401 records on a 2-CPU machine, the bug this guards against.
 ring=${RING:-4096}
 
-pass=0 fail=0 skip=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "PASS: $what"
-		pass=$((pass + 1))
-	else
-		echo "FAIL: $what"
-		fail=$((fail + 1))
-	fi
-}
+# shellcheck source=../check.sh
+source "$top/tests/check.sh"
+skip=0
 
 work=$(mktemp -d /tmp/postern-reload.XXXXXX)
 pids=()

@@ -22,18 +22,8 @@ build="$top/build"
 py=/usr/bin/python3
 limit=40 # the dataplane stops by itself after this long if the test hangs
 
-pass=0 fail=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "PASS: $what"
-		pass=$((pass + 1))
-	else
-		echo "FAIL: $what"
-		fail=$((fail + 1))
-	fi
-}
+# shellcheck source=../check.sh
+source "$top/tests/check.sh"
 
 work=$(mktemp -d /tmp/postern-swap.XXXXXX)
 pids=()

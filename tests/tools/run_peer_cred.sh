@@ -17,18 +17,8 @@ py=/usr/bin/python3
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (to act as another user)"; exit 77; }
 command -v setpriv > /dev/null || { echo "SKIP: setpriv (util-linux) missing"; exit 77; }
 
-pass=0 fail=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "PASS: $what"
-		pass=$((pass + 1))
-	else
-		echo "FAIL: $what"
-		fail=$((fail + 1))
-	fi
-}
+# shellcheck source=../check.sh
+source "$top/tests/check.sh"
 
 work=$(mktemp -d /tmp/postern-peer-cred.XXXXXX)
 pid=
