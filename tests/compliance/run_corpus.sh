@@ -35,11 +35,8 @@ fi
 
 packs="$top/rules/compliance/compliance.rules $top/rules/hygiene/hygiene.rules"
 packs+=" $top/rules/antispam/antispam.rules"
-args=(--build "$build" --pcap "$work/corpus.pcap" --rules "$packs" --set eve_smtp_events=yes)
-while IFS= read -r line; do
-	case "$line" in '#'* | '') continue ;; esac
-	args+=(--set "$(echo "${line%%=*}" | xargs)=$(echo "${line#*=}" | xargs)")
-done < "$here/settings"
+args=(--build "$build" --pcap "$work/corpus.pcap" --rules "$packs" --set eve_smtp_events=yes
+	--settings "$here/settings")
 
 if ! "$top/scripts/replay" "${args[@]}" --out "$work/eve.jsonl"; then
 	echo "FAIL: the pipeline failed"

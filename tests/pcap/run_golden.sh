@@ -31,12 +31,7 @@ for dir in "$here"/*/; do
 	args=(--build "$build" --pcap "$dir/input.pcap" --rules "$rules" --set eve_smtp_events=yes)
 	[ -f "$dir/suppress.csv" ] && args+=(--suppress "$dir/suppress.csv")
 	# `settings`: config lines (key = value) of the case, e.g. the commercial policy
-	if [ -f "$dir/settings" ]; then
-		while IFS= read -r line; do
-			case "$line" in '#'* | '') continue ;; esac
-			args+=(--set "$(echo "${line%%=*}" | xargs)=$(echo "${line#*=}" | xargs)")
-		done < "$dir/settings"
-	fi
+	[ -f "$dir/settings" ] && args+=(--settings "$dir/settings")
 	for workers in 1 2; do
 		got=$(mktemp)
 		if ! "$top/scripts/replay" "${args[@]}" --workers "$workers" --out "$got.raw"; then

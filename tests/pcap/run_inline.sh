@@ -90,14 +90,9 @@ done
 # ---------------------------------------------------------------- 4. block_canspam
 comp=$top/tests/compliance
 "$py" "$comp/corpus_pcap.py" "$comp/corpus.tsv" "$work/corpus.pcap" > "$work/ports.tsv"
-args=()
-while IFS= read -r line; do
-	case "$line" in '#'* | '') continue ;; esac
-	args+=(--set "$(echo "${line%%=*}" | xargs)=$(echo "${line#*=}" | xargs)")
-done < "$comp/settings"
 "$top/scripts/replay" --build "$build" --pcap "$work/corpus.pcap" \
 	--rules "$top/rules/compliance/compliance.rules $top/rules/hygiene/hygiene.rules" \
-	"${args[@]}" --set block_canspam=yes --inline "$work/canspam" --out "$work/canspam.jsonl"
+	--settings "$comp/settings" --set block_canspam=yes --inline "$work/canspam" --out "$work/canspam.jsonl"
 tally "$("$py" "$here/inline/check_corpus_block.py" "$comp/corpus.tsv" "$work/ports.tsv" \
 	"$work/canspam" "$work/canspam.jsonl" 2>&1)"
 
