@@ -28,11 +28,19 @@ static const char *const address_output_names[] = { "plain", "hash", "redact", N
 static const char *const link_type_names[] = { "ethernet", "null", "raw", "sll", NULL };
 static const char *const mode_names[] = { "passive", "inline", NULL };
 static const char *const inline_fail_names[] = { "open", "closed", NULL };
+static const char *const redis_mode_names[] = { "list", "publish", NULL };
+/* RFC 5424 facility numbers are the indexes */
+static const char *const syslog_facility_names[] = {
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+	"authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1",
+	"local2", "local3", "local4", "local5", "local6", "local7", NULL,
+};
 
 _Static_assert(sizeof(enum config_address_output) == sizeof(int), "OPT_ENUM writes an int");
 _Static_assert(sizeof(enum config_link_type) == sizeof(int), "OPT_ENUM writes an int");
 _Static_assert(sizeof(enum config_mode) == sizeof(int), "OPT_ENUM writes an int");
 _Static_assert(sizeof(enum config_inline_fail) == sizeof(int), "OPT_ENUM writes an int");
+_Static_assert(sizeof(enum config_redis_mode) == sizeof(int), "OPT_ENUM writes an int");
 
 #define OFF(f) offsetof(struct postern_config, f)
 
@@ -109,6 +117,20 @@ static const struct opt options[] = {
 	{ "block_canspam", OPT_BOOL, OFF(block_canspam), 0, 0 },
 	{ "rcpt_reject_suppressed", OPT_BOOL, OFF(rcpt_reject_suppressed), 0, 0 },
 	{ "xdp_program", OPT_PATH, OFF(xdp_program), 0, 0 },
+	/* at least a few of the largest records: every record goes through it */
+	{ "event_spool", OPT_U64, OFF(event_spool), 1u << 20, UINT64_C(1) << 40 },
+	{ "user", OPT_TEXT, OFF(user), 0, CONFIG_NAME_MAX },
+	{ "group", OPT_TEXT, OFF(group), 0, CONFIG_NAME_MAX },
+	{ "alert_socket_group", OPT_TEXT, OFF(alert_socket_group), 0, CONFIG_NAME_MAX },
+	{ "syslog", OPT_TEXT, OFF(syslog), 0, CONFIG_PATH_MAX },
+	{ "syslog_facility", OPT_ENUM, OFF(syslog_facility), 0, 0, syslog_facility_names },
+	{ "redis", OPT_TEXT, OFF(redis), 0, CONFIG_PATH_MAX },
+	{ "redis_mode", OPT_ENUM, OFF(redis_mode), 0, 0, redis_mode_names },
+	{ "redis_key", OPT_TEXT, OFF(redis_key), 0,
+	  sizeof(((struct postern_config *)0)->redis_key) },
+	{ "output_queue_size", OPT_U64, OFF(output_queue_size), 4096, UINT64_C(1) << 34 },
+	{ "metrics_listen", OPT_TEXT, OFF(metrics_listen), 0,
+	  sizeof(((struct postern_config *)0)->metrics_listen) },
 	{ "eve_smtp_events", OPT_BOOL, OFF(eve_smtp_events), 0, 0 },
 	{ "smtp_inspection", OPT_BOOL, OFF(smtp_inspection), 0, 0 },
 };
@@ -173,6 +195,11 @@ config_defaults(struct postern_config *c)
 	snprintf(c->block_reply, sizeof(c->block_reply),
 		 "550 5.7.1 Message refused by the site's mail policy");
 	c->smtp_inspection = true;
+	c->event_spool = UINT64_C(64) << 20;
+	c->syslog_facility = 16; /* local0 */
+	c->redis_mode = CONFIG_REDIS_LIST;
+	snprintf(c->redis_key, sizeof(c->redis_key), "postern:%%t");
+	c->output_queue_size = UINT64_C(16) << 20;
 }
 
 static int

@@ -47,6 +47,13 @@ enum config_inline_fail {
 };
 
 #define CONFIG_REPLY_MAX 256
+#define CONFIG_NAME_MAX 64
+
+/* Where the Redis output puts each line (control/redis_out.h). */
+enum config_redis_mode {
+	CONFIG_REDIS_LIST = 0,   /* RPUSH: a consumer's BLPOP reads in order */
+	CONFIG_REDIS_PUBLISH,    /* PUBLISH to a channel */
+};
 
 struct postern_config {
 	/* paths */
@@ -137,7 +144,21 @@ struct postern_config {
 	bool block_suppressed;                 /* inline: a suppression violation blocks */
 	bool block_canspam;                    /* inline: a failed CAN-SPAM check blocks */
 	bool rcpt_reject_suppressed;           /* inline: refuse a violation at RCPT time */
+	uint64_t event_spool;                  /* bytes of records kept while posternd is away */
+	/* privileges, after start-up (common/privdrop.h) */
+	char user[CONFIG_NAME_MAX];            /* empty: stay as started */
+	char group[CONFIG_NAME_MAX];           /* empty: the user's primary group */
+	char alert_socket_group[CONFIG_NAME_MAX]; /* group of the 0660 alert socket; empty:
+						   * posternd's */
 	/* output */
+	char syslog[CONFIG_PATH_MAX];          /* udp:HOST:PORT, tcp:HOST:PORT, unix:PATH; empty:
+						* off (control/syslog_out.h) */
+	int syslog_facility;                   /* 0..23; local0 (16) by default */
+	char redis[CONFIG_PATH_MAX];           /* tcp:HOST:PORT or unix:PATH; empty: off */
+	enum config_redis_mode redis_mode;
+	char redis_key[128];                   /* list or channel; %t: the event type */
+	uint64_t output_queue_size;            /* bytes each network output may queue */
+	char metrics_listen[128];              /* HOST:PORT of GET /metrics; empty: off */
 	enum config_address_output address_output;
 	bool eve_smtp_events;                  /* also one "smtp" event per transaction */
 	bool smtp_inspection;                  /* no: flows are tracked and reassembled only */

@@ -76,12 +76,34 @@ static const char *const counter_names[IPC_C__COUNT] = {
 	[IPC_C_INLINE_FAIL_CLOSED] = "inline_fail_closed",
 	[IPC_C_TX_DROPPED] = "tx_dropped",
 	[IPC_C_INLINE_RCPT_REFUSED] = "inline_rcpt_refused",
+	[IPC_C_EVENTS_RESENT] = "events_resent",
+	[IPC_C_SPOOL_DROPPED] = "spool_dropped",
+	[IPC_C_SPOOL_RECORDS] = "spool_records",
+	[IPC_C_SPOOL_BYTES] = "spool_bytes",
 };
 
 const char *
 ipc_counter_name(enum ipc_counter c)
 {
 	return (unsigned)c < IPC_C__COUNT ? counter_names[c] : "unknown";
+}
+
+bool
+ipc_counter_is_global(enum ipc_counter c)
+{
+	switch (c) {
+	case IPC_C_EVENTS_SENT:
+	case IPC_C_EVENTS_RESENT:
+	case IPC_C_SPOOL_DROPPED:
+	case IPC_C_SPOOL_RECORDS:
+	case IPC_C_SPOOL_BYTES:
+	case IPC_C_PORT_RX_MISSED:
+	case IPC_C_PORT_RX_ERRORS:
+	case IPC_C_PORT_RX_NO_MBUF:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static const struct {

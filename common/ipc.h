@@ -11,6 +11,8 @@
  *   dataplane -> posternd  IPC_STATS      counters, once a second and at exit
  *   dataplane -> posternd  IPC_BYE        the dataplane has flushed everything and stops
  *   dataplane -> posternd  IPC_EVENT      one anomaly seen on a flow (evasion, gap, a limit hit)
+ *   dataplane -> posternd  IPC_SPOOL      an outage of posternd is over: what waited, what was lost
+ *   posternd -> dataplane  IPC_ACK        every record up to a seq is written to the outputs
  *
  * A transaction record is a fixed part (struct ipc_tx) followed by fields: struct ipc_field
  * and its value, each padded to 8 bytes. Fields are bounded (IPC_FIELD_MAX) and the whole
@@ -28,7 +30,7 @@
 #include "slice.h"
 
 #define IPC_MAGIC 0x4e525450u /* "PTRN" */
-#define IPC_VERSION 3u
+#define IPC_VERSION 4u
 #define IPC_TX_MAX 8192u
 #define IPC_FIELD_MAX 1024u
 #define IPC_RECORD_MAX 65536u
@@ -41,6 +43,8 @@ enum ipc_type {
 	IPC_STATS = 5,
 	IPC_BYE = 6,
 	IPC_EVENT = 7,
+	IPC_SPOOL = 8,
+	IPC_ACK = 9,
 };
 
 struct ipc_hdr {
@@ -70,6 +74,17 @@ struct ipc_rules {
 	struct ipc_hdr hdr;  /* the generation's memfd travels as SCM_RIGHTS */
 	uint64_t gen_id;
 	uint64_t blob_len;
+};
+
+/*
+ * posternd has handled (written to its outputs) every record of this connection up to seq:
+ * the dataplane frees them from its spool. Cumulative, sent after each batch read and on
+ * posternd's tick, so one lost to a full socket is made up by the next.
+ */
+struct ipc_ack {
+	struct ipc_hdr hdr;
+	uint32_t seq;
+	uint32_t reserved;
 };
 
 struct ipc_rules_ack {
@@ -150,18 +165,31 @@ enum ipc_counter {
 	IPC_C_INLINE_FAIL_CLOSED,     /* packets dropped uninspected: overload, fail-closed */
 	IPC_C_TX_DROPPED,             /* packets a port's queue had no room for */
 	IPC_C_INLINE_RCPT_REFUSED,    /* RCPT commands made refusable (rcpt_reject_suppressed) */
+	/* records held until posternd acknowledges them (dataplane/event_spool.h); main lcore */
+	IPC_C_EVENTS_RESENT,          /* sent again: posternd went away before acknowledging */
+	IPC_C_SPOOL_DROPPED,          /* refused for the spool's bound (also in events_dropped) */
+	IPC_C_SPOOL_RECORDS,          /* held now, unsent or unacknowledged (a gauge) */
+	IPC_C_SPOOL_BYTES,            /* held now (a gauge) */
 	IPC_C__COUNT
 };
 
 /* Name of a counter as posternctl stats and the EVE stats event print it. */
 const char *ipc_counter_name(enum ipc_counter c);
 
+/* True for counters the main lcore or the ports keep: a worker's record has none of them. */
+bool ipc_counter_is_global(enum ipc_counter c);
+
+#define IPC_STATS_ALL 0xffffu
+#define IPC_MAX_WORKERS 64u  /* workers a stats record may number (config: workers) */
+
 struct ipc_stats {
 	struct ipc_hdr hdr;
 	uint64_t gen_id;
 	uint16_t n_workers;
 	uint16_t n_counters;  /* IPC_C__COUNT of the sender */
-	uint32_t reserved;
+	uint16_t worker;      /* the worker counted, or IPC_STATS_ALL: the sum, with the main
+			       * lcore's and the ports' own counters */
+	uint16_t reserved;
 	uint64_t counters[IPC_C__COUNT];
 };
 
@@ -341,6 +369,16 @@ enum ipc_event_code {
 /* "stream", "decode", "flow" or "applayer", and the event's name ("TCP_OVERLAP_DIFF"). */
 const char *ipc_event_layer(enum ipc_event_code e);
 const char *ipc_event_name(enum ipc_event_code e);
+
+/* The link to posternd is back and the spool drained: one outage, in wall-clock time. */
+struct ipc_spool {
+	struct ipc_hdr hdr;
+	uint64_t started_us;     /* the first record that could not be sent */
+	uint64_t ended_us;       /* the spool emptied */
+	uint64_t n_kept;         /* records delivered late, in order */
+	uint64_t n_dropped;      /* records lost: the spool's bound (event_spool) */
+	uint64_t bytes_dropped;
+};
 
 struct ipc_event {
 	struct ipc_hdr hdr;

@@ -17,6 +17,7 @@ struct dp_peer {
 	int fd;
 	uint32_t next_seq;
 	bool seq_known;
+	bool ack_due;         /* records handled since the last acknowledgement went out */
 };
 
 #define DP_LINK_BATCH 16 /* records read per system call */
@@ -75,6 +76,32 @@ peer_close(struct dp_link *l, int i)
 	close(l->peers[i].fd);
 	l->peers[i].fd = -1;
 	l->peers[i].seq_known = false;
+	l->peers[i].ack_due = false;
+}
+
+/*
+ * Tell the dataplane every record read so far is handled (the callbacks wrote it to the
+ * outputs), so it may free them. A full socket costs nothing: the next one covers it.
+ */
+static void
+send_ack(struct dp_link *l, int i)
+{
+	struct dp_peer *p = &l->peers[i];
+	struct ipc_ack ack = { .seq = p->next_seq - 1 };
+
+	if (!p->ack_due)
+		return;
+	ipc_hdr_init(&ack.hdr, IPC_ACK, sizeof(ack), 0);
+	if (send(p->fd, &ack, sizeof(ack), MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(ack))
+		p->ack_due = false;
+}
+
+void
+dp_link_tick(struct dp_link *l)
+{
+	for (int i = 0; i < DP_LINK_MAX_PEERS; i++)
+		if (l->peers[i].fd >= 0)
+			send_ack(l, i);
 }
 
 void
@@ -152,6 +179,7 @@ dispatch(struct dp_link *l, int i, const uint8_t *buf, size_t n)
 		l->stats.n_seq_gaps += (uint32_t)(h->seq - p->next_seq);
 	p->seq_known = true;
 	p->next_seq = h->seq + 1;
+	p->ack_due = true;
 	l->stats.n_records++;
 
 	switch (h->type) {
@@ -177,6 +205,14 @@ dispatch(struct dp_link *l, int i, const uint8_t *buf, size_t n)
 	case IPC_STATS:
 		if (n == sizeof(struct ipc_stats) && l->ops->on_stats != NULL)
 			l->ops->on_stats(l->ctx, (const void *)buf);
+		return;
+	case IPC_SPOOL:
+		if (n != sizeof(struct ipc_spool)) {
+			l->stats.n_invalid++;
+			return;
+		}
+		if (l->ops->on_spool != NULL)
+			l->ops->on_spool(l->ctx, (const void *)buf);
 		return;
 	case IPC_RULES_ACK:
 		if (n == sizeof(struct ipc_rules_ack) && l->ops->on_rules_ack != NULL)
@@ -226,6 +262,7 @@ read_peer(struct dp_link *l, int i)
 			if (l->peers[i].fd < 0)
 				return; /* a bye closed it */
 		}
+		send_ack(l, i);
 		if (got < DP_LINK_BATCH)
 			return;
 	}

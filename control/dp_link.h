@@ -24,6 +24,7 @@ struct dp_link_ops {
 	void (*on_stats)(void *ctx, const struct ipc_stats *st);
 	void (*on_event)(void *ctx, const struct ipc_event *ev);             /* checked */
 	void (*on_rules_ack)(void *ctx, const struct ipc_rules_ack *ack);
+	void (*on_spool)(void *ctx, const struct ipc_spool *sp);             /* length checked */
 	void (*on_bye)(void *ctx, int peer);
 };
 
@@ -45,6 +46,12 @@ void dp_link_handle(struct dp_link *l, const struct pollfd *fds, int n);
 
 /* Send a rule generation to one peer, or to all (peer -1). */
 void dp_link_send_rules(struct dp_link *l, int peer, int memfd, size_t len, uint64_t gen_id);
+
+/*
+ * Once a second: acknowledgements that a full socket held back. (Each batch of records read
+ * is acknowledged at once, after the callbacks handled it.)
+ */
+void dp_link_tick(struct dp_link *l);
 
 void dp_link_get_stats(const struct dp_link *l, struct dp_link_stats *out);
 unsigned dp_link_n_peers(const struct dp_link *l);

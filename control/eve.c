@@ -1270,6 +1270,37 @@ eve_format_anomaly_alert(const struct anomaly_alert *a, eve_line_fn emit, void *
 	return rc < 0 ? rc : 1;
 }
 
+int
+eve_format_spool(const struct ipc_spool *sp, eve_line_fn emit, void *emit_ctx)
+{
+	char started[EVE_TIME_MAX], ended[EVE_TIME_MAX];
+	json_t *line, *o;
+	char *s;
+	int rc = -ENOMEM;
+
+	if (sp == NULL || emit == NULL || sp->ended_us < sp->started_us ||
+	    eve_format_time_us(sp->started_us, started, sizeof(started)) < 0 ||
+	    eve_format_time_us(sp->ended_us, ended, sizeof(ended)) < 0)
+		return -EINVAL;
+	line = json_object();
+	o = json_object();
+	bool ok = line != NULL && o != NULL && put(line, "timestamp", json_string(ended)) &&
+		  put(line, "event_type", json_string("spool")) &&
+		  put(o, "started", json_string(started)) && put(o, "ended", json_string(ended)) &&
+		  put(o, "seconds", json_real((double)(sp->ended_us - sp->started_us) / 1e6)) &&
+		  put(o, "records_delivered_late", juint(sp->n_kept)) &&
+		  put(o, "records_dropped", juint(sp->n_dropped)) &&
+		  put(o, "bytes_dropped", juint(sp->bytes_dropped)) &&
+		  json_object_set(line, "spool", o) == 0;
+	json_decref(o);
+	if (ok && (s = json_dumps(line, EVE_JSON_FLAGS)) != NULL) {
+		rc = emit(emit_ctx, s, strlen(s), "spool");
+		free(s);
+	}
+	json_decref(line);
+	return rc < 0 ? rc : 1;
+}
+
 static json_t *
 canspam_obj(const struct canspam_result *r)
 {

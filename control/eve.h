@@ -120,6 +120,14 @@ int eve_format_stats(const struct ipc_stats *st, uint64_t ts_us, eve_line_fn emi
 		     void *emit_ctx);
 
 /*
+ * Format the end of an outage of posternd (an IPC_SPOOL record, length checked) as one
+ * "spool" line stamped when it ended: spool{started, ended, seconds, records_delivered_late,
+ * records_dropped, bytes_dropped}. What the dataplane had to drop while posternd was away is
+ * told here, so that no loss is silent. Returns 1, -EINVAL, -ENOMEM or emit's error.
+ */
+int eve_format_spool(const struct ipc_spool *sp, eve_line_fn emit, void *emit_ctx);
+
+/*
  * Format a dataplane anomaly (an event record that passed ipc_event_check) as one
  * "anomaly" line in Suricata's layout: anomaly{type, event} plus value, the number the
  * event carries (bytes skipped, the limit hit). Returns 1, -EINVAL, -ENOMEM or emit's error.

@@ -64,9 +64,12 @@ struct posternd {
 	int sig_fd;
 	bool stopping;
 	struct ipc_stats dp_stats;        /* latest counters from the dataplane */
+	struct ipc_stats dp_worker_stats[IPC_MAX_WORKERS]; /* ... of each of its workers */
+	unsigned n_dp_workers;
 	bool have_dp_stats;
 	uint64_t n_tx;
 	uint64_t n_events;
+	uint64_t n_spool_reports;         /* outages of ours the dataplane told of */
 	uint64_t n_lines;
 	uint64_t n_reloads;
 	uint64_t n_cli_refused;            /* posternctl requests from another user (SO_PEERCRED) */
@@ -142,8 +145,26 @@ on_stats(void *ctx, const struct ipc_stats *st)
 {
 	struct posternd *d = ctx;
 
-	d->dp_stats = *st;
-	d->have_dp_stats = true;
+	if (st->worker == IPC_STATS_ALL) {
+		d->dp_stats = *st;
+		d->have_dp_stats = true;
+		d->n_dp_workers = st->n_workers < IPC_MAX_WORKERS ? st->n_workers : IPC_MAX_WORKERS;
+	} else if (st->worker < IPC_MAX_WORKERS) {
+		d->dp_worker_stats[st->worker] = *st;
+	}
+}
+
+static void
+on_spool(void *ctx, const struct ipc_spool *sp)
+{
+	struct posternd *d = ctx;
+
+	log_warn("dataplane was cut off from posternd for %.1f s: %llu record(s) delivered late, "
+		 "%llu dropped", (double)(sp->ended_us - sp->started_us) / 1e6,
+		 (unsigned long long)sp->n_kept, (unsigned long long)sp->n_dropped);
+	d->n_spool_reports++;
+	if (eve_format_spool(sp, emit_line, d) < 0)
+		log_err("spool report of the dataplane could not be formatted");
 }
 
 static void
@@ -176,6 +197,7 @@ static const struct dp_link_ops link_ops = {
 	.on_event = on_event,
 	.on_rules_ack = on_rules_ack,
 	.on_bye = on_bye,
+	.on_spool = on_spool,
 };
 
 /* Write one JSON reply to a posternctl client and hang up (takes the reference). */
@@ -324,6 +346,22 @@ listen_stream(const char *path, mode_t mode)
 	return fd;
 }
 
+/* A stats record's counters, after `label`: value (the worker count, or the worker's index)
+ * and its rule generation; a worker's lacks the counters it does not keep. */
+static json_t *
+dp_counters_json(const struct ipc_stats *st, const char *label, unsigned value)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, label, json_integer(value));
+	json_object_set_new(o, "rule_generation", json_integer((json_int_t)st->gen_id));
+	for (unsigned c = 0; c < st->n_counters && c < IPC_C__COUNT; c++)
+		if (st->worker == IPC_STATS_ALL || !ipc_counter_is_global(c))
+			json_object_set_new(o, ipc_counter_name(c),
+					    json_integer((json_int_t)st->counters[c]));
+	return o;
+}
+
 static json_t *
 stats_json(struct posternd *d)
 {
@@ -371,15 +409,16 @@ stats_json(struct posternd *d)
 	json_object_set_new(pd, "anomaly_alerts_dropped",
 			    json_integer((json_int_t)fs.anomaly_dropped));
 	json_object_set_new(o, "posternd", pd);
+	json_object_set_new(pd, "dataplane_outages", json_integer((json_int_t)d->n_spool_reports));
 	if (d->have_dp_stats) {
-		json_t *dp = json_object();
+		json_t *workers = json_array();
 
-		json_object_set_new(dp, "rule_generation", json_integer((json_int_t)d->dp_stats.gen_id));
-		json_object_set_new(dp, "workers", json_integer(d->dp_stats.n_workers));
-		for (unsigned c = 0; c < d->dp_stats.n_counters && c < IPC_C__COUNT; c++)
-			json_object_set_new(dp, ipc_counter_name(c),
-					    json_integer((json_int_t)d->dp_stats.counters[c]));
-		json_object_set_new(o, "dataplane", dp);
+		json_object_set_new(o, "dataplane", dp_counters_json(&d->dp_stats, "workers",
+								       d->dp_stats.n_workers));
+		for (unsigned w = 0; w < d->n_dp_workers; w++)
+			json_array_append_new(workers, dp_counters_json(&d->dp_worker_stats[w],
+									"worker", w));
+		json_object_set_new(o, "workers", workers);
 	}
 	return o;
 }
@@ -475,6 +514,7 @@ run(struct posternd *d)
 		alert_server_handle(d->alerts, fds + alerts_first, n - alerts_first);
 		if (now_us() >= d->next_tick_us) {
 			findings_tick(d->findings, d->live_clock ? now_us() : 0, emit_line, d);
+			dp_link_tick(d->link);
 			d->next_tick_us = now_us() + 1000000;
 		}
 	}

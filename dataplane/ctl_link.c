@@ -25,8 +25,10 @@ struct ctl_link {
 	uint16_t n_workers;
 	uint16_t hello_flags;
 	uint64_t next_try_ms;
+	uint64_t n_connects;
 	bool warned;
 	ctl_rules_fn on_rules;
+	ctl_ack_fn on_ack;
 	void *ctx;
 	/*
 	 * Acks the socket had no room for: the link also carries every record, and right after
@@ -48,7 +50,7 @@ mono_ms(void)
 
 struct ctl_link *
 ctl_link_create(const char *path, uint16_t n_workers, uint16_t hello_flags, ctl_rules_fn on_rules,
-		void *ctx)
+		ctl_ack_fn on_ack, void *ctx)
 {
 	struct ctl_link *l = calloc(1, sizeof(*l));
 
@@ -64,6 +66,7 @@ ctl_link_create(const char *path, uint16_t n_workers, uint16_t hello_flags, ctl_
 	l->n_workers = n_workers;
 	l->hello_flags = hello_flags;
 	l->on_rules = on_rules;
+	l->on_ack = on_ack;
 	l->ctx = ctx;
 	return l;
 }
@@ -93,6 +96,12 @@ bool
 ctl_link_is_up(const struct ctl_link *l)
 {
 	return l->fd >= 0;
+}
+
+uint64_t
+ctl_link_connection(const struct ctl_link *l)
+{
+	return l->fd >= 0 ? l->n_connects : 0;
 }
 
 int
@@ -136,6 +145,7 @@ try_connect(struct ctl_link *l)
 		return;
 	}
 	l->fd = fd;
+	l->n_connects++;
 	l->warned = false;
 	log_info("control link to posternd up (%s)", l->path);
 
@@ -236,6 +246,8 @@ ctl_link_poll(struct ctl_link *l)
 		} else if (h->type == IPC_RULES && (size_t)n == sizeof(struct ipc_rules)) {
 			handle_rules(l, (const void *)buf, fd);
 			fd = -1;
+		} else if (h->type == IPC_ACK && (size_t)n == sizeof(struct ipc_ack)) {
+			l->on_ack(l->ctx, ((const struct ipc_ack *)(const void *)buf)->seq);
 		} else {
 			log_warn("control link: unexpected record type %u dropped", h->type);
 		}

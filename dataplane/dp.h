@@ -15,8 +15,9 @@
 
 #include "commercial.h"
 #include "config.h"
+#include "ipc.h"
 
-#define DP_MAX_WORKERS 64
+#define DP_MAX_WORKERS IPC_MAX_WORKERS /* per-worker stats records number them */
 #define DP_MAX_PORTS 8
 #define DP_BURST 32
 

@@ -28,6 +28,7 @@
 #include "canspam.h"
 #include "ctl_link.h"
 #include "dp.h"
+#include "event_spool.h"
 #include "flow_table.h"
 #include "ipc.h"
 #include "log.h"
@@ -35,6 +36,7 @@
 #include "port.h"
 #include "scan.h"
 #include "supp_watch.h"
+#include "telemetry.h"
 #include "suppress_db.h"
 #include "worker.h"
 #include "xdp_steer.h"
@@ -57,8 +59,11 @@ struct main_state {
 	unsigned n_retired;
 	struct ipc_hdr *pending;         /* a record (transaction or anomaly) the socket could
 					  * not take yet */
+	struct event_spool *spool;       /* records until posternd acknowledges them */
+	uint64_t conn;                   /* the link's connection they were sent on */
+	struct ipc_spool outage;         /* the last outage, to tell posternd */
+	bool outage_due;
 	uint64_t n_sent;
-	uint64_t n_link_dropped;
 	uint32_t exit_idle_ms;
 	uint32_t wait_rules_ms;
 	uint32_t duration_s;
@@ -391,22 +396,80 @@ retire_generations(struct main_state *ms)
 	}
 }
 
+static void
+on_ack(void *ctx, uint32_t seq)
+{
+	struct main_state *ms = ctx;
+
+	event_spool_ack(ms->spool, seq);
+}
+
 /*
- * Send the waiting record if the link takes it. Offline (reading captures) nothing is
- * dropped, so it waits for posternd; live, a missing posternd costs counted records.
+ * The end of an outage goes to posternd as soon as the socket has room; it is never
+ * dropped, and outages that end before it went out are added up.
  */
 static void
-retry_pending(struct main_state *ms)
+report_outage(struct main_state *ms)
+{
+	struct event_spool_outage o;
+
+	if (event_spool_end_outage(ms->spool, &o) && (o.n_kept > 0 || o.n_dropped > 0)) {
+		if (!ms->outage_due)
+			ms->outage = (struct ipc_spool){ .started_us = o.started_us };
+		ms->outage_due = true;
+		ms->outage.ended_us = wall_us();
+		ms->outage.n_kept += o.n_kept;
+		ms->outage.n_dropped += o.n_dropped;
+		ms->outage.bytes_dropped += o.bytes_dropped;
+	}
+	if (!ms->outage_due)
+		return;
+	ipc_hdr_init(&ms->outage.hdr, IPC_SPOOL, sizeof(ms->outage), 0);
+	if (ctl_link_send(ms->link, &ms->outage, sizeof(ms->outage)) == 0)
+		ms->outage_due = false;
+}
+
+/*
+ * Send what waits in the spool, oldest first, as far as the link takes it. When the
+ * connection the spool's records went out on is gone, posternd may not have handled them:
+ * they are sent again, first, on the next one.
+ */
+static void
+send_spooled(struct main_state *ms)
+{
+	uint64_t conn = ctl_link_connection(ms->link);
+	size_t len;
+	void *rec;
+
+	if (conn != ms->conn) {
+		if (ms->conn != 0)
+			event_spool_link_down(ms->spool, wall_us());
+		ms->conn = conn;
+	}
+	if (conn == 0)
+		return;
+	while ((rec = event_spool_next_unsent(ms->spool, &len)) != NULL) {
+		if (ctl_link_send(ms->link, rec, len) != 0)
+			return; /* full: later; gone: seen as a new connection next time */
+		event_spool_sent(ms->spool, ((const struct ipc_hdr *)rec)->seq);
+		ms->n_sent++;
+	}
+	report_outage(ms);
+}
+
+/*
+ * Move the record taken from a worker's ring into the spool. Live, one the spool has no
+ * room for is dropped and counted: the workers must go on. Offline (reading captures) it
+ * waits for room instead, which holds the workers back: a replay loses nothing.
+ */
+static void
+spool_pending(struct main_state *ms)
 {
 	if (ms->pending == NULL)
 		return;
-	int rc = ctl_link_send(ms->link, ms->pending, ms->pending->len);
-	if (rc == -EAGAIN || (rc == -ENOTCONN && ms->dp->offline))
+	if (ms->dp->offline && !event_spool_has_room(ms->spool, ms->pending->len))
 		return;
-	if (rc == 0)
-		ms->n_sent++;
-	else
-		ms->n_link_dropped++;
+	event_spool_push(ms->spool, ms->pending, ms->pending->len);
 	rte_mempool_put(ms->dp->tx_pool, ms->pending);
 	ms->pending = NULL;
 }
@@ -418,7 +481,8 @@ forward_events(struct main_state *ms)
 	struct dp *dp = ms->dp;
 	unsigned moved = 0;
 
-	retry_pending(ms);
+	send_spooled(ms);
+	spool_pending(ms);
 	for (unsigned w = 0; w < dp->n_workers; w++) {
 		for (unsigned i = 0; i < 4 * DP_BURST && ms->pending == NULL; i++) {
 			void *rec;
@@ -426,38 +490,77 @@ forward_events(struct main_state *ms)
 			if (rte_ring_sc_dequeue(dp->workers[w]->events, &rec) != 0)
 				break;
 			ms->pending = rec;
-			retry_pending(ms);
+			spool_pending(ms);
 			moved++;
 		}
 	}
+	send_spooled(ms);
 	return moved;
 }
 
+/* One worker's counters as a stats record of its own, for per-worker views. */
 static void
-send_stats(struct main_state *ms)
+worker_stats(const struct dp *dp, const struct worker *w, struct ipc_stats *st)
 {
-	struct dp *dp = ms->dp;
-	struct ipc_stats st = { .n_workers = (uint16_t)dp->n_workers, .n_counters = IPC_C__COUNT };
-	struct scan_gen *g = atomic_load(&dp->live_gen);
+	memset(st, 0, sizeof(*st));
+	ipc_hdr_init(&st->hdr, IPC_STATS, sizeof(*st), 0);
+	st->n_workers = (uint16_t)dp->n_workers;
+	st->n_counters = IPC_C__COUNT;
+	st->worker = (uint16_t)w->idx;
+	st->gen_id = atomic_load_explicit(&w->gen_id, memory_order_relaxed);
+	memcpy(st->counters, w->env.counters, sizeof(st->counters));
+}
 
-	ipc_hdr_init(&st.hdr, IPC_STATS, sizeof(st), 0);
-	st.gen_id = g != NULL ? scan_gen_id(g) : 0;
+/* The workers' counters summed, with the main lcore's and the ports'. */
+static void
+total_stats(const struct dp *dp, const struct event_spool *spool, uint64_t n_sent,
+	    struct ipc_stats *st)
+{
+	struct scan_gen *g = atomic_load(&dp->live_gen);
+	struct event_spool_stats ss;
+
+	memset(st, 0, sizeof(*st));
+	ipc_hdr_init(&st->hdr, IPC_STATS, sizeof(*st), 0);
+	st->n_workers = (uint16_t)dp->n_workers;
+	st->n_counters = IPC_C__COUNT;
+	st->worker = IPC_STATS_ALL;
+	st->gen_id = g != NULL ? scan_gen_id(g) : 0;
 	for (unsigned w = 0; w < dp->n_workers; w++)
 		for (int c = 0; c < IPC_C__COUNT; c++)
-			st.counters[c] += dp->workers[w]->env.counters[c];
-	st.counters[IPC_C_EVENTS_SENT] = ms->n_sent;
-	st.counters[IPC_C_EVENTS_DROPPED] += ms->n_link_dropped;
+			st->counters[c] += dp->workers[w]->env.counters[c];
+	st->counters[IPC_C_EVENTS_SENT] = n_sent;
+	event_spool_get_stats(spool, &ss);
+	st->counters[IPC_C_EVENTS_DROPPED] += ss.n_dropped;
+	st->counters[IPC_C_EVENTS_RESENT] = ss.n_resent;
+	st->counters[IPC_C_SPOOL_DROPPED] = ss.n_dropped;
+	st->counters[IPC_C_SPOOL_RECORDS] = ss.n_records;
+	st->counters[IPC_C_SPOOL_BYTES] = ss.bytes;
 	/* what the ports lost before any worker saw it: "no packet dropped" is checked here */
 	for (unsigned p = 0; p < dp->n_ports; p++) {
 		struct rte_eth_stats es;
 
 		if (rte_eth_stats_get(dp->ports[p], &es) != 0)
 			continue;
-		st.counters[IPC_C_PORT_RX_MISSED] += es.imissed;
-		st.counters[IPC_C_PORT_RX_ERRORS] += es.ierrors;
-		st.counters[IPC_C_PORT_RX_NO_MBUF] += es.rx_nombuf;
+		st->counters[IPC_C_PORT_RX_MISSED] += es.imissed;
+		st->counters[IPC_C_PORT_RX_ERRORS] += es.ierrors;
+		st->counters[IPC_C_PORT_RX_NO_MBUF] += es.rx_nombuf;
 	}
+}
+
+/* Once a second and at the end: to posternd (each worker, then the sum) and telemetry. */
+static void
+send_stats(struct main_state *ms)
+{
+	static struct ipc_stats workers[DP_MAX_WORKERS];
+	struct ipc_stats st;
+
+	for (unsigned w = 0; w < ms->dp->n_workers; w++) {
+		worker_stats(ms->dp, ms->dp->workers[w], &workers[w]);
+		ctl_link_send(ms->link, &workers[w], sizeof(workers[w]));
+	}
+	total_stats(ms->dp, ms->spool, ms->n_sent, &st);
 	ctl_link_send(ms->link, &st, sizeof(st));
+	dp_telemetry_publish(&st, workers, ms->dp->n_workers, ctl_link_is_up(ms->link));
 }
 
 static bool
@@ -557,13 +660,20 @@ main_loop(struct main_state *ms)
 	for (int tries = 0; tries < 5000; tries++) {
 		ctl_link_poll(ms->link);
 		forward_events(ms);
-		bool empty = ms->pending == NULL;
+		bool empty = ms->pending == NULL && event_spool_empty(ms->spool);
 		for (unsigned w = 0; w < dp->n_workers; w++)
 			empty &= rte_ring_count(dp->workers[w]->events) == 0;
 		if (empty || (!ctl_link_is_up(ms->link) && tries > 10))
 			break;
 		usleep(1000);
 	}
+	struct event_spool_stats ss;
+
+	event_spool_get_stats(ms->spool, &ss);
+	if (ss.n_records > 0)
+		log_err("%llu record(s) posternd did not acknowledge before the end: %llu never "
+			"sent, the rest may be lost", (unsigned long long)ss.n_records,
+			(unsigned long long)ss.n_unsent);
 	send_stats(ms);
 	report_throughput(ms);
 
@@ -676,13 +786,20 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "suppression set watcher: out of memory\n");
 
 	/* records carry the wall clock unless the ports stamp packets (captures, looped too) */
+	ms.spool = event_spool_create(dp.cfg.event_spool);
+	if (ms.spool == NULL)
+		rte_exit(EXIT_FAILURE, "event spool: out of memory\n");
+	/* the link starts down: what waits for posternd's first connection is an outage too */
+	event_spool_link_down(ms.spool, wall_us());
 	ms.link = ctl_link_create(dp.cfg.control_socket, (uint16_t)dp.n_workers,
 				  dp.offline || dp.ts_offset >= 0 ? 0 : IPC_HELLO_LIVE, install_rules,
-				  &ms);
+				  on_ack, &ms);
 	if (ms.link == NULL)
 		rte_exit(EXIT_FAILURE, "control socket path %s: %s\n", dp.cfg.control_socket,
 			 strerror(errno));
 
+	if (dp_telemetry_init(dp.n_workers, dp.inline_mode) < 0)
+		log_warn("telemetry commands /postern/* could not be registered");
 	for (unsigned w = 0; w < dp.n_workers; w++)
 		rte_eal_remote_launch(worker_run, dp.workers[w], dp.workers[w]->lcore);
 	main_loop(&ms);
@@ -701,8 +818,13 @@ main(int argc, char **argv)
 	canspam_destroy(dp.canspam);
 	rte_mempool_free(dp.tx_pool);
 	rte_free(dp.rcu);
-	log_info("stopped: %llu records sent, %llu dropped on the link",
-		 (unsigned long long)ms.n_sent, (unsigned long long)ms.n_link_dropped);
+	struct event_spool_stats ss;
+
+	event_spool_get_stats(ms.spool, &ss);
+	log_info("stopped: %llu records sent (%llu of them again, after a reconnect), %llu "
+		 "dropped for the spool's bound", (unsigned long long)ms.n_sent,
+		 (unsigned long long)ss.n_resent, (unsigned long long)ss.n_dropped);
+	event_spool_destroy(ms.spool);
 	for (unsigned i = 0; i < o.n_vdevs; i++)
 		free(o.vdevs[i]);
 	rte_eal_cleanup();

@@ -668,7 +668,11 @@ worker_run(void *arg)
 		uint64_t wall_us = atomic_load_explicit(&dp->wall_us, memory_order_relaxed);
 		unsigned got = 0;
 
-		w->env.gen = atomic_load_explicit(&dp->live_gen, memory_order_acquire);
+		struct scan_gen *gen = atomic_load_explicit(&dp->live_gen, memory_order_acquire);
+
+		if (gen != w->env.gen && gen != NULL)
+			atomic_store_explicit(&w->gen_id, scan_gen_id(gen), memory_order_relaxed);
+		w->env.gen = gen;
 		for (unsigned q = 0; q < w->n_rxq; q++) {
 			uint16_t n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, DP_BURST);
 

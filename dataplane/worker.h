@@ -58,6 +58,7 @@ struct worker {
 	atomic_bool supp_switched;
 	struct inspect_env env;           /* holds this worker's counters */
 	_Atomic uint64_t last_rx_us;      /* wall time of the last packet received */
+	_Atomic uint64_t gen_id;          /* the rule generation it scans with (stats) */
 	uint8_t *linear;                  /* a multi-segment packet copied whole (64 KiB) */
 	/* resource anomalies are rate limited: when each was last sent, how many since */
 	uint64_t event_last_us[IPC_EV__MAX];

@@ -88,6 +88,44 @@ print_counters(const char *section, json_t *obj)
 	}
 }
 
+/*
+ * The dataplane's counters, one line each: the total, then each worker's value when there
+ * is more than one worker (a counter that only the main lcore or the ports keep shows
+ * "-" for the workers).
+ */
+static void
+print_dataplane(json_t *total, json_t *workers)
+{
+	size_t n_workers = json_is_array(workers) ? json_array_size(workers) : 0;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(total))
+		return;
+	if (n_workers < 2) {
+		print_counters("dataplane", total);
+		return;
+	}
+	printf("dataplane %19s %14s", "", "total");
+	for (size_t w = 0; w < n_workers; w++)
+		printf(" %13s%zu", "worker ", w);
+	printf("\n");
+	json_object_foreach(total, key, v) {
+		if (!json_is_integer(v))
+			continue;
+		printf("  %-28s %14lld", key, (long long)json_integer_value(v));
+		for (size_t w = 0; w < n_workers; w++) {
+			json_t *wv = json_object_get(json_array_get(workers, w), key);
+
+			if (json_is_integer(wv))
+				printf(" %14lld", (long long)json_integer_value(wv));
+			else
+				printf(" %14s", "-");
+		}
+		printf("\n");
+	}
+}
+
 int
 cmd_stats(int argc, char **argv, const struct postern_config *cfg)
 {
@@ -117,7 +155,7 @@ cmd_stats(int argc, char **argv, const struct postern_config *cfg)
 		free(s);
 	} else {
 		print_counters("posternd", json_object_get(j, "posternd"));
-		print_counters("dataplane", json_object_get(j, "dataplane"));
+		print_dataplane(json_object_get(j, "dataplane"), json_object_get(j, "workers"));
 	}
 	json_decref(j);
 	return 0;
