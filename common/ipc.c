@@ -174,7 +174,7 @@ ipc_hdr_check(const void *buf, size_t len)
 		return -EINVAL;
 	if (h->version != IPC_VERSION)
 		return -EPROTO;
-	if (h->len != len || h->type < IPC_HELLO || h->type > IPC_EVENT)
+	if (h->len != len || h->type < IPC_HELLO || h->type > IPC_TYPE_LAST)
 		return -EINVAL;
 	return 0;
 }

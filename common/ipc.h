@@ -45,6 +45,7 @@ enum ipc_type {
 	IPC_EVENT = 7,
 	IPC_SPOOL = 8,
 	IPC_ACK = 9,
+	IPC_TYPE_LAST = IPC_ACK,
 };
 
 struct ipc_hdr {

@@ -30,6 +30,7 @@
 #include "dp_link.h"
 #include "eve.h"
 #include "eve_file.h"
+#include "outputs.h"
 #include "ipc.h"
 #include "log.h"
 #include "peer_cred.h"
@@ -37,7 +38,8 @@
 #include "rule_parse.h"
 #include "rulegen.h"
 
-#define MAX_POLLFDS (3 + 1 + DP_LINK_MAX_PEERS + ALERT_SERVER_MAX_SUBSCRIBERS + 2)
+#define MAX_POLLFDS \
+	(3 + 1 + DP_LINK_MAX_PEERS + ALERT_SERVER_MAX_SUBSCRIBERS + 2 + OUTPUTS_MAX_POLLFDS)
 #define ERR_MAX 8192
 #define RELOAD_WAITERS_MAX 8  /* posternctl reload clients waiting for one build */
 
@@ -55,6 +57,7 @@ struct posternd {
 	struct dp_link *link;
 	struct alert_server *alerts;
 	struct eve_file *eve;
+	struct outputs *outputs;          /* syslog, Redis */
 	struct eve_options eve_opt;
 	struct bday_calendar *calendar;
 	struct findings *findings;        /* bypass and anomaly detection over the records */
@@ -100,6 +103,7 @@ emit_line(void *ctx, const char *line, size_t len, const char *event_type)
 	alert_server_broadcast(d->alerts, line, len);
 	if (d->eve != NULL)
 		eve_file_write(d->eve, line, len);
+	outputs_write(d->outputs, line, len, event_type, now_us());
 	return 0;
 }
 
@@ -409,6 +413,7 @@ stats_json(struct posternd *d)
 	json_object_set_new(pd, "anomaly_alerts_dropped",
 			    json_integer((json_int_t)fs.anomaly_dropped));
 	json_object_set_new(o, "posternd", pd);
+	json_object_set_new(o, "outputs", outputs_stats_json(d->outputs));
 	json_object_set_new(pd, "dataplane_outages", json_integer((json_int_t)d->n_spool_reports));
 	if (d->have_dp_stats) {
 		json_t *workers = json_array();
@@ -497,6 +502,8 @@ run(struct posternd *d)
 		n += dp_link_pollfds(d->link, fds + n, MAX_POLLFDS - n);
 		int alerts_first = n;
 		n += alert_server_pollfds(d->alerts, fds + n, MAX_POLLFDS - n);
+		int outputs_first = n;
+		n += outputs_pollfds(d->outputs, fds + n, MAX_POLLFDS - n);
 
 		if (poll(fds, (nfds_t)n, 1000) < 0) {
 			if (errno == EINTR)
@@ -511,10 +518,12 @@ run(struct posternd *d)
 		if (fds[2].revents)
 			reload_finish(d);
 		dp_link_handle(d->link, fds + link_first, alerts_first - link_first);
-		alert_server_handle(d->alerts, fds + alerts_first, n - alerts_first);
+		alert_server_handle(d->alerts, fds + alerts_first, outputs_first - alerts_first);
+		outputs_handle(d->outputs, fds + outputs_first, n - outputs_first);
 		if (now_us() >= d->next_tick_us) {
 			findings_tick(d->findings, d->live_clock ? now_us() : 0, emit_line, d);
 			dp_link_tick(d->link);
+			outputs_tick(d->outputs, now_us() / 1000);
 			d->next_tick_us = now_us() + 1000000;
 		}
 	}
@@ -616,6 +625,11 @@ main(int argc, char **argv)
 		}
 		eve_file_set_rotation(d.eve, d.cfg.eve_file_max_size, d.cfg.eve_file_keep);
 	}
+	d.outputs = outputs_create(&d.cfg, err, sizeof(err));
+	if (d.outputs == NULL) {
+		log_err("%s", err);
+		goto out;
+	}
 	d.cli_fd = listen_stream(d.cfg.cli_socket, 0600);
 	if (d.cli_fd < 0) {
 		log_err("control socket %s: %s", d.cfg.cli_socket, strerror(errno));
@@ -644,6 +658,7 @@ out:
 		unlink(d.cfg.cli_socket);
 	}
 	eve_file_destroy(d.eve);
+	outputs_destroy(d.outputs);
 	alert_server_destroy(d.alerts);
 	rulegen_destroy(d.gen);
 	findings_destroy(d.findings);

@@ -194,6 +194,26 @@ spoil(struct gen_hdr *h, int what)
 	}
 }
 
+/* Every record type either way passes the header check, and nothing past the last one. */
+static void
+test_every_type_passes_the_header_check(void **state)
+{
+	struct ipc_ack ack;
+	struct ipc_spool sp;
+
+	(void)state;
+	ipc_hdr_init(&ack.hdr, IPC_ACK, sizeof(ack), 1);
+	assert_int_equal(ipc_hdr_check(&ack, sizeof(ack)), 0);
+	ipc_hdr_init(&sp.hdr, IPC_SPOOL, sizeof(sp), 2);
+	assert_int_equal(ipc_hdr_check(&sp, sizeof(sp)), 0);
+	for (unsigned t = IPC_HELLO; t <= IPC_TYPE_LAST; t++) {
+		ipc_hdr_init(&ack.hdr, t, sizeof(ack), 3);
+		assert_int_equal(ipc_hdr_check(&ack, sizeof(ack)), 0);
+	}
+	ipc_hdr_init(&ack.hdr, IPC_TYPE_LAST + 1, sizeof(ack), 4);
+	assert_int_equal(ipc_hdr_check(&ack, sizeof(ack)), -EINVAL);
+}
+
 static void
 test_gen_blob_check(void **state)
 {
@@ -221,6 +241,7 @@ main(void)
 		cmocka_unit_test(test_built_record_checks_and_iterates),
 		cmocka_unit_test(test_corruptions_are_refused),
 		cmocka_unit_test(test_bounds_truncate_not_overrun),
+		cmocka_unit_test(test_every_type_passes_the_header_check),
 		cmocka_unit_test(test_gen_blob_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
