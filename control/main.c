@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 #include "eve.h"
 #include "eve_file.h"
 #include "outputs.h"
+#include "privdrop.h"
 #include "ipc.h"
 #include "log.h"
 #include "peer_cred.h"
@@ -529,6 +532,67 @@ run(struct posternd *d)
 	}
 }
 
+/*
+ * The sockets were made by root: they go to the configured user (control and cli, 0600, so
+ * that a dataplane running as that user can still connect after a restart of ours) and the
+ * alert socket to alert_socket_group (0660: a SOC's reader account in that group may
+ * subscribe). Then posternd becomes the user, with no capability left: it needs none to run.
+ * 0, or -1 after logging why (posternd must not go on as root when told otherwise).
+ */
+static int
+drop_privileges(const struct posternd *d)
+{
+	const struct postern_config *c = &d->cfg;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1, alert_gid;
+	char err[512], who[512];
+
+	if (c->user[0] != '\0') {
+		struct passwd *pw = getpwnam(c->user);
+
+		if (pw == NULL) {
+			log_err("user %s: no such user", c->user);
+			return -1;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (c->group[0] != '\0') {
+		struct group *gr = getgrnam(c->group);
+
+		if (gr == NULL) {
+			log_err("group %s: no such group", c->group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	alert_gid = gid;
+	if (c->alert_socket_group[0] != '\0') {
+		struct group *gr = getgrnam(c->alert_socket_group);
+
+		if (gr == NULL) {
+			log_err("alert_socket_group %s: no such group", c->alert_socket_group);
+			return -1;
+		}
+		alert_gid = gr->gr_gid;
+	}
+	if (chown(c->control_socket, uid, gid) < 0 || chown(c->cli_socket, uid, gid) < 0 ||
+	    chown(c->alert_socket, uid, alert_gid) < 0) {
+		log_err("giving the sockets to %s: %s", c->user[0] ? c->user : "their group",
+			strerror(errno));
+		return -1;
+	}
+	if (c->user[0] == '\0')
+		return 0;
+	if (privdrop(c->user, c->group, NULL, 0, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	privdrop_describe(who, sizeof(who));
+	log_info("running as %s", who);
+	return 0;
+}
+
 static void
 usage(FILE *out)
 {
@@ -645,6 +709,8 @@ main(int argc, char **argv)
 		log_err("dataplane socket %s: %s", d.cfg.control_socket, strerror(errno));
 		goto out;
 	}
+	if (drop_privileges(&d) < 0)
+		goto out;
 	log_info("ready: %u rules, alerts on %s", d.gen->rules->n_rules, d.cfg.alert_socket);
 	run(&d);
 	rc = 0;

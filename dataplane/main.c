@@ -33,6 +33,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "pcap_link.h"
+#include "privdrop.h"
 #include "port.h"
 #include "scan.h"
 #include "supp_watch.h"
@@ -682,6 +683,60 @@ main_loop(struct main_state *ms)
 	ctl_link_send(ms->link, &bye, sizeof(bye));
 }
 
+/*
+ * The capabilities the ports still need once open, by driver: af_packet and af_xdp sockets
+ * stay open, but closing them (promiscuous mode off, the XDP program detached) at the end
+ * takes CAP_NET_ADMIN, and af_xdp's maps CAP_BPF. A pcap or null port needs none.
+ */
+static int
+port_capabilities(const struct dp *dp, cap_value_t *keep, int max)
+{
+	static const cap_value_t packet[] = { CAP_NET_RAW, CAP_NET_ADMIN };
+	static const cap_value_t xdp[] = { CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF };
+	int n = 0;
+
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		struct rte_eth_dev_info info;
+		const cap_value_t *caps = NULL;
+		int n_caps = 0;
+
+		if (rte_eth_dev_info_get(dp->ports[p], &info) != 0 || info.driver_name == NULL)
+			continue;
+		if (strcmp(info.driver_name, "net_af_packet") == 0) {
+			caps = packet;
+			n_caps = RTE_DIM(packet);
+		} else if (strcmp(info.driver_name, "net_af_xdp") == 0) {
+			caps = xdp;
+			n_caps = RTE_DIM(xdp);
+		}
+		for (int i = 0; i < n_caps; i++) {
+			bool have = false;
+
+			for (int k = 0; k < n; k++)
+				have |= keep[k] == caps[i];
+			if (!have && n < max)
+				keep[n++] = caps[i];
+		}
+	}
+	return n;
+}
+
+/* Become the configured user once everything that needs root is open; exits on failure. */
+static void
+drop_privileges(const struct dp *dp)
+{
+	cap_value_t keep[8];
+	char err[512], who[512];
+
+	if (dp->cfg.user[0] == '\0')
+		return;
+	int n = port_capabilities(dp, keep, RTE_DIM(keep));
+	if (privdrop(dp->cfg.user, dp->cfg.group, keep, n, err, sizeof(err)) < 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	privdrop_describe(who, sizeof(who));
+	log_info("running as %s", who);
+}
+
 static void
 setup_workers(struct dp *dp)
 {
@@ -781,6 +836,7 @@ main(int argc, char **argv)
 		log_warn("suppression set %s not available (%s): recipients are not checked until "
 			 "it appears", dp.cfg.suppress_db, strerror(errno));
 	setup_workers(&dp);
+	drop_privileges(&dp);
 	ms.supp_watch = supp_watch_create(&dp);
 	if (ms.supp_watch == NULL)
 		rte_exit(EXIT_FAILURE, "suppression set watcher: out of memory\n");

@@ -980,6 +980,36 @@ test_stats(void **state)
 	assert_int_equal(eve_format_stats(NULL, TS_US, sink_emit, &s), -EINVAL);
 }
 
+/* The end of an outage of posternd: what the dataplane kept and what it had to drop. */
+static void
+test_spool(void **state)
+{
+	(void)state;
+	struct ipc_spool sp = {
+		.started_us = TS_US, .ended_us = TS_US + 2500000, .n_kept = 220, .n_dropped = 3,
+		.bytes_dropped = 1200,
+	};
+	struct sink s;
+
+	ipc_hdr_init(&sp.hdr, IPC_SPOOL, sizeof(sp), 4);
+	sink_init(&s);
+	assert_int_equal(eve_format_spool(&sp, sink_emit, &s), 1);
+	assert_string_equal(s.line[0],
+			    "{\"timestamp\":\"2024-01-02T03:04:07.623456+0000\","
+			    "\"event_type\":\"spool\","
+			    "\"spool\":{\"started\":\"2024-01-02T03:04:05.123456+0000\","
+			    "\"ended\":\"2024-01-02T03:04:07.623456+0000\",\"seconds\":2.5,"
+			    "\"records_delivered_late\":220,\"records_dropped\":3,"
+			    "\"bytes_dropped\":1200}}");
+	assert_string_equal(s.type[0], "spool");
+	sink_fini(&s);
+	/* an end before the start is a corrupt record, not a negative duration */
+	sp.ended_us = TS_US - 1;
+	assert_int_equal(eve_format_spool(&sp, sink_emit, &s), -EINVAL);
+	assert_int_equal(eve_format_spool(NULL, sink_emit, &s), -EINVAL);
+	sink_fini(&s);
+}
+
 static void
 test_anomaly_event(void **state)
 {
@@ -1118,6 +1148,7 @@ main(void)
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_options_from_config),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_spool),
 		cmocka_unit_test(test_anomaly_event),
 		cmocka_unit_test(test_bypass_and_anomaly_alerts),
 	};
