@@ -32,7 +32,9 @@
 #include "dp_link.h"
 #include "eve.h"
 #include "eve_file.h"
+#include "metrics_http.h"
 #include "outputs.h"
+#include "prom_text.h"
 #include "privdrop.h"
 #include "ipc.h"
 #include "log.h"
@@ -42,7 +44,7 @@
 #include "rulegen.h"
 
 #define MAX_POLLFDS \
-	(3 + 1 + DP_LINK_MAX_PEERS + ALERT_SERVER_MAX_SUBSCRIBERS + 2 + OUTPUTS_MAX_POLLFDS)
+	(3 + 1 + DP_LINK_MAX_PEERS + ALERT_SERVER_MAX_SUBSCRIBERS + 2 + OUTPUTS_MAX_POLLFDS + 1)
 #define ERR_MAX 8192
 #define RELOAD_WAITERS_MAX 8  /* posternctl reload clients waiting for one build */
 
@@ -61,6 +63,7 @@ struct posternd {
 	struct alert_server *alerts;
 	struct eve_file *eve;
 	struct outputs *outputs;          /* syslog, Redis */
+	struct metrics_http *metrics;     /* GET /metrics, when metrics_listen is set */
 	struct eve_options eve_opt;
 	struct bday_calendar *calendar;
 	struct findings *findings;        /* bypass and anomaly detection over the records */
@@ -418,6 +421,13 @@ stats_json(struct posternd *d)
 	json_object_set_new(o, "posternd", pd);
 	json_object_set_new(o, "outputs", outputs_stats_json(d->outputs));
 	json_object_set_new(pd, "dataplane_outages", json_integer((json_int_t)d->n_spool_reports));
+	if (d->metrics != NULL) {
+		uint64_t req, bad;
+
+		metrics_http_get_stats(d->metrics, &req, &bad);
+		json_object_set_new(pd, "metrics_requests", json_integer((json_int_t)req));
+		json_object_set_new(pd, "metrics_errors", json_integer((json_int_t)bad));
+	}
 	if (d->have_dp_stats) {
 		json_t *workers = json_array();
 
@@ -429,6 +439,20 @@ stats_json(struct posternd *d)
 		json_object_set_new(o, "workers", workers);
 	}
 	return o;
+}
+
+/* The Prometheus exposition of what posternctl stats shows (metrics_http's render). */
+static int
+render_metrics(void *ctx, char **buf, size_t *len)
+{
+	json_t *stats = stats_json(ctx);
+	int rc;
+
+	if (stats == NULL)
+		return -ENOMEM;
+	rc = prom_text_format(stats, buf, len);
+	json_decref(stats);
+	return rc;
 }
 
 /*
@@ -507,8 +531,16 @@ run(struct posternd *d)
 		n += alert_server_pollfds(d->alerts, fds + n, MAX_POLLFDS - n);
 		int outputs_first = n;
 		n += outputs_pollfds(d->outputs, fds + n, MAX_POLLFDS - n);
+		int metrics_first = n;
+		int timeout = 1000;
+		if (d->metrics != NULL) {
+			uint64_t t = metrics_http_timeout_ms(d->metrics);
 
-		if (poll(fds, (nfds_t)n, 1000) < 0) {
+			n += metrics_http_pollfds(d->metrics, fds + n, MAX_POLLFDS - n);
+			timeout = t < (uint64_t)timeout ? (int)t : timeout;
+		}
+
+		if (poll(fds, (nfds_t)n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -522,7 +554,9 @@ run(struct posternd *d)
 			reload_finish(d);
 		dp_link_handle(d->link, fds + link_first, alerts_first - link_first);
 		alert_server_handle(d->alerts, fds + alerts_first, outputs_first - alerts_first);
-		outputs_handle(d->outputs, fds + outputs_first, n - outputs_first);
+		outputs_handle(d->outputs, fds + outputs_first, metrics_first - outputs_first);
+		if (d->metrics != NULL)
+			metrics_http_handle(d->metrics, fds + metrics_first, n - metrics_first);
 		if (now_us() >= d->next_tick_us) {
 			findings_tick(d->findings, d->live_clock ? now_us() : 0, emit_line, d);
 			dp_link_tick(d->link);
@@ -694,6 +728,14 @@ main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	if (d.cfg.metrics_listen[0] != '\0') {
+		d.metrics = metrics_http_create(d.cfg.metrics_listen, render_metrics, &d, err,
+						sizeof(err));
+		if (d.metrics == NULL) {
+			log_err("metrics_listen = %s: %s", d.cfg.metrics_listen, err);
+			goto out;
+		}
+	}
 	d.cli_fd = listen_stream(d.cfg.cli_socket, 0600);
 	if (d.cli_fd < 0) {
 		log_err("control socket %s: %s", d.cfg.cli_socket, strerror(errno));
@@ -725,6 +767,7 @@ out:
 	}
 	eve_file_destroy(d.eve);
 	outputs_destroy(d.outputs);
+	metrics_http_destroy(d.metrics);
 	alert_server_destroy(d.alerts);
 	rulegen_destroy(d.gen);
 	findings_destroy(d.findings);
