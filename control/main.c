@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <systemd/sd-daemon.h>
 
 #include "alert_server.h"
 #include "business_days.h"
@@ -509,6 +510,7 @@ handle_signal(struct posternd *d)
 			reload_request(d, -1);
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
+			sd_notify(0, "STOPPING=1");
 			d->stopping = true;
 		}
 	}
@@ -754,6 +756,8 @@ main(int argc, char **argv)
 	if (drop_privileges(&d) < 0)
 		goto out;
 	log_info("ready: %u rules, alerts on %s", d.gen->rules->n_rules, d.cfg.alert_socket);
+	sd_notifyf(0, "READY=1\nSTATUS=posternd: %u rules, generation %llu", d.gen->rules->n_rules,
+		   (unsigned long long)d.gen->id);
 	run(&d);
 	rc = 0;
 out:

@@ -658,8 +658,10 @@ syslog_out_tick(struct syslog_out *s, uint64_t now_ms)
 static int
 severity_of(const char *event_type)
 {
+	/* a spool event tells of records held back or lost while posternd was away */
 	if (event_type != NULL &&
-	    (strcmp(event_type, "alert") == 0 || strcmp(event_type, "anomaly") == 0))
+	    (strcmp(event_type, "alert") == 0 || strcmp(event_type, "anomaly") == 0 ||
+	     strcmp(event_type, "spool") == 0))
 		return 4; /* warning */
 	return 6;         /* informational */
 }

@@ -96,7 +96,7 @@ void syslog_out_tick(struct syslog_out *s, uint64_t now_ms);
 
 /*
  * Send one EVE line (len bytes, no newline) of the given event type ("alert", "anomaly",
- * "smtp", "stats"; alert and anomaly get severity warning, the rest info) stamped ts_us
+ * "smtp", "stats"; alert, anomaly and spool get severity warning, the rest info) stamped ts_us
  * (microseconds since the epoch, UTC). Sent at once where the socket takes it, else queued or
  * dropped (see the top). line and event_type are borrowed for the call.
  */

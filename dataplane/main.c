@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -33,8 +35,8 @@
 #include "ipc.h"
 #include "log.h"
 #include "pcap_link.h"
-#include "privdrop.h"
 #include "port.h"
+#include "privdrop.h"
 #include "scan.h"
 #include "supp_watch.h"
 #include "telemetry.h"
@@ -636,6 +638,9 @@ main_loop(struct main_state *ms)
 			atomic_store_explicit(&dp->started, true, memory_order_release);
 			log_info("ready: %u worker(s), %u port(s)%s", dp->n_workers, dp->n_ports,
 				 dp->rss ? ", RSS" : ", software dispatch");
+			/* systemd (Type=notify): units ordered after this one start now */
+			sd_notifyf(0, "READY=1\nSTATUS=dataplane: inspecting, %u worker(s), %u "
+				   "port(s)", dp->n_workers, dp->n_ports);
 		}
 		unsigned moved = forward_events(ms);
 		retire_generations(ms);
@@ -652,6 +657,7 @@ main_loop(struct main_state *ms)
 				log_info("signal %d: stopping", (int)got_signal);
 			else
 				log_info(expired ? "duration reached: stopping" : "input idle: stopping");
+			sd_notify(0, "STOPPING=1\nSTATUS=dataplane: delivering the last records");
 			atomic_store_explicit(&dp->stopping, true, memory_order_release);
 		}
 		if (moved == 0)
@@ -805,6 +811,9 @@ main(int argc, char **argv)
 			 dp.n_workers + 1, rte_lcore_count());
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* nothing to reload here (rules come from posternd, the suppression set is watched):
+	 * a SIGHUP sent to every Postern process must not end this one */
+	signal(SIGHUP, SIG_IGN);
 
 	if (port_setup_all(&dp) < 0)
 		rte_exit(EXIT_FAILURE, "port set-up failed\n");

@@ -132,9 +132,9 @@ report(types["alert"] > 0 and len(types) >= 2, "event types seen: %s" % dict(typ
 bad = [r for r in rec if r["msgid"] != json.loads(r["msg"]).get("event_type")]
 report(not bad, "MSGID is the line's event_type%s" % (": " + repr(bad[0])[:300] if bad else ""))
 report(all(r["facility"] == "19" for r in rec), "facility local3 (19)")
-sev = lambda t: "4" if t in ("alert", "anomaly") else "6"
+sev = lambda t: "4" if t in ("alert", "anomaly", "spool") else "6"
 bad = [r for r in rec if r["severity"] != sev(r["msgid"])]
-report(not bad, "severity 4 for alert/anomaly, 6 for the rest%s"
+report(not bad, "severity 4 for alert/anomaly/spool, 6 for the rest%s"
        % (": " + repr(bad[0])[:300] if bad else ""))
 report(all(r["app"] == "posternd" for r in rec), "APP-NAME posternd")
 report(all(r["version"] == "1" and r["sd"] == "-" for r in rec), "version 1, no structured data")
