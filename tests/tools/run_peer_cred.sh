@@ -3,8 +3,9 @@
 # posternd serves its control sockets to root and its own user only (SO_PEERCRED), even when
 # a socket file's mode is opened up by mistake: with both sockets made 0666, `posternctl
 # stats` run as nobody gets no answer and a dataplane-link connection from nobody is closed;
-# each is counted (cli_refused, dataplanes_refused) and root is still served. Root only
-# (exit 77 otherwise).
+# each is counted (cli_refused, dataplanes_refused) and root is still served. The alert
+# socket goes to alert_socket_group: its members may subscribe, others not. Root only (exit
+# 77 otherwise).
 #
 #   tests/tools/run_peer_cred.sh [--build DIR]
 set -uo pipefail
@@ -35,6 +36,7 @@ cli_socket = $work/cli.sock
 rules = $top/rules/demo.rules
 classification = $top/rules/classification.config
 suppress_db = $work/supp
+alert_socket_group = nogroup
 EOF
 chmod 644 "$work/postern.conf"
 "$build/control/posternd" -c "$work/postern.conf" 2> "$work/posternd.log" &
@@ -71,6 +73,23 @@ check "... and counted, no dataplane connected" \
 check "posternd still runs" kill -0 "$pid"
 grep -q 'refused a request from uid 65534' "$work/posternd.log"
 check "posternd logged the refused request with its uid" test $? = 0
+
+# The alert socket (0660) belongs to alert_socket_group: a member may subscribe, another
+# account may not.
+check "the alert socket is 0660, group nogroup" \
+	test "$(stat -c '%a %G' "$work/alerts.sock")" = "660 nogroup"
+subscribe_as() { # GID: 0 when a subscriber running as nobody with that group connects
+	setpriv --reuid 65534 --regid "$1" --clear-groups "$py" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(sys.argv[1])
+except OSError:
+    sys.exit(1)' "$work/alerts.sock"
+}
+check "a member of nogroup subscribes" subscribe_as "$(getent group nogroup | cut -d: -f3)"
+check "an account outside it cannot" test "$(subscribe_as "$(getent group daemon |
+	cut -d: -f3)"; echo $?)" = 1
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
