@@ -10,9 +10,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "net_target.h"
 
 enum opt_type {
 	OPT_PATH, OPT_TEXT, OPT_U32, OPT_U64, OPT_BOOL, OPT_PORTS, OPT_ENUM, OPT_RULES, OPT_REPLY,
+	OPT_TARGET,   /* a network output's target: min holds the schemes allowed (net_target.h) */
+	OPT_LISTEN,   /* HOST:PORT to listen on, ":PORT" for every address */
 };
 
 struct opt {
@@ -122,14 +125,14 @@ static const struct opt options[] = {
 	{ "user", OPT_TEXT, OFF(user), 0, CONFIG_NAME_MAX },
 	{ "group", OPT_TEXT, OFF(group), 0, CONFIG_NAME_MAX },
 	{ "alert_socket_group", OPT_TEXT, OFF(alert_socket_group), 0, CONFIG_NAME_MAX },
-	{ "syslog", OPT_TEXT, OFF(syslog), 0, CONFIG_PATH_MAX },
+	{ "syslog", OPT_TARGET, OFF(syslog), NET_UDP | NET_TCP | NET_UNIX, CONFIG_PATH_MAX },
 	{ "syslog_facility", OPT_ENUM, OFF(syslog_facility), 0, 0, syslog_facility_names },
-	{ "redis", OPT_TEXT, OFF(redis), 0, CONFIG_PATH_MAX },
+	{ "redis", OPT_TARGET, OFF(redis), NET_TCP | NET_UNIX, CONFIG_PATH_MAX },
 	{ "redis_mode", OPT_ENUM, OFF(redis_mode), 0, 0, redis_mode_names },
 	{ "redis_key", OPT_TEXT, OFF(redis_key), 0,
 	  sizeof(((struct postern_config *)0)->redis_key) },
 	{ "output_queue_size", OPT_U64, OFF(output_queue_size), 4096, UINT64_C(1) << 34 },
-	{ "metrics_listen", OPT_TEXT, OFF(metrics_listen), 0,
+	{ "metrics_listen", OPT_LISTEN, OFF(metrics_listen), 0,
 	  sizeof(((struct postern_config *)0)->metrics_listen) },
 	{ "eve_smtp_events", OPT_BOOL, OFF(eve_smtp_events), 0, 0 },
 	{ "smtp_inspection", OPT_BOOL, OFF(smtp_inspection), 0, 0 },
@@ -383,6 +386,25 @@ config_set(struct postern_config *c, const char *key, const char *value, char *e
 		}
 		strcpy(place, value);
 		return 0;
+	case OPT_TARGET:
+	case OPT_LISTEN:
+		/* checked here, so that a bad one is a file:line error, at start or reload;
+		 * empty: the output is off */
+		if (value[0] != '\0' && strlen(value) < o->max) {
+			struct net_target t;
+			struct net_hostport hp;
+			char why[NET_HOST_MAX + 96];
+
+			rc = o->type == OPT_TARGET
+				     ? net_target_parse(value, (unsigned)o->min, &t, why, sizeof(why))
+				     : net_hostport_parse(value, NET_HP_EMPTY_HOST | NET_HP_PORT_ZERO,
+							  &hp, why, sizeof(why));
+			if (rc < 0) {
+				snprintf(err, errlen, "%s: %s", key, why);
+				return -1;
+			}
+		}
+		__attribute__((fallthrough)); /* then stored as text */
 	case OPT_TEXT:
 		if (strlen(value) >= o->max) {
 			snprintf(err, errlen, "%s: longer than %llu bytes", key,

@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "metrics_http.h"
+#include "net_target.h"
 
 #define MEMORY_PER_CONNECTION 16384 /* request line and headers; MHD answers 431 past it */
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -40,60 +41,31 @@ struct metrics_http {
 int
 metrics_http_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *colon, *port_s;
-	unsigned long port;
-	size_t hlen;
-	char *end;
+	struct net_hostport hp;
+	char err[64];
 
 	memset(ss, 0, sizeof(*ss));
-	if (listen == NULL)
+	if (listen == NULL ||
+	    net_hostport_parse(listen, NET_HP_EMPTY_HOST | NET_HP_PORT_ZERO, &hp, err,
+			       sizeof(err)) < 0)
 		return -EINVAL;
-	if (listen[0] == '[') {
-		const char *close = strchr(listen, ']');
-
-		if (close == NULL || close[1] != ':')
-			return -EINVAL;
-		hlen = (size_t)(close - listen - 1);
-		if (hlen == 0 || hlen >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, listen + 1, hlen);
-		port_s = close + 2;
-	} else {
-		colon = strrchr(listen, ':');
-		if (colon == NULL || memchr(listen, ':', (size_t)(colon - listen)) != NULL)
-			return -EINVAL; /* no port, or an IPv6 address without brackets */
-		hlen = (size_t)(colon - listen);
-		if (hlen >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, listen, hlen);
-		port_s = colon + 1;
-	}
-	host[hlen] = '\0';
-	if (port_s[0] < '0' || port_s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	port = strtoul(port_s, &end, 10);
-	if (errno != 0 || *end != '\0' || port > 65535)
-		return -EINVAL;
-
-	if (listen[0] == '[') {
+	if (hp.ipv6) {
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
 
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+		if (inet_pton(AF_INET6, hp.host, &a6->sin6_addr) != 1)
 			return -EINVAL;
 		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
+		a6->sin6_port = htons(hp.port);
 		*sslen = sizeof(*a6);
 	} else {
 		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
 
-		if (hlen == 0)
+		if (hp.host[0] == '\0')
 			a4->sin_addr.s_addr = htonl(INADDR_ANY);
-		else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		else if (inet_pton(AF_INET, hp.host, &a4->sin_addr) != 1)
 			return -EINVAL;
 		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
+		a4->sin_port = htons(hp.port);
 		*sslen = sizeof(*a4);
 	}
 	return 0;

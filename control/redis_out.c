@@ -21,6 +21,7 @@
 #include <hiredis/hiredis.h>
 
 #include "log.h"
+#include "net_target.h"
 #include "redis_out.h"
 
 #define REDIS_OUT_BATCH_LINES 1024
@@ -84,84 +85,29 @@ redis_out_mode_from_name(const char *name)
 	return -1;
 }
 
-static int
-parse_port(const char *s, int *port)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0 || v > 65535)
-		return -1;
-	*port = (int)v;
-	return 0;
-}
-
-/* "tcp:HOST:PORT" / "tcp:[V6]:PORT" / "unix:PATH" into r; the host resolved to one address. */
+/* "tcp:HOST:PORT" / "tcp:[V6]:PORT" / "unix:PATH" into r; the host resolved once, here. */
 static int
 parse_target(struct redis_out *r, const char *target, char *err, size_t errlen)
 {
-	char host[256];
-	const char *hp, *colon;
-	size_t hlen;
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai = NULL;
+	struct net_target t;
+	const char *host = t.hp.host;
 	int rc;
 
-	if (strncmp(target, "unix:", 5) == 0) {
-		const char *p = target + 5;
+	char why[NET_HOST_MAX + 96];
 
-		if (*p == '\0') {
-			snprintf(err, errlen, "redis target \"%s\": empty socket path", target);
-			return -1;
-		}
-		if (strlen(p) >= sizeof(r->path)) {
-			snprintf(err, errlen, "redis target: socket path longer than %zu bytes",
-				 sizeof(r->path) - 1);
-			return -1;
-		}
+	if (net_target_parse(target, NET_TCP | NET_UNIX, &t, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "redis target: %s", why);
+		return -1;
+	}
+	if (t.scheme == NET_UNIX) {
+		_Static_assert(sizeof(r->path) >= sizeof(t.path), "a parsed path fits");
 		r->is_unix = true;
-		strcpy(r->path, p);
+		strcpy(r->path, t.path);
 		return 0;
 	}
-	if (strncmp(target, "tcp:", 4) != 0) {
-		snprintf(err, errlen, "redis target \"%s\": expected tcp:HOST:PORT or unix:PATH",
-			 target);
-		return -1;
-	}
-	hp = target + 4;
-	if (*hp == '[') {
-		const char *close = strchr(hp, ']');
-
-		if (close == NULL || close[1] != ':') {
-			snprintf(err, errlen, "redis target \"%s\": expected tcp:[ADDRESS]:PORT",
-				 target);
-			return -1;
-		}
-		hp++;
-		hlen = (size_t)(close - hp);
-		colon = close + 1;
-	} else {
-		colon = strrchr(hp, ':');
-		if (colon == NULL) {
-			snprintf(err, errlen, "redis target \"%s\": missing :PORT", target);
-			return -1;
-		}
-		hlen = (size_t)(colon - hp);
-	}
-	if (hlen == 0 || hlen >= sizeof(host)) {
-		snprintf(err, errlen, "redis target \"%s\": bad host", target);
-		return -1;
-	}
-	if (parse_port(colon + 1, &r->port) < 0) {
-		snprintf(err, errlen, "redis target \"%s\": port must be 1 to 65535", target);
-		return -1;
-	}
-	memcpy(host, hp, hlen);
-	host[hlen] = '\0';
+	r->port = t.hp.port;
 	rc = getaddrinfo(host, NULL, &hints, &ai);
 	if (rc != 0 || ai == NULL) {
 		snprintf(err, errlen, "redis target \"%s\": cannot resolve %s: %s", target, host,

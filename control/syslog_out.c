@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_target.h"
 #include "syslog_out.h"
 
 #define FRAME_PREFIX_MAX 21 /* "18446744073709551615 " */
@@ -406,72 +407,31 @@ queue_flush(struct syslog_out *s)
 static int
 parse_target(struct syslog_out *s, const char *target, char *err, size_t errlen)
 {
-	char host[256];
-	const char *rest, *colon, *port_s;
-	struct addrinfo hints = { 0 }, *res = NULL;
-	unsigned long port;
-	char *end;
-	size_t hlen;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_NUMERICSERV }, *res = NULL;
+	struct net_target t;
+	char port[8];
 	int rc;
 
-	if (strncmp(target, "unix:", 5) == 0) {
-		struct sockaddr_un *sun = (struct sockaddr_un *)&s->addr;
-		size_t plen = strlen(target + 5);
+	char why[NET_HOST_MAX + 96];
 
-		if (plen == 0 || plen >= sizeof(sun->sun_path)) {
-			snprintf(err, errlen, "syslog target %s: the path is empty or too long",
-				 target);
-			return -EINVAL;
-		}
+	if (net_target_parse(target, NET_UDP | NET_TCP | NET_UNIX, &t, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "syslog target: %s", why);
+		return -EINVAL;
+	}
+	if (t.scheme == NET_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&s->addr;
+
 		sun->sun_family = AF_UNIX;
-		memcpy(sun->sun_path, target + 5, plen + 1);
-		s->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
+		memcpy(sun->sun_path, t.path, strlen(t.path) + 1);
+		s->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(t.path) + 1);
 		s->transport = TRANSPORT_UNIX;
 		return 0;
 	}
-	if (strncmp(target, "udp:", 4) == 0)
-		s->transport = TRANSPORT_UDP;
-	else if (strncmp(target, "tcp:", 4) == 0)
-		s->transport = TRANSPORT_TCP;
-	else {
-		snprintf(err, errlen, "syslog target %s: not udp:HOST:PORT, tcp:HOST:PORT or "
-			 "unix:PATH", target);
-		return -EINVAL;
-	}
-	rest = target + 4;
-	colon = strrchr(rest, ':');
-	if (colon == NULL || colon == rest) {
-		snprintf(err, errlen, "syslog target %s: HOST:PORT expected", target);
-		return -EINVAL;
-	}
-	port_s = colon + 1;
-	errno = 0;
-	port = strtoul(port_s, &end, 10);
-	if (*port_s < '0' || *port_s > '9' || *end != '\0' || errno != 0 || port == 0 ||
-	    port > 65535) {
-		snprintf(err, errlen, "syslog target %s: bad port", target);
-		return -EINVAL;
-	}
-	hlen = (size_t)(colon - rest);
-	if (rest[0] == '[') { /* [v6]:port */
-		if (hlen < 3 || rest[hlen - 1] != ']') {
-			snprintf(err, errlen, "syslog target %s: bad [address]", target);
-			return -EINVAL;
-		}
-		rest++;
-		hlen -= 2;
-	}
-	if (hlen >= sizeof(host)) {
-		snprintf(err, errlen, "syslog target %s: host too long", target);
-		return -EINVAL;
-	}
-	memcpy(host, rest, hlen);
-	host[hlen] = '\0';
-
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = s->transport == TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	rc = getaddrinfo(host, port_s, &hints, &res);
+	s->transport = t.scheme == NET_TCP ? TRANSPORT_TCP : TRANSPORT_UDP;
+	hints.ai_socktype = t.scheme == NET_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	snprintf(port, sizeof(port), "%u", t.hp.port);
+	/* resolved once, here: a reconnect never waits on DNS */
+	rc = getaddrinfo(t.hp.host, port, &hints, &res);
 	if (rc != 0 || res == NULL) {
 		snprintf(err, errlen, "syslog target %s: %s", target,
 			 rc != 0 ? gai_strerror(rc) : "no address");

@@ -119,6 +119,66 @@ test_errors_name_the_line(void **state)
 	expect_error("eve_smtp_events = 2\n", "1: eve_smtp_events: '2' is not yes/no");
 }
 
+/*
+ * The operations keys: outputs' targets and the metrics address are checked at load (a
+ * typo is a file:line error, not a posternd that will not start or a reload that ignores
+ * it), the spool has a floor, names have a bound.
+ */
+static void
+test_operations(void **state)
+{
+	struct postern_config c;
+	char err[256], name[CONFIG_NAME_MAX + 16];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.event_spool, UINT64_C(64) << 20);
+	assert_int_equal(c.syslog_facility, 16);
+	assert_string_equal(c.redis_key, "postern:%t");
+	assert_int_equal(config_load(&c, write_conf("syslog = tcp:[fd00::5]:601\n"
+						    "syslog_facility = local3\n"
+						    "redis = unix:/run/redis/redis.sock\n"
+						    "redis_mode = publish\n"
+						    "metrics_listen = :9477\n"
+						    "event_spool = 1048576\n"
+						    "user = postern\n"
+						    "alert_socket_group = soc\n"),
+				     err, sizeof(err)), 0);
+	done();
+	assert_string_equal(c.syslog, "tcp:[fd00::5]:601");
+	assert_int_equal(c.syslog_facility, 19);
+	assert_int_equal(c.redis_mode, CONFIG_REDIS_PUBLISH);
+	assert_string_equal(c.metrics_listen, ":9477");
+	assert_string_equal(c.user, "postern");
+	assert_string_equal(c.alert_socket_group, "soc");
+	/* empty: the output is off */
+	assert_int_equal(config_load(&c, write_conf("syslog =\nredis =\n"), err, sizeof(err)), 0);
+	done();
+	assert_string_equal(c.syslog, "");
+
+	expect_error("syslog = tcp:logs.example\n",
+		     "1: syslog: 'logs.example': expected HOST:PORT (an IPv6 address in brackets)");
+	expect_error("redis = udp:127.0.0.1:6379\n",
+		     "1: redis: 'udp:127.0.0.1:6379': expected tcp:HOST:PORT, unix:PATH");
+	expect_error("syslog = udp:127.0.0.1:0\n",
+		     "1: syslog: '127.0.0.1:0': the port must be 1 to 65535");
+	expect_error("metrics_listen = ::1:9477\n",
+		     "1: metrics_listen: '::1:9477': expected HOST:PORT (an IPv6 address in "
+		     "brackets)");
+	expect_error("event_spool = 1048575\n",
+		     "1: event_spool: '1048575' is not a number in 1048576..1099511627776");
+	expect_error("syslog_facility = local8\n",
+		     "1: syslog_facility: 'local8' is not one of kern, user, mail, daemon, auth, "
+		     "syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, security, console, "
+		     "solaris-cron, local0, local1, local2, local3, local4, local5, local6, local7");
+	memset(name, 'u', CONFIG_NAME_MAX);
+	name[CONFIG_NAME_MAX] = '\0';
+	char line[CONFIG_NAME_MAX + 32], want[64];
+	snprintf(line, sizeof(line), "user = %s\n", name);
+	snprintf(want, sizeof(want), "1: user: longer than %d bytes", CONFIG_NAME_MAX - 1);
+	expect_error(line, want);
+}
+
 /* The suppression and commercial keys: long text values, a '#' inside a value, limits. */
 static void
 test_text_values(void **state)
@@ -330,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_rules_list),
 		cmocka_unit_test(test_inline),
+		cmocka_unit_test(test_operations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

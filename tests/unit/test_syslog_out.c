@@ -416,6 +416,7 @@ test_bad_targets(void **state)
 		"udp:127.0.0.1:65536", "udp:127.0.0.1:51x", "udp::514", "udp:[::1:514",
 		"udp:[]:514", "tcp:127.0.0.1:-1", "sctp:127.0.0.1:514", "unix:",
 		"udp:no-such-host.invalid:514", "file:/tmp/x",
+		"udp:::1:514", /* an IPv6 literal without brackets: is 514 part of it? */
 	};
 	struct syslog_out_config cfg = { .facility = 16 };
 	char err[256];
@@ -438,9 +439,9 @@ test_bad_targets(void **state)
 	assert_null(syslog_out_create(&cfg, err, sizeof(err)));
 	cfg.facility = -1;
 	assert_null(syslog_out_create(&cfg, err, sizeof(err)));
-	/* good ones: IPv6 with and without brackets, a name */
+	/* good ones: IPv6 in brackets, a name, a path */
 	cfg.facility = 0;
-	const char *good[] = { "udp:[::1]:514", "udp:::1:514", "udp:localhost:514",
+	const char *good[] = { "udp:[::1]:514", "tcp:[::1]:601", "udp:localhost:514",
 			       "unix:/nonexistent/log" };
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		struct syslog_out *s;
