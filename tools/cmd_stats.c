@@ -88,6 +88,22 @@ print_counters(const char *section, json_t *obj)
 	}
 }
 
+/* Each network output's counters (syslog, redis), under its own heading. */
+static void
+print_outputs(json_t *outputs)
+{
+	const char *name;
+	json_t *o;
+	char title[64];
+
+	if (!json_is_object(outputs))
+		return;
+	json_object_foreach(outputs, name, o) {
+		snprintf(title, sizeof(title), "output %s", name);
+		print_counters(title, o);
+	}
+}
+
 /*
  * The dataplane's counters, one line each: the total, then each worker's value when there
  * is more than one worker (a counter that only the main lcore or the ports keep shows
@@ -155,6 +171,7 @@ cmd_stats(int argc, char **argv, const struct postern_config *cfg)
 		free(s);
 	} else {
 		print_counters("posternd", json_object_get(j, "posternd"));
+		print_outputs(json_object_get(j, "outputs"));
 		print_dataplane(json_object_get(j, "dataplane"), json_object_get(j, "workers"));
 	}
 	json_decref(j);
