@@ -28,6 +28,12 @@
 struct alert_sub {
 	int fd;
 	bool rd_eof;   /* the peer shut down its sending side: stop polling for input */
+	/* its request line being read, and the event types it asked for (none: every type) */
+	char req[ALERT_SERVER_REQUEST_MAX];
+	size_t req_len;
+	bool req_skip; /* the line passed ALERT_SERVER_REQUEST_MAX: skipped up to its end */
+	char types[ALERT_SERVER_TYPES_MAX][ALERT_SERVER_TYPE_NAME_MAX];
+	unsigned n_types;
 	uint8_t *buf;  /* queued bytes are buf[head .. head + len) */
 	size_t cap;
 	size_t head;
@@ -297,12 +303,26 @@ sub_send_line(struct alert_server *srv, struct alert_sub *s, const char *line, s
 	return sub_queue(s, srv->queue_bytes, line + sent, len - sent, &nl, 1);
 }
 
+static bool
+sub_wants(const struct alert_sub *s, const char *event_type)
+{
+	if (s->n_types == 0)
+		return true;
+	for (unsigned t = 0; t < s->n_types; t++)
+		if (event_type != NULL && strcmp(s->types[t], event_type) == 0)
+			return true;
+	return false;
+}
+
 void
-alert_server_broadcast(struct alert_server *srv, const char *line, size_t len)
+alert_server_broadcast(struct alert_server *srv, const char *line, size_t len,
+		       const char *event_type)
 {
 	srv->st.n_lines++;
 	for (unsigned i = 0; i < srv->n_subs;) {
-		int rc = sub_send_line(srv, &srv->subs[i], line, len);
+		int rc = sub_wants(&srv->subs[i], event_type)
+				 ? sub_send_line(srv, &srv->subs[i], line, len)
+				 : 0;
 
 		if (rc == 0) {
 			i++;
@@ -328,9 +348,58 @@ sub_find(const struct alert_server *srv, int fd)
 	return -1;
 }
 
-/* Read and discard what a subscriber sent. -1 when it must be closed. */
+/*
+ * A complete request line: "types" and the names it lists (blanks or commas between them).
+ * Anything else is not a request and changes nothing. Returns false for a refused one.
+ */
+static bool
+sub_request(struct alert_sub *s, char *line)
+{
+	char names[ALERT_SERVER_TYPES_MAX][ALERT_SERVER_TYPE_NAME_MAX];
+	unsigned n = 0;
+	char *save = NULL;
+
+	if (strncmp(line, "types", 5) != 0 || (line[5] != '\0' && line[5] != ' ' &&
+						line[5] != '\t'))
+		return true; /* not a request: discarded, as it always was */
+	for (char *t = strtok_r(line + 5, " \t,", &save); t != NULL;
+	     t = strtok_r(NULL, " \t,", &save)) {
+		if (n == ALERT_SERVER_TYPES_MAX || strlen(t) >= ALERT_SERVER_TYPE_NAME_MAX)
+			return false;
+		strcpy(names[n++], t);
+	}
+	memcpy(s->types, names, sizeof(names));
+	s->n_types = n;
+	return true;
+}
+
+/* Take a subscriber's bytes: request lines are acted on, the rest discarded. */
+static void
+sub_take_input(struct alert_server *srv, struct alert_sub *s, const char *p, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (p[k] != '\n') {
+			if (s->req_len + 1 < sizeof(s->req))
+				s->req[s->req_len++] = p[k];
+			else
+				s->req_skip = true;
+			continue;
+		}
+		if (s->req_len > 0 && s->req[s->req_len - 1] == '\r')
+			s->req_len--; /* CRLF from telnet-like clients */
+		s->req[s->req_len] = '\0';
+		if (s->req_skip || !sub_request(s, s->req))
+			srv->st.n_bad_requests++;
+		else if (strncmp(s->req, "types", 5) == 0)
+			srv->st.n_requests++;
+		s->req_len = 0;
+		s->req_skip = false;
+	}
+}
+
+/* Read what a subscriber sent: its requests. -1 when it must be closed. */
 static int
-sub_drain_input(struct alert_sub *s)
+sub_drain_input(struct alert_server *srv, struct alert_sub *s)
 {
 	char scratch[4096];
 	size_t total = 0;
@@ -339,6 +408,7 @@ sub_drain_input(struct alert_sub *s)
 		ssize_t n = recv(s->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
 
 		if (n > 0) {
+			sub_take_input(srv, s, scratch, (size_t)n);
 			total += (size_t)n;
 			continue;
 		}
@@ -399,7 +469,7 @@ alert_server_handle(struct alert_server *srv, const struct pollfd *fds, int n)
 		bool broken = (re & (POLLERR | POLLNVAL | POLLHUP)) != 0;
 
 		if (!broken && (re & POLLIN))
-			broken = sub_drain_input(s) < 0;
+			broken = sub_drain_input(srv, s) < 0;
 		if (!broken && (re & POLLOUT))
 			broken = sub_flush(s) < 0;
 		if (broken) {

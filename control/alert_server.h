@@ -5,7 +5,11 @@
  * after it connected, newline-terminated. Nothing ever blocks: sockets are non-blocking, each
  * subscriber has a bounded output queue, and a subscriber whose queue would overflow is
  * disconnected and counted, so a slow consumer costs its own stream, never the server's.
- * Subscribers are not expected to send anything; what they send is read and discarded.
+ * A subscriber may ask for some event types only by sending a line "types T1 T2 ..." (blanks
+ * or commas between names; "types" alone: every type again), at any time: from then on it
+ * gets only lines of those types, so a SOC reader of alerts is neither sent nor held back by
+ * the stats and smtp lines it does not want. Anything else it sends is read and discarded;
+ * a request line longer than ALERT_SERVER_REQUEST_MAX is skipped.
  *
  * It does not format lines (control/eve.c does) and owns no loop: the caller polls the
  * descriptors alert_server_pollfds() fills and hands the results to alert_server_handle().
@@ -20,6 +24,9 @@
 #define ALERT_SERVER_MAX_SUBSCRIBERS 256  /* more connections are accepted, then closed */
 #define ALERT_SERVER_QUEUE_MIN 4096u
 #define ALERT_SERVER_QUEUE_DEFAULT (1u << 20)
+#define ALERT_SERVER_REQUEST_MAX 256  /* a subscriber's request line */
+#define ALERT_SERVER_TYPES_MAX 8      /* event types one subscriber may ask for */
+#define ALERT_SERVER_TYPE_NAME_MAX 16
 
 struct alert_server;
 
@@ -30,6 +37,8 @@ struct alert_server_stats {
 	uint64_t n_dropped_subscribers;  /* disconnected because their queue was full */
 	uint64_t n_closed_subscribers;   /* disconnected by the peer or a socket error */
 	uint64_t n_refused;              /* over ALERT_SERVER_MAX_SUBSCRIBERS, closed at once */
+	uint64_t n_requests;             /* "types" requests taken */
+	uint64_t n_bad_requests;         /* request lines refused: too long, too many types */
 };
 
 /*
@@ -63,11 +72,13 @@ int alert_server_pollfds(const struct alert_server *srv, struct pollfd *fds, int
 void alert_server_handle(struct alert_server *srv, const struct pollfd *fds, int n);
 
 /*
- * Send one line (len bytes, without its newline; the server adds it) to every subscriber.
- * Written at once where the socket takes it, queued otherwise; a subscriber whose queue
- * cannot hold the rest is disconnected and counted. line is borrowed for the call.
+ * Send one line (len bytes, without its newline; the server adds it) of event_type to every
+ * subscriber that takes that type. Written at once where the socket takes it, queued
+ * otherwise; a subscriber whose queue cannot hold the rest is disconnected and counted.
+ * line and event_type are borrowed for the call.
  */
-void alert_server_broadcast(struct alert_server *srv, const char *line, size_t len);
+void alert_server_broadcast(struct alert_server *srv, const char *line, size_t len,
+			    const char *event_type);
 
 void alert_server_get_stats(const struct alert_server *srv, struct alert_server_stats *out);
 

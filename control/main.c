@@ -105,9 +105,8 @@ emit_line(void *ctx, const char *line, size_t len, const char *event_type)
 {
 	struct posternd *d = ctx;
 
-	(void)event_type;
 	d->n_lines++;
-	alert_server_broadcast(d->alerts, line, len);
+	alert_server_broadcast(d->alerts, line, len, event_type);
 	if (d->eve != NULL)
 		eve_file_write(d->eve, line, len);
 	outputs_write(d->outputs, line, len, event_type, now_us());

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * posternctl alerts [--socket PATH] [--count N] [--type alert|smtp|stats]
+ * posternctl alerts [--socket PATH] [--count N] [--type TYPE]...
  *
  * Connects to the alert socket (control/alert_server.c) and copies each complete line to
- * stdout, flushed per line so that a pipe into jq shows alerts as they happen. With --type,
- * only lines whose event_type matches are printed (and counted). A line longer than
+ * stdout, flushed per line so that a pipe into jq shows alerts as they happen. With --type
+ * (repeatable), it asks the server for those event types only ("types ..."), so that lines
+ * it does not want neither cross the socket nor fill its queue, and prints only lines of
+ * those types (and counts them: what went out before the server had the request is
+ * filtered here). A line longer than
  * ALERTS_LINE_MAX is skipped whole, and a line the server cut when it ended the stream is
  * not printed: stdout only ever gets complete lines. Exit status (commands.h): 0 when the
  * server closed the stream or --count lines were printed, 1 when reading the stream or
@@ -28,23 +31,26 @@
 #define ALERTS_LINE_MAX (1u << 20)
 #define ALERTS_READ_CHUNK 65536
 
-static const char *const event_types[] = { "alert", "smtp", "stats" };
+static const char *const event_types[] = { "alert", "smtp", "stats", "anomaly", "spool" };
+#define N_EVENT_TYPES (sizeof(event_types) / sizeof(event_types[0]))
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: posternctl alerts [--socket PATH] [--count N] [--type TYPE]\n"
+		"usage: posternctl alerts [--socket PATH] [--count N] [--type TYPE]...\n"
 		"Print posternd's EVE JSON lines as they are produced, one per line.\n"
 		"  -s, --socket PATH  alert socket (default: alert_socket from the config)\n"
 		"  -n, --count N      stop after N lines (N >= 1)\n"
-		"  -t, --type TYPE    only events of this type: alert, smtp or stats\n"
+		"  -t, --type TYPE    only events of this type (repeatable): alert, smtp, stats,\n"
+		"                     anomaly or spool\n"
 		"  -h, --help         this help\n"
 		"Exits 0 when the server closes the stream or N lines were printed.\n");
 }
 
 struct alerts_state {
-	const char *type;       /* NULL: every line */
+	const char *types[N_EVENT_TYPES]; /* none: every line */
+	unsigned n_types;
 	unsigned long max;      /* 0: no limit */
 	unsigned long printed;
 	unsigned long skipped_long;
@@ -59,13 +65,15 @@ line_matches(const struct alerts_state *st, const char *line, size_t len)
 	json_t *j, *t;
 	bool ok;
 
-	if (st->type == NULL)
+	if (st->n_types == 0)
 		return true;
 	j = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
 	if (j == NULL)
 		return false;
 	t = json_object_get(j, "event_type");
-	ok = json_is_string(t) && strcmp(json_string_value(t), st->type) == 0;
+	ok = false;
+	for (unsigned i = 0; i < st->n_types && json_is_string(t); i++)
+		ok |= strcmp(json_string_value(t), st->types[i]) == 0;
 	json_decref(j);
 	return ok;
 }
@@ -165,6 +173,19 @@ parse_count(const char *s, unsigned long *out)
 	return errno != 0 || *end != '\0' || *out == 0 ? -1 : 0;
 }
 
+/* Ask the server for the chosen event types only (alert_server.h: "types T..."). */
+static int
+ask_types(int fd, const struct alerts_state *st)
+{
+	char req[128] = "types";
+	size_t n = strlen(req);
+
+	for (unsigned i = 0; i < st->n_types; i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n, " %s", st->types[i]);
+	req[n++] = '\n';
+	return send(fd, req, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
 int
 cmd_alerts(int argc, char **argv, const struct postern_config *cfg)
 {
@@ -194,17 +215,24 @@ cmd_alerts(int argc, char **argv, const struct postern_config *cfg)
 				return 2;
 			}
 			break;
-		case 't':
-			st.type = NULL;
-			for (size_t i = 0; i < sizeof(event_types) / sizeof(event_types[0]); i++)
+		case 't': {
+			const char *type = NULL;
+
+			for (size_t i = 0; i < N_EVENT_TYPES; i++)
 				if (strcmp(optarg, event_types[i]) == 0)
-					st.type = event_types[i];
-			if (st.type == NULL) {
+					type = event_types[i];
+			if (type == NULL) {
 				fprintf(stderr, "posternctl alerts: --type: '%s' is not alert, "
-						"smtp or stats\n", optarg);
+						"smtp, stats, anomaly or spool\n", optarg);
 				return 2;
 			}
+			bool have = false;
+			for (unsigned i = 0; i < st.n_types; i++)
+				have |= st.types[i] == type;
+			if (!have)
+				st.types[st.n_types++] = type;
 			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -233,6 +261,11 @@ cmd_alerts(int argc, char **argv, const struct postern_config *cfg)
 	fd = connect_to(path);
 	if (fd < 0) {
 		rc = 2;
+		goto out;
+	}
+	if (st.n_types > 0 && ask_types(fd, &st) < 0) {
+		fprintf(stderr, "posternctl alerts: asking %s for the types: %s\n", path,
+			strerror(errno));
 		goto out;
 	}
 

@@ -189,7 +189,7 @@ test_two_subscribers_same_lines(void **state)
 	assert_non_null(srv);
 	assert_string_equal(alert_server_path(srv), fx->path);
 	/* A line broadcast before anyone listens reaches no one. */
-	alert_server_broadcast(srv, "early", 5);
+	alert_server_broadcast(srv, "early", 5, "alert");
 
 	int ca = client_connect(fx->path);
 	int cb = client_connect(fx->path);
@@ -199,7 +199,7 @@ test_two_subscribers_same_lines(void **state)
 
 	for (unsigned i = 0; i < 100; i++) {
 		make_line(line, sizeof(line), i, 50);
-		alert_server_broadcast(srv, line, strlen(line));
+		alert_server_broadcast(srv, line, strlen(line), "alert");
 	}
 	size_t want = expected_len(0, 100, 50);
 
@@ -245,7 +245,7 @@ test_slow_subscriber_dropped(void **state)
 
 	for (unsigned i = 0; i < n_lines; i++) {
 		make_line(line, sizeof(line), i, pad);
-		alert_server_broadcast(srv, line, strlen(line));
+		alert_server_broadcast(srv, line, strlen(line), "alert");
 		pump(srv, 0);
 		rx_read(cfast, &fast, 0);
 	}
@@ -290,7 +290,7 @@ test_queue_flushed_when_writable(void **state)
 	wait_accepted(srv, 1);
 	for (unsigned i = 0; i < n_lines; i++) {
 		make_line(line, sizeof(line), i, pad);
-		alert_server_broadcast(srv, line, strlen(line));
+		alert_server_broadcast(srv, line, strlen(line), "alert");
 	}
 	/* 600 KB cannot all sit in the socket buffer: some of it is queued now. */
 	struct pollfd fds[4];
@@ -339,7 +339,7 @@ test_subscriber_goes_away(void **state)
 	assert_int_equal(STAT(srv, n_subscribers), 1);
 	assert_int_equal(STAT(srv, n_closed_subscribers), 1);
 
-	alert_server_broadcast(srv, "x", 1);
+	alert_server_broadcast(srv, "x", 1, "alert");
 	pump(srv, 10);
 	rx_read(half, &rx, 1000);
 	assert_int_equal(rx.len, 2);
@@ -351,7 +351,7 @@ test_subscriber_goes_away(void **state)
 
 	/* Gone for good: the next broadcast (EPIPE) or poll (POLLHUP) drops it. */
 	close(half);
-	alert_server_broadcast(srv, "y", 1);
+	alert_server_broadcast(srv, "y", 1, "alert");
 	pump(srv, 10);
 	assert_int_equal(STAT(srv, n_subscribers), 0);
 	assert_int_equal(STAT(srv, n_closed_subscribers), 2);
@@ -449,7 +449,7 @@ test_subscriber_limit(void **state)
 	assert_int_equal(STAT(srv, n_subscribers), ALERT_SERVER_MAX_SUBSCRIBERS);
 	assert_int_equal(STAT(srv, n_refused), 2);
 	/* Everyone admitted still gets the lines. */
-	alert_server_broadcast(srv, "z", 1);
+	alert_server_broadcast(srv, "z", 1, "alert");
 	int got = 0;
 	for (int i = 0; i < n; i++) {
 		char buf[4];
@@ -460,6 +460,125 @@ test_subscriber_limit(void **state)
 		close(fds[i]);
 	}
 	assert_int_equal(got, ALERT_SERVER_MAX_SUBSCRIBERS);
+	alert_server_destroy(srv);
+}
+
+static void
+send_text(int fd, const char *text)
+{
+	assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+}
+
+/* Pump until the server has taken `want` requests and `bad` refused ones, or fail. */
+static void
+wait_requests(struct alert_server *srv, uint64_t want, uint64_t bad)
+{
+	for (int i = 0; i < 200 && (STAT(srv, n_requests) < want ||
+				    STAT(srv, n_bad_requests) < bad); i++)
+		pump(srv, 10);
+	assert_int_equal(STAT(srv, n_requests), want);
+	assert_int_equal(STAT(srv, n_bad_requests), bad);
+}
+
+/* What the client has received once the server flushed everything: a NUL-terminated copy. */
+static char *
+received(struct alert_server *srv, int fd, struct rx *rx)
+{
+	for (int i = 0; i < 20; i++) {
+		pump(srv, 0);
+		rx_read(fd, rx, 10);
+	}
+	rx->buf = realloc(rx->buf, rx->len + 1);
+	assert_non_null(rx->buf);
+	rx->buf[rx->len] = '\0';
+	return rx->buf;
+}
+
+/*
+ * "types T..." requests: each subscriber gets the event types it asked for, a request may
+ * come in pieces, "types" alone asks for everything again, and refused requests (too many
+ * types, a line too long) change nothing and are counted.
+ */
+static void
+test_types_filter(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert_server *srv = alert_server_create(fx->path, 0);
+	struct rx a = { 0 }, b = { 0 }, c = { 0 };
+	char junk[ALERT_SERVER_REQUEST_MAX + 10];
+
+	assert_non_null(srv);
+	int ca = client_connect(fx->path);
+	int cb = client_connect(fx->path);
+	int cc = client_connect(fx->path);
+	wait_accepted(srv, 3);
+	send_text(cb, "typ");
+	pump(srv, 10);
+	send_text(cb, "es alert, anomaly\n");
+	send_text(cc, "hello, not a request\ntypes stats\n");
+	memset(junk, 't', sizeof(junk) - 2);
+	memcpy(junk, "types ", 6);
+	junk[sizeof(junk) - 2] = '\n';
+	junk[sizeof(junk) - 1] = '\0';
+	send_text(ca, junk); /* too long: skipped to its newline, counted */
+	wait_requests(srv, 2, 1);
+
+	alert_server_broadcast(srv, "A1", 2, "alert");
+	alert_server_broadcast(srv, "S1", 2, "stats");
+	alert_server_broadcast(srv, "M1", 2, "smtp");
+	alert_server_broadcast(srv, "N1", 2, "anomaly");
+	alert_server_broadcast(srv, "X1", 2, NULL);
+	assert_string_equal(received(srv, ca, &a), "A1\nS1\nM1\nN1\nX1\n");
+	assert_string_equal(received(srv, cb, &b), "A1\nN1\n");
+	assert_string_equal(received(srv, cc, &c), "S1\n");
+
+	/* nine types: refused, the filter stays; then "types" alone: everything again */
+	send_text(cb, "types a b c d e f g h i\n");
+	send_text(cc, "types\r\n");
+	wait_requests(srv, 3, 2);
+	alert_server_broadcast(srv, "S2", 2, "stats");
+	alert_server_broadcast(srv, "A2", 2, "alert");
+	assert_string_equal(received(srv, cb, &b), "A1\nN1\nA2\n");
+	assert_string_equal(received(srv, cc, &c), "S1\nS2\nA2\n");
+	assert_int_equal(STAT(srv, n_dropped_subscribers), 0);
+
+	close(ca);
+	close(cb);
+	close(cc);
+	free(a.buf);
+	free(b.buf);
+	free(c.buf);
+	alert_server_destroy(srv);
+}
+
+/*
+ * A subscriber that asked for alerts only and reads nothing is not sent, so not dropped for,
+ * the 8 MB of stats lines that go by; another that takes everything and reads nothing is.
+ */
+static void
+test_filtered_subscriber_not_held_back(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert_server *srv = alert_server_create(fx->path, 0);
+	char line[1024];
+	struct rx a = { 0 };
+
+	assert_non_null(srv);
+	int only_alerts = client_connect(fx->path);
+	int everything = client_connect(fx->path);
+	wait_accepted(srv, 2);
+	send_text(only_alerts, "types alert\n");
+	wait_requests(srv, 1, 0);
+	memset(line, 's', sizeof(line));
+	for (unsigned i = 0; i < 8192; i++)
+		alert_server_broadcast(srv, line, sizeof(line), "stats");
+	alert_server_broadcast(srv, "A", 1, "alert");
+	assert_int_equal(STAT(srv, n_dropped_subscribers), 1);
+	assert_int_equal(STAT(srv, n_subscribers), 1);
+	assert_string_equal(received(srv, only_alerts, &a), "A\n");
+	close(only_alerts);
+	close(everything);
+	free(a.buf);
 	alert_server_destroy(srv);
 }
 
@@ -474,6 +593,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stale_socket_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriber_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_types_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filtered_subscriber_not_held_back, setup,
+					       teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,7 +170,7 @@ slurp(const char *path)
 static void
 bcast(struct alert_server *srv, const char *line)
 {
-	alert_server_broadcast(srv, line, strlen(line));
+	alert_server_broadcast(srv, line, strlen(line), "alert");
 }
 
 static void
@@ -217,6 +217,46 @@ test_type_and_count(void **state)
 
 	char *out = slurp(fx->out);
 	assert_string_equal(out, L_ALERT1 "\n" L_ALERT2 "\n");
+	free(out);
+}
+
+/*
+ * --type asks the server: a line the server files under another type never reaches the
+ * client, even though its JSON would pass the client's own filter.
+ */
+static void
+test_types_asked_of_the_server(void **state)
+{
+	struct fixture *fx = *state;
+	struct alert_server *srv = alert_server_create(fx->sock, 0);
+	static const char *const args[] = { "--type", "anomaly", "--type", "spool", "--type",
+					    "anomaly", "--count", "2", NULL };
+	struct alert_server_stats st = { 0 };
+	const char *anomaly = "{\"event_type\":\"anomaly\",\"n\":1}";
+	const char *spool = "{\"event_type\":\"spool\",\"n\":2}";
+
+	assert_non_null(srv);
+	pid_t pid = spawn(fx, args);
+	wait_subscribed(srv);
+	for (int i = 0; i < 500 && st.n_requests == 0; i++) {
+		struct pollfd fds[8];
+		int n = alert_server_pollfds(srv, fds, 8);
+
+		if (poll(fds, (nfds_t)n, 10) > 0)
+			alert_server_handle(srv, fds, n);
+		alert_server_get_stats(srv, &st);
+	}
+	assert_int_equal(st.n_requests, 1);
+	alert_server_broadcast(srv, L_ALERT1, strlen(L_ALERT1), "stats");
+	alert_server_broadcast(srv, anomaly, strlen(anomaly) - 1, "alert"); /* cut: never sent */
+	alert_server_broadcast(srv, anomaly, strlen(anomaly), "anomaly");
+	alert_server_broadcast(srv, spool, strlen(spool), "spool");
+	assert_int_equal(wait_child(pid, srv), 0);
+	alert_server_destroy(srv);
+
+	char *out = slurp(fx->out);
+	assert_string_equal(out, "{\"event_type\":\"anomaly\",\"n\":1}\n"
+				 "{\"event_type\":\"spool\",\"n\":2}\n");
 	free(out);
 }
 
@@ -344,6 +384,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_prints_until_server_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_type_and_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_types_asked_of_the_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_option_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_and_long_lines, setup, teardown),
