@@ -253,12 +253,12 @@ unit_has() {  # unit_has UNIT LINE-REGEX...
 no_line() {  # no_line UNIT LINE-REGEX
 	! grep -qE "^$2\$" "$unit_dir/$1" || fail_with "$(grep -E "^$2\$" "$unit_dir/$1")"
 }
-check "posternd.service: simple, reloads with SIGHUP, restarts, keeps /run/postern" \
-	unit_has posternd.service 'Type=simple' 'ExecReload=/bin/kill -HUP [$]MAINPID' \
+check "posternd.service: notify, reloads with SIGHUP, restarts, keeps /run/postern" \
+	unit_has posternd.service 'Type=notify' 'ExecReload=/bin/kill -HUP [$]MAINPID' \
 	'Restart=on-failure' 'RuntimeDirectory=postern( .*)?' 'RuntimeDirectoryPreserve=yes' \
 	'NoNewPrivileges=yes' 'ProtectSystem=strict' 'CapabilityBoundingSet=.+'
-check "postern-dataplane.service: wants posternd, memlock, keeps /run/postern" \
-	unit_has postern-dataplane.service 'Type=simple' 'Wants=posternd.service' \
+check "postern-dataplane.service: notify, wants posternd, memlock, keeps /run/postern" \
+	unit_has postern-dataplane.service 'Type=notify' 'Wants=posternd.service' \
 	'LimitMEMLOCK=infinity' 'Restart=on-failure' 'RuntimeDirectory=postern( .*)?' \
 	'RuntimeDirectoryPreserve=yes' 'CapabilityBoundingSet=.*CAP_NET_RAW.*'
 check "postern-dataplane.service: neither Requires= nor BindsTo= posternd" \
