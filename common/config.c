@@ -120,8 +120,8 @@ static const struct opt options[] = {
 	{ "block_canspam", OPT_BOOL, OFF(block_canspam), 0, 0 },
 	{ "rcpt_reject_suppressed", OPT_BOOL, OFF(rcpt_reject_suppressed), 0, 0 },
 	{ "xdp_program", OPT_PATH, OFF(xdp_program), 0, 0 },
-	/* at least a few of the largest records: every record goes through it */
-	{ "event_spool", OPT_U64, OFF(event_spool), 1u << 20, UINT64_C(1) << 40 },
+	/* every record goes through it: at least twice the largest (IPC_RECORD_MAX) */
+	{ "event_spool", OPT_U64, OFF(event_spool), 128u << 10, UINT64_C(1) << 40 },
 	{ "user", OPT_TEXT, OFF(user), 0, CONFIG_NAME_MAX },
 	{ "group", OPT_TEXT, OFF(group), 0, CONFIG_NAME_MAX },
 	{ "alert_socket_group", OPT_TEXT, OFF(alert_socket_group), 0, CONFIG_NAME_MAX },

@@ -49,5 +49,6 @@ struct dp {
 	_Atomic(struct scan_gen *) live_gen;
 	atomic_bool started;              /* workers may receive */
 	atomic_bool stopping;             /* workers finish their flows and return */
+	atomic_bool interrupted;          /* ... because of a signal: nothing waits any more */
 	_Atomic uint64_t wall_us;         /* realtime clock, refreshed by the main lcore */
 };

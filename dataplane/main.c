@@ -463,14 +463,16 @@ send_spooled(struct main_state *ms)
 /*
  * Move the record taken from a worker's ring into the spool. Live, one the spool has no
  * room for is dropped and counted: the workers must go on. Offline (reading captures) it
- * waits for room instead, which holds the workers back: a replay loses nothing.
+ * waits for room instead, which holds the workers back: a replay loses nothing, unless a
+ * signal interrupted it (posternd may never come back to make room).
  */
 static void
 spool_pending(struct main_state *ms)
 {
 	if (ms->pending == NULL)
 		return;
-	if (ms->dp->offline && !event_spool_has_room(ms->spool, ms->pending->len))
+	if (ms->dp->offline && !atomic_load(&ms->dp->interrupted) &&
+	    !event_spool_has_room(ms->spool, ms->pending->len))
 		return;
 	event_spool_push(ms->spool, ms->pending, ms->pending->len);
 	rte_mempool_put(ms->dp->tx_pool, ms->pending);
@@ -653,8 +655,10 @@ main_loop(struct main_state *ms)
 			       now - ms->started_us >= (uint64_t)ms->duration_s * 1000000;
 		if (!atomic_load(&dp->stopping) &&
 		    (got_signal != 0 || expired || input_idle(ms, now))) {
-			if (got_signal != 0)
+			if (got_signal != 0) {
 				log_info("signal %d: stopping", (int)got_signal);
+				atomic_store(&dp->interrupted, true);
+			}
 			else
 				log_info(expired ? "duration reached: stopping" : "input idle: stopping");
 			sd_notify(0, "STOPPING=1\nSTATUS=dataplane: delivering the last records");

@@ -57,9 +57,11 @@ worker_tx_emit(void *io, struct ipc_tx *tx)
 	struct worker *w = io;
 
 	/* Reading captures, a full ring waits for the main lcore: results must not depend on
-	 * speed. On a live port it is a counted drop: the wire never waits for us. */
+	 * speed (unless the run was interrupted: posternd may be gone for good). On a live
+	 * port it is a counted drop: the wire never waits for us. */
 	while (rte_ring_sp_enqueue(w->events, tx) != 0) {
-		if (!w->dp->offline) {
+		if (!w->dp->offline ||
+		    atomic_load_explicit(&w->dp->interrupted, memory_order_relaxed)) {
 			rte_mempool_put(w->dp->tx_pool, tx);
 			w->env.counters[IPC_C_EVENTS_DROPPED]++;
 			return;

@@ -165,8 +165,8 @@ test_operations(void **state)
 	expect_error("metrics_listen = ::1:9477\n",
 		     "1: metrics_listen: '::1:9477': expected HOST:PORT (an IPv6 address in "
 		     "brackets)");
-	expect_error("event_spool = 1048575\n",
-		     "1: event_spool: '1048575' is not a number in 1048576..1099511627776");
+	expect_error("event_spool = 131071\n",
+		     "1: event_spool: '131071' is not a number in 131072..1099511627776");
 	expect_error("syslog_facility = local8\n",
 		     "1: syslog_facility: 'local8' is not one of kern, user, mail, daemon, auth, "
 		     "syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, security, console, "
