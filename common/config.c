@@ -397,7 +397,8 @@ config_set(struct postern_config *c, const char *key, const char *value, char *e
 
 			rc = o->type == OPT_TARGET
 				     ? net_target_parse(value, (unsigned)o->min, &t, why, sizeof(why))
-				     : net_hostport_parse(value, NET_HP_EMPTY_HOST | NET_HP_PORT_ZERO,
+				     : net_hostport_parse(value, NET_HP_EMPTY_HOST | NET_HP_PORT_ZERO |
+								  NET_HP_NUMERIC,
 							  &hp, why, sizeof(why));
 			if (rc < 0) {
 				snprintf(err, errlen, "%s: %s", key, why);

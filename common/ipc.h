@@ -167,8 +167,10 @@ enum ipc_counter {
 	IPC_C_TX_DROPPED,             /* packets a port's queue had no room for */
 	IPC_C_INLINE_RCPT_REFUSED,    /* RCPT commands made refusable (rcpt_reject_suppressed) */
 	/* records held until posternd acknowledges them (dataplane/event_spool.h); main lcore */
-	IPC_C_EVENTS_RESENT,          /* sent again: posternd went away before acknowledging */
-	IPC_C_SPOOL_DROPPED,          /* refused for the spool's bound (also in events_dropped) */
+	IPC_C_EVENTS_RESENT,          /* sendings again: posternd went away before acknowledging
+				       * (events_sent counts each record once) */
+	IPC_C_SPOOL_DROPPED,          /* refused for the spool's bound, or given up at the end
+				       * (also in events_dropped) */
 	IPC_C_SPOOL_RECORDS,          /* held now, unsent or unacknowledged (a gauge) */
 	IPC_C_SPOOL_BYTES,            /* held now (a gauge) */
 	IPC_C__COUNT

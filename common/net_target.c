@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Network targets and listen addresses as the config writes them; see net_target.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,15 @@ net_hostport_parse(const char *s, unsigned flags, struct net_hostport *out, char
 	}
 	memcpy(out->host, host, hlen);
 	out->host[hlen] = '\0';
+	if ((flags & NET_HP_NUMERIC) && hlen > 0) {
+		unsigned char addr[16];
+
+		if (inet_pton(out->ipv6 ? AF_INET6 : AF_INET, out->host, addr) != 1) {
+			snprintf(err, errlen, "'%s': %s is not an %s address", s, out->host,
+				 out->ipv6 ? "IPv6" : "IPv4");
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 

@@ -19,6 +19,8 @@
 enum {
 	NET_HP_EMPTY_HOST = 1u << 0,  /* ":PORT" (every address) is allowed */
 	NET_HP_PORT_ZERO = 1u << 1,   /* port 0 (any free port) is allowed */
+	NET_HP_NUMERIC = 1u << 2,     /* the host is an address, IPv4 or [IPv6], not a name
+				       * (a listen address: nothing is resolved) */
 };
 
 struct net_hostport {

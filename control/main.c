@@ -100,6 +100,15 @@ now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int
 emit_line(void *ctx, const char *line, size_t len, const char *event_type)
 {
@@ -561,7 +570,7 @@ run(struct posternd *d)
 		if (now_us() >= d->next_tick_us) {
 			findings_tick(d->findings, d->live_clock ? now_us() : 0, emit_line, d);
 			dp_link_tick(d->link);
-			outputs_tick(d->outputs, now_us() / 1000);
+			outputs_tick(d->outputs, mono_ms());
 			d->next_tick_us = now_us() + 1000000;
 		}
 	}
@@ -626,6 +635,24 @@ drop_privileges(const struct posternd *d)
 	privdrop_describe(who, sizeof(who));
 	log_info("running as %s", who);
 	return 0;
+}
+
+#define OUTPUTS_DRAIN_MS 2000
+
+/*
+ * A clean stop: what the network outputs still hold gets OUTPUTS_DRAIN_MS to go out (the
+ * dataplane freed those records once we acknowledged them). What is left is logged by the
+ * output; a crash loses it all (the EVE file and the dataplane's spool are the durable
+ * copies).
+ */
+static void
+drain_outputs(struct posternd *d)
+{
+	uint64_t left = outputs_drain(d->outputs, OUTPUTS_DRAIN_MS);
+
+	if (left > 0)
+		log_warn("outputs: %llu line(s) not delivered in %u ms at exit",
+			 (unsigned long long)left, OUTPUTS_DRAIN_MS);
 }
 
 static void
@@ -758,6 +785,7 @@ main(int argc, char **argv)
 	sd_notifyf(0, "READY=1\nSTATUS=posternd: %u rules, generation %llu", d.gen->rules->n_rules,
 		   (unsigned long long)d.gen->id);
 	run(&d);
+	drain_outputs(&d);
 	rc = 0;
 out:
 	rule_builder_destroy(d.builder);

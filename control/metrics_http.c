@@ -46,8 +46,8 @@ metrics_http_parse_listen(const char *listen, struct sockaddr_storage *ss, sockl
 
 	memset(ss, 0, sizeof(*ss));
 	if (listen == NULL ||
-	    net_hostport_parse(listen, NET_HP_EMPTY_HOST | NET_HP_PORT_ZERO, &hp, err,
-			       sizeof(err)) < 0)
+	    net_hostport_parse(listen, NET_HP_EMPTY_HOST | NET_HP_PORT_ZERO | NET_HP_NUMERIC, &hp,
+			       err, sizeof(err)) < 0)
 		return -EINVAL;
 	if (hp.ipv6) {
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;

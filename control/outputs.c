@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* posternd's syslog and Redis outputs; see outputs.h. Control thread only. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "outputs.h"
 #include "redis_out.h"
@@ -116,6 +118,52 @@ outputs_tick(struct outputs *o, uint64_t now_ms)
 		redis_out_tick(o->redis, now_ms);
 }
 
+uint64_t
+outputs_queued(const struct outputs *o)
+{
+	uint64_t n = 0;
+
+	if (o->syslog != NULL) {
+		struct syslog_out_stats s;
+
+		syslog_out_get_stats(o->syslog, &s);
+		n += s.n_queued;
+	}
+	if (o->redis != NULL) {
+		struct redis_out_stats s;
+
+		redis_out_get_stats(o->redis, &s);
+		n += s.n_queued;
+	}
+	return n;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+outputs_drain(struct outputs *o, uint64_t timeout_ms)
+{
+	struct pollfd fds[OUTPUTS_MAX_POLLFDS];
+	uint64_t until = mono_ms() + timeout_ms;
+
+	while (outputs_queued(o) > 0 && mono_ms() < until) {
+		int n = outputs_pollfds(o, fds, OUTPUTS_MAX_POLLFDS);
+
+		if (poll(fds, (nfds_t)n, 20) < 0 && errno != EINTR)
+			break;
+		outputs_handle(o, fds, n);
+		outputs_tick(o, mono_ms());
+	}
+	return outputs_queued(o);
+}
+
 static json_t *
 counters(uint64_t sent, uint64_t dropped, uint64_t errors, uint64_t connects)
 {
@@ -141,10 +189,12 @@ outputs_stats_json(const struct outputs *o)
 	}
 	if (o->redis != NULL) {
 		struct redis_out_stats s;
+		json_t *c;
 
 		redis_out_get_stats(o->redis, &s);
-		json_object_set_new(j, "redis", counters(s.n_sent, s.n_dropped, s.n_errors,
-							 s.n_connects));
+		c = counters(s.n_sent, s.n_dropped, s.n_errors, s.n_connects);
+		json_object_set_new(c, "queued", json_integer((json_int_t)s.n_queued));
+		json_object_set_new(j, "redis", c);
 	}
 	return j;
 }

@@ -33,8 +33,17 @@ void outputs_write(struct outputs *o, const char *line, size_t len, const char *
 int outputs_pollfds(struct outputs *o, struct pollfd *fds, int max);
 void outputs_handle(struct outputs *o, const struct pollfd *fds, int n);
 
-/* About once a second: reconnects. */
+/* About once a second, now_ms from CLOCK_MONOTONIC: reconnects. */
 void outputs_tick(struct outputs *o, uint64_t now_ms);
+
+/* Lines the outputs hold, not yet delivered. */
+uint64_t outputs_queued(const struct outputs *o);
+
+/*
+ * A clean stop: poll the outputs for at most timeout_ms, until nothing is queued. Returns
+ * what is still queued then (lost when the outputs are destroyed; they log it).
+ */
+uint64_t outputs_drain(struct outputs *o, uint64_t timeout_ms);
 
 /* {"syslog": {sent, dropped, ...}, "redis": {...}} for those configured; a new reference. */
 json_t *outputs_stats_json(const struct outputs *o);

@@ -33,8 +33,9 @@ static const char *const gauge_keys[] = {
 	"subscribers",          /* alert socket subscribers now */
 	"flows_active",         /* flows in the workers' tables now */
 	"connected",            /* outputs: boolean, the output's connection is up */
-	"queued",               /* outputs: records waiting to be sent (syslog_out n_queued) */
-	"queue_bytes",          /* outputs: bytes waiting to be sent */
+	"spool_records",        /* dataplane: records held for posternd now */
+	"spool_bytes",          /* dataplane: bytes held for posternd now */
+	"queued",               /* outputs: lines waiting to be delivered */
 };
 
 /* Help texts for the main families; section NULL matches any section. Others get a default. */

@@ -212,6 +212,7 @@ queue_pop_head(struct redis_out *r)
 	if (r->unsent == l)
 		r->unsent = r->head;
 	r->queued_bytes -= l->len;
+	r->stats.n_queued--;
 	free(l);
 }
 
@@ -588,6 +589,7 @@ redis_out_write(struct redis_out *r, const char *line, size_t len, const char *e
 	if (r->unsent == NULL)
 		r->unsent = l;
 	r->queued_bytes += len;
+	r->stats.n_queued++;
 }
 
 void

@@ -58,6 +58,7 @@ struct redis_out_stats {
 	uint64_t n_dropped;  /* lines dropped: queue full, too long, error reply, key too long */
 	uint64_t n_errors;   /* error replies, failed connection attempts, lost connections */
 	uint64_t n_connects; /* connections established */
+	uint64_t n_queued;   /* lines waiting or unanswered now (not a running count) */
 };
 
 /*

@@ -46,6 +46,7 @@ struct syslog_out {
 	enum conn_state state;
 	uint64_t now_ms;          /* the last tick's time */
 	uint64_t connect_started; /* now_ms when the pending connect began */
+	bool clock_known;         /* a tick gave now_ms (create has no clock) */
 	uint64_t next_attempt;    /* while down: the tick at or after it connects again */
 	uint32_t backoff_ms;      /* the wait after the next failure */
 
@@ -604,6 +605,11 @@ void
 syslog_out_tick(struct syslog_out *s, uint64_t now_ms)
 {
 	s->now_ms = now_ms;
+	if (!s->clock_known) {
+		/* the connect begun in create dates from now: the caller's clock starts here */
+		s->clock_known = true;
+		s->connect_started = now_ms;
+	}
 	if (s->transport != TRANSPORT_TCP)
 		return;
 	if (s->state == CONN_CONNECTING &&

@@ -133,7 +133,9 @@ try_connect(struct ctl_link *l)
 	l->next_try_ms = now + RECONNECT_MS;
 	strcpy(sa.sun_path, l->path);
 
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	/* non-blocking: a posternd whose backlog is full (hung, or busy accepting) must not
+	 * hold the main lcore in connect(); EAGAIN is retried like any refusal */
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {

@@ -11,8 +11,9 @@
  *
  * It is bounded in bytes (event_spool): a record that would pass the bound is refused and
  * counted, so an outage costs the records past the bound, never memory without end. An
- * outage starts when the link goes down and ends when it is up and nothing waits unsent;
- * its tally is what posternd is told (IPC_SPOOL). No rte_*; main lcore only.
+ * outage starts when the link goes down and ends, once it is back, when the records that
+ * waited at that moment have all gone out (those that keep coming meanwhile do not hold it
+ * open); its tally is what posternd is told (IPC_SPOOL). No rte_*; main lcore only.
  */
 #pragma once
 
@@ -27,8 +28,9 @@ struct event_spool;
 
 struct event_spool_stats {
 	uint64_t n_pushed;        /* records taken, since start */
-	uint64_t n_dropped;       /* records refused for the bound (or malloc), since start */
-	uint64_t n_resent;        /* records sent again: posternd had not acknowledged them */
+	uint64_t n_dropped;       /* records refused for the bound (or malloc), or abandoned */
+	uint64_t n_sent;          /* records sent, each counted once */
+	uint64_t n_resent;        /* sendings again: posternd had not acknowledged them */
 	uint64_t n_records;       /* held now: unsent and unacknowledged */
 	uint64_t n_unsent;        /* ... of which not sent yet */
 	uint64_t bytes;           /* held now, overhead included */
@@ -38,7 +40,8 @@ struct event_spool_stats {
 /* An outage of posternd, over: what it cost. */
 struct event_spool_outage {
 	uint64_t started_us;      /* the link went down */
-	uint64_t n_kept;          /* records that waited for posternd (resent ones included) */
+	uint64_t n_kept;          /* records that waited for posternd (each once, resent ones
+				   * included) */
 	uint64_t n_dropped;       /* records lost for the bound */
 	uint64_t bytes_dropped;
 };
@@ -67,15 +70,19 @@ void event_spool_ack(struct event_spool *sp, uint32_t seq);
 
 /*
  * The link went down at now_us: what was sent and not acknowledged is unsent again (it goes
- * first once the link is back), and an outage starts if none is open.
+ * first once the link is back), and an outage starts if none is open. A new spool starts
+ * with the link up; the dataplane calls this at once, before posternd's first connection.
  */
 void event_spool_link_down(struct event_spool *sp, uint64_t now_us);
 
-/*
- * Called with the link up after sending what it could: when an outage is open and nothing
- * waits unsent, it ends, and 1 is returned with *out filled. 0 otherwise.
- */
+/* The link is up again: the outage ends once what waits now has gone out. */
+void event_spool_link_up(struct event_spool *sp);
+
+/* When the outage is over (see event_spool_link_up): 1 with *out filled, once. 0 otherwise. */
 int event_spool_end_outage(struct event_spool *sp, struct event_spool_outage *out);
+
+/* Give up on everything held (the dataplane stops without posternd): counted as dropped. */
+uint64_t event_spool_abandon(struct event_spool *sp);
 
 /* True when records wait unsent: a new one must queue behind them, to keep the order. */
 bool event_spool_busy(const struct event_spool *sp);

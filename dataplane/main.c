@@ -66,7 +66,7 @@ struct main_state {
 	uint64_t conn;                   /* the link's connection they were sent on */
 	struct ipc_spool outage;         /* the last outage, to tell posternd */
 	bool outage_due;
-	uint64_t n_sent;
+	bool giving_up;                  /* the end: records no longer wait for room */
 	uint32_t exit_idle_ms;
 	uint32_t wait_rules_ms;
 	uint32_t duration_s;
@@ -447,15 +447,16 @@ send_spooled(struct main_state *ms)
 	if (conn != ms->conn) {
 		if (ms->conn != 0)
 			event_spool_link_down(ms->spool, wall_us());
+		if (conn != 0)
+			event_spool_link_up(ms->spool);
 		ms->conn = conn;
 	}
 	if (conn == 0)
 		return;
 	while ((rec = event_spool_next_unsent(ms->spool, &len)) != NULL) {
 		if (ctl_link_send(ms->link, rec, len) != 0)
-			return; /* full: later; gone: seen as a new connection next time */
+			break; /* full: later; gone: seen as a new connection next time */
 		event_spool_sent(ms->spool, ((const struct ipc_hdr *)rec)->seq);
-		ms->n_sent++;
 	}
 	report_outage(ms);
 }
@@ -471,7 +472,7 @@ spool_pending(struct main_state *ms)
 {
 	if (ms->pending == NULL)
 		return;
-	if (ms->dp->offline && !atomic_load(&ms->dp->interrupted) &&
+	if (ms->dp->offline && !atomic_load(&ms->dp->interrupted) && !ms->giving_up &&
 	    !event_spool_has_room(ms->spool, ms->pending->len))
 		return;
 	event_spool_push(ms->spool, ms->pending, ms->pending->len);
@@ -518,8 +519,7 @@ worker_stats(const struct dp *dp, const struct worker *w, struct ipc_stats *st)
 
 /* The workers' counters summed, with the main lcore's and the ports'. */
 static void
-total_stats(const struct dp *dp, const struct event_spool *spool, uint64_t n_sent,
-	    struct ipc_stats *st)
+total_stats(const struct dp *dp, const struct event_spool *spool, struct ipc_stats *st)
 {
 	struct scan_gen *g = atomic_load(&dp->live_gen);
 	struct event_spool_stats ss;
@@ -533,9 +533,9 @@ total_stats(const struct dp *dp, const struct event_spool *spool, uint64_t n_sen
 	for (unsigned w = 0; w < dp->n_workers; w++)
 		for (int c = 0; c < IPC_C__COUNT; c++)
 			st->counters[c] += dp->workers[w]->env.counters[c];
-	st->counters[IPC_C_EVENTS_SENT] = n_sent;
 	event_spool_get_stats(spool, &ss);
 	st->counters[IPC_C_EVENTS_DROPPED] += ss.n_dropped;
+	st->counters[IPC_C_EVENTS_SENT] = ss.n_sent;
 	st->counters[IPC_C_EVENTS_RESENT] = ss.n_resent;
 	st->counters[IPC_C_SPOOL_DROPPED] = ss.n_dropped;
 	st->counters[IPC_C_SPOOL_RECORDS] = ss.n_records;
@@ -563,7 +563,7 @@ send_stats(struct main_state *ms)
 		worker_stats(ms->dp, ms->dp->workers[w], &workers[w]);
 		ctl_link_send(ms->link, &workers[w], sizeof(workers[w]));
 	}
-	total_stats(ms->dp, ms->spool, ms->n_sent, &st);
+	total_stats(ms->dp, ms->spool, &st);
 	ctl_link_send(ms->link, &st, sizeof(st));
 	dp_telemetry_publish(&st, workers, ms->dp->n_workers, ctl_link_is_up(ms->link));
 }
@@ -614,6 +614,58 @@ workers_done(const struct dp *dp)
 		if (!atomic_load(&dp->workers[w]->done))
 			return false;
 	return true;
+}
+
+static bool
+rings_empty(const struct dp *dp)
+{
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		if (rte_ring_count(dp->workers[w]->events) > 0)
+			return false;
+	return true;
+}
+
+/*
+ * The workers have flushed their flows: deliver every last record, and wait for posternd
+ * to acknowledge them, for at most LAST_RECORDS_MS, or LINK_GRACE_MS without a link (time
+ * to reconnect to a posternd that is restarting). What is still held then is given up,
+ * counted as dropped and said.
+ */
+#define LAST_RECORDS_MS 5000
+#define LINK_GRACE_MS 2000
+
+static void
+deliver_last_records(struct main_state *ms)
+{
+	uint64_t start = wall_us(), down_since = 0;
+
+	for (;;) {
+		uint64_t now = wall_us();
+
+		ctl_link_poll(ms->link);
+		forward_events(ms);
+		if (ms->pending == NULL && rings_empty(ms->dp) && event_spool_empty(ms->spool))
+			return;
+		if (ctl_link_is_up(ms->link))
+			down_since = 0;
+		else if (down_since == 0)
+			down_since = now;
+		if (now - start >= LAST_RECORDS_MS * 1000ull ||
+		    (down_since != 0 && now - down_since >= LINK_GRACE_MS * 1000ull))
+			break;
+		usleep(1000);
+	}
+	ms->giving_up = true; /* an offline spool no longer waits for room */
+	while (ms->pending != NULL || !rings_empty(ms->dp))
+		forward_events(ms);
+
+	struct event_spool_stats ss;
+
+	event_spool_get_stats(ms->spool, &ss);
+	uint64_t unsent = ss.n_unsent, held = event_spool_abandon(ms->spool);
+	log_err("%llu record(s) given up: posternd did not acknowledge them in time (%llu never "
+		"sent, the rest sent but perhaps not handled)", (unsigned long long)held,
+		(unsigned long long)unsent);
 }
 
 static void
@@ -667,24 +719,7 @@ main_loop(struct main_state *ms)
 		if (moved == 0)
 			usleep(200);
 	}
-	/* The workers have flushed their flows: deliver every last record. */
-	for (int tries = 0; tries < 5000; tries++) {
-		ctl_link_poll(ms->link);
-		forward_events(ms);
-		bool empty = ms->pending == NULL && event_spool_empty(ms->spool);
-		for (unsigned w = 0; w < dp->n_workers; w++)
-			empty &= rte_ring_count(dp->workers[w]->events) == 0;
-		if (empty || (!ctl_link_is_up(ms->link) && tries > 10))
-			break;
-		usleep(1000);
-	}
-	struct event_spool_stats ss;
-
-	event_spool_get_stats(ms->spool, &ss);
-	if (ss.n_records > 0)
-		log_err("%llu record(s) posternd did not acknowledge before the end: %llu never "
-			"sent, the rest may be lost", (unsigned long long)ss.n_records,
-			(unsigned long long)ss.n_unsent);
+	deliver_last_records(ms);
 	send_stats(ms);
 	report_throughput(ms);
 
@@ -890,8 +925,8 @@ main(int argc, char **argv)
 	struct event_spool_stats ss;
 
 	event_spool_get_stats(ms.spool, &ss);
-	log_info("stopped: %llu records sent (%llu of them again, after a reconnect), %llu "
-		 "dropped for the spool's bound", (unsigned long long)ms.n_sent,
+	log_info("stopped: %llu records sent (and %llu sent again after a reconnect), %llu "
+		 "dropped or given up", (unsigned long long)ss.n_sent,
 		 (unsigned long long)ss.n_resent, (unsigned long long)ss.n_dropped);
 	event_spool_destroy(ms.spool);
 	for (unsigned i = 0; i < o.n_vdevs; i++)

@@ -6,7 +6,9 @@
 #   1. replayed through posternd with that spool: every transaction has its smtp event and
 #      the dataplane dropped nothing (the spool filled and emptied many times over);
 #   2. with no posternd at all: the dataplane fills the spool and waits; a SIGTERM must still
-#      end it within seconds (exit 0), saying how many records were never acknowledged.
+#      end it within seconds (exit 0), saying how many records were never acknowledged;
+#   3. with a hung posternd (its listen backlog full): the dataplane is not held in
+#      connect(); it reads the capture and stops by itself.
 #
 #   tests/pcap/run_spool_offline.sh [--build DIR]
 set -uo pipefail
@@ -75,8 +77,37 @@ wait "$dp"
 check "... with exit status 0" test $? = 0
 dp=
 check "it says how many records posternd never acknowledged" \
-	grep -q 'record(s) posternd did not acknowledge' "$work/alone.log"
+	grep -q 'record(s) given up: posternd did not acknowledge' "$work/alone.log"
 [ "$fail" = 0 ] || tail -5 "$work/alone.log"
+
+# 3. a hung posternd (its listen backlog full, nothing accepted) must not hold the dataplane
+# in connect(): the capture is read and the dataplane stops on its own
+"$py" - "$work/hung.sock" "$work/hung.ready" << 'PY' &
+import os, socket, sys, time
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+srv.bind(sys.argv[1])
+srv.listen(0)
+held = []
+while True:  # fill the backlog with connections nobody accepts
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    c.setblocking(False)
+    try:
+        c.connect(sys.argv[1])
+    except BlockingIOError:
+        break
+    held.append(c)
+open(sys.argv[2], "w").close()
+time.sleep(60)
+PY
+hung=$!
+for _ in $(seq 100); do [ -e "$work/hung.ready" ] && break; sleep 0.05; done
+printf 'control_socket = %s\n' "$work/hung.sock" > "$work/hung.conf"
+timeout 30 "$build/dataplane/postern-dataplane" -c "$work/hung.conf" \
+	--pcap "$top/tests/pcap/demo/input.pcap" --wait-rules 0 -- --no-pci \
+	"--file-prefix=pst-hung-$$" 2> "$work/hung.log"
+check "with posternd hung, the dataplane reads the capture and stops (exit $?)" test $? = 0
+kill "$hung" 2> /dev/null
+wait "$hung" 2> /dev/null
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

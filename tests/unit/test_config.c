@@ -165,6 +165,8 @@ test_operations(void **state)
 	expect_error("metrics_listen = ::1:9477\n",
 		     "1: metrics_listen: '::1:9477': expected HOST:PORT (an IPv6 address in "
 		     "brackets)");
+	expect_error("metrics_listen = localhost:9477\n",
+		     "1: metrics_listen: 'localhost:9477': localhost is not an IPv4 address");
 	expect_error("event_spool = 131071\n",
 		     "1: event_spool: '131071' is not a number in 131072..1099511627776");
 	expect_error("syslog_facility = local8\n",

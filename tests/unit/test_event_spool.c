@@ -116,7 +116,8 @@ test_ack_wraps(void **state)
 
 /*
  * The link goes down with records sent and not acknowledged: they go out again first, in
- * order, before those never sent; the outage counts them, and ends once nothing is unsent.
+ * order, before those never sent. The outage counts each record that waited once, and ends
+ * when what waited as the link came back has gone out.
  */
 static void
 test_resend_after_link_down(void **state)
@@ -126,36 +127,97 @@ test_resend_after_link_down(void **state)
 	struct event_spool_stats st;
 
 	(void)state;
-	/* the spool starts with the link down, as the dataplane does */
+	/* the dataplane starts with the link down, before posternd's first connection */
 	event_spool_link_down(sp, 5);
-	assert_int_equal(event_spool_end_outage(sp, &o), 1);
-	assert_int_equal(o.n_kept, 0);
-	assert_int_equal(o.started_us, 5);
-
+	assert_int_equal(event_spool_end_outage(sp, &o), 0); /* still down */
 	for (uint64_t i = 0; i < 10; i++)
 		push_n(sp, i, 24, 0);
+	event_spool_link_up(sp);
+	assert_int_equal(event_spool_end_outage(sp, &o), 0); /* ten wait to go out */
 	for (uint64_t i = 0; i < 6; i++)
 		send_next(sp, (uint32_t)i);
 	event_spool_ack(sp, 1); /* 0 and 1 handled; 2..5 sent, unacknowledged */
-	assert_int_equal(event_spool_end_outage(sp, &o), 0); /* none open */
+	assert_int_equal(event_spool_end_outage(sp, &o), 0);
+
+	/* down again before the outage ended: the same outage goes on */
 	event_spool_link_down(sp, 777);
 	push_n(sp, 10, 24, 0);
-	assert_int_equal(event_spool_end_outage(sp, &o), 0); /* records wait unsent */
+	event_spool_link_up(sp);
 	for (uint64_t want = 2; want <= 10; want++)
 		assert_int_equal(send_next(sp, (uint32_t)(100 + want)), want);
 	stats(sp, &st);
 	assert_int_equal(st.n_resent, 4);
+	assert_int_equal(st.n_sent, 11);
 	assert_int_equal(event_spool_end_outage(sp, &o), 1);
-	assert_int_equal(o.started_us, 777);
-	assert_int_equal(o.n_kept, 5); /* 4 sent again and 1 that came while down */
+	assert_int_equal(o.started_us, 5);
+	assert_int_equal(o.n_kept, 11); /* each record once, resent or not */
 	assert_int_equal(o.n_dropped, 0);
 	assert_int_equal(event_spool_end_outage(sp, &o), 0); /* told once */
-	/* a second link loss before any acknowledgement resends them all again */
+
+	/* a new outage counts the unacknowledged records it sends again, once more */
 	event_spool_link_down(sp, 900);
+	event_spool_link_up(sp);
 	for (uint64_t want = 2; want <= 10; want++)
 		assert_int_equal(send_next(sp, (uint32_t)(200 + want)), want);
+	assert_int_equal(event_spool_end_outage(sp, &o), 1);
+	assert_int_equal(o.started_us, 900);
+	assert_int_equal(o.n_kept, 9);
 	event_spool_ack(sp, 210);
 	assert_true(event_spool_empty(sp));
+	event_spool_destroy(sp);
+}
+
+/*
+ * Under load records keep coming while the backlog goes out: they do not hold the outage
+ * open, nor count in it. It ends once the backlog of its own is out.
+ */
+static void
+test_outage_ends_under_load(void **state)
+{
+	struct event_spool *sp = event_spool_create(1 << 20);
+	struct event_spool_outage o;
+
+	(void)state;
+	event_spool_link_down(sp, 1);
+	for (uint64_t i = 0; i < 3; i++)
+		push_n(sp, i, 16, 0);
+	event_spool_link_up(sp);
+	for (uint64_t i = 3; i < 8; i++)
+		push_n(sp, i, 16, 0);
+	for (uint64_t i = 0; i < 3; i++)
+		send_next(sp, (uint32_t)i);
+	assert_true(event_spool_busy(sp)); /* five more wait, newer than the outage */
+	assert_int_equal(event_spool_end_outage(sp, &o), 1);
+	assert_int_equal(o.n_kept, 3);
+	event_spool_destroy(sp);
+}
+
+/* Giving up at the end: everything held is counted as dropped, in the open outage too. */
+static void
+test_abandon(void **state)
+{
+	struct event_spool *sp = event_spool_create(1 << 20);
+	struct event_spool_outage o;
+	struct event_spool_stats st;
+
+	(void)state;
+	for (uint64_t i = 0; i < 4; i++)
+		push_n(sp, i, 16, 0);
+	send_next(sp, 1);
+	event_spool_link_down(sp, 7);
+	push_n(sp, 4, 16, 0);
+	assert_int_equal(event_spool_abandon(sp), 5);
+	assert_true(event_spool_empty(sp));
+	stats(sp, &st);
+	assert_int_equal(st.n_dropped, 5);
+	assert_int_equal(st.bytes, 0);
+	assert_int_equal(st.n_unsent, 0);
+	event_spool_link_up(sp);
+	assert_int_equal(event_spool_end_outage(sp, &o), 1);
+	assert_int_equal(o.n_dropped, 5);
+	/* the spool works on after it */
+	push_n(sp, 9, 16, 0);
+	assert_int_equal(send_next(sp, 3), 9);
 	event_spool_destroy(sp);
 }
 
@@ -188,6 +250,7 @@ test_bound(void **state)
 	event_spool_ack(sp, 1);
 	assert_true(event_spool_has_room(sp, len));
 	push_n(sp, 99, len, 0);
+	event_spool_link_up(sp);
 	while (event_spool_busy(sp))
 		send_next(sp, 2);
 	assert_int_equal(event_spool_end_outage(sp, &o), 1);
@@ -228,6 +291,8 @@ main(void)
 		cmocka_unit_test(test_order_and_ack),
 		cmocka_unit_test(test_ack_wraps),
 		cmocka_unit_test(test_resend_after_link_down),
+		cmocka_unit_test(test_outage_ends_under_load),
+		cmocka_unit_test(test_abandon),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_drop_counts_outside_outage),
 	};

@@ -41,6 +41,21 @@ test_hostport(void **state)
 	assert_int_equal(net_hostport_parse("h:0", 0, &hp, err, sizeof(err)), -EINVAL);
 	assert_int_equal(net_hostport_parse("h:0", NET_HP_PORT_ZERO, &hp, err, sizeof(err)), 0);
 	assert_int_equal(hp.port, 0);
+	/* a listen address is an address, not a name */
+	assert_int_equal(net_hostport_parse("10.1.2.3:9477", NET_HP_NUMERIC, &hp, err,
+					    sizeof(err)), 0);
+	assert_int_equal(net_hostport_parse("[fe80::1]:9477", NET_HP_NUMERIC, &hp, err,
+					    sizeof(err)), 0);
+	assert_int_equal(net_hostport_parse(":9477", NET_HP_NUMERIC | NET_HP_EMPTY_HOST, &hp, err,
+					    sizeof(err)), 0);
+	assert_int_equal(net_hostport_parse("localhost:9477", NET_HP_NUMERIC, &hp, err,
+					    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not an IPv4 address"));
+	assert_int_equal(net_hostport_parse("[127.0.0.1]:9477", NET_HP_NUMERIC, &hp, err,
+					    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not an IPv6 address"));
+	assert_int_equal(net_hostport_parse("[fe80::1%eth0]:9477", NET_HP_NUMERIC, &hp, err,
+					    sizeof(err)), -EINVAL);
 }
 
 static void

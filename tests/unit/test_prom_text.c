@@ -151,6 +151,26 @@ check_exposition(const char *text)
 	return n_samples;
 }
 
+/* What the spool and the outputs hold now goes down as well as up: gauges, no _total. */
+static void
+test_spool_and_queue_gauges(void **state)
+{
+	(void)state;
+	char *t = format("{\"dataplane\": {\"spool_records\": 5, \"spool_bytes\": 900,"
+			 " \"spool_dropped\": 2, \"events_resent\": 4},"
+			 " \"outputs\": {\"redis\": {\"queued\": 12, \"sent\": 3}}}");
+
+	assert_non_null(strstr(t, "# TYPE postern_dataplane_spool_records gauge\n"
+				  "postern_dataplane_spool_records 5\n"));
+	assert_non_null(strstr(t, "# TYPE postern_dataplane_spool_bytes gauge\n"
+				  "postern_dataplane_spool_bytes 900\n"));
+	assert_non_null(strstr(t, "# TYPE postern_dataplane_spool_dropped_total counter\n"));
+	assert_non_null(strstr(t, "# TYPE postern_dataplane_events_resent_total counter\n"));
+	assert_non_null(strstr(t, "# TYPE postern_output_queued gauge\n"
+				  "postern_output_queued{output=\"redis\"} 12\n"));
+	free(t);
+}
+
 static void
 test_realistic_exact(void **state)
 {
@@ -427,6 +447,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spool_and_queue_gauges),
 		cmocka_unit_test(test_realistic_exact),
 		cmocka_unit_test(test_small_whole_text),
 		cmocka_unit_test(test_grouping),

@@ -676,6 +676,34 @@ test_tcp(void **state)
 	syslog_out_destroy(s);
 }
 
+/*
+ * The connect create() starts has no time of its own: the caller's clock (monotonic, any
+ * origin) starts with the first tick, which must not take it for a connect pending since 0
+ * and abandon it.
+ */
+static void
+test_tcp_first_tick_keeps_the_connect(void **state)
+{
+	char target[64];
+	uint16_t port = 0;
+	int lfd = tcp_listen(&port, 0);
+	struct syslog_out *s;
+
+	(void)state;
+	snprintf(target, sizeof(target), "tcp:127.0.0.1:%u", port);
+	s = make(target, 0);
+	syslog_out_tick(s, UINT64_C(50000000)); /* a machine up for 14 hours */
+	assert_int_equal(stats(s).n_errors, 0);
+	int afd = tcp_accept(lfd, s);
+	assert_true(afd >= 0);
+	assert_int_equal(stats(s).n_connects, 1);
+	syslog_out_tick(s, UINT64_C(50000000) + SYSLOG_OUT_CONNECT_TIMEOUT_MS);
+	assert_int_equal(stats(s).n_errors, 0);
+	close(afd);
+	close(lfd);
+	syslog_out_destroy(s);
+}
+
 static void
 test_tcp_late_listener(void **state)
 {
@@ -884,6 +912,7 @@ main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_tcp_first_tick_keeps_the_connect),
 		cmocka_unit_test(test_tcp_late_listener),
 		cmocka_unit_test(test_tcp_peer_closes),
 		cmocka_unit_test(test_tcp_cut_frame_resent_whole),
