@@ -177,6 +177,9 @@ metrics_http_create(const char *listen, metrics_render_fn render, void *ctx, cha
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				     MHD_OPTION_CONNECTION_LIMIT,
 				     (unsigned int)METRICS_HTTP_MAX_CONNECTIONS,
+				     /* one client cannot hold every slot, and Prometheus out */
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				     (unsigned int)METRICS_HTTP_MAX_PER_IP,
 				     MHD_OPTION_CONNECTION_TIMEOUT,
 				     (unsigned int)METRICS_HTTP_TIMEOUT_S,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT,

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #define METRICS_HTTP_MAX_CONNECTIONS 16
+#define METRICS_HTTP_MAX_PER_IP 4      /* of them from one client address */
 #define METRICS_HTTP_TIMEOUT_S 5
 
 struct metrics_http;

@@ -332,10 +332,15 @@ again:
 		/*
 		 * A Unix receiver that went away (rsyslog restarted and made /dev/log anew):
 		 * connect again and try once more. For UDP the refusal belongs to an earlier
-		 * datagram (an ICMP error) and this one was not sent.
+		 * datagram (an ICMP error, now cleared): counted, as the receiver is not there,
+		 * but this one was not sent: try it once more.
 		 */
-		if (s->transport == TRANSPORT_UNIX && !retried) {
+		if (!retried) {
 			retried = true;
+			if (s->transport == TRANSPORT_UDP) {
+				s->st.n_errors++;
+				goto again;
+			}
 			s->state = CONN_DOWN;
 			if (unix_connect(s))
 				goto again;

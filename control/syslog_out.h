@@ -58,7 +58,7 @@ struct syslog_out;
 
 struct syslog_out_stats {
 	uint64_t n_sent;     /* messages the socket took whole */
-	uint64_t n_dropped;  /* queue full, or a datagram refused (no listener) or failed */
+	uint64_t n_dropped;  /* queue full, or a datagram that failed (a Unix receiver gone) */
 	uint64_t n_too_long; /* larger than a datagram, or than queue_bytes as a TCP frame */
 	uint64_t n_errors;   /* socket errors: refused, reset, failed connects... */
 	uint64_t n_connects; /* TCP connections established (and Unix socket connects) */

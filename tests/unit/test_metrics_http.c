@@ -419,9 +419,68 @@ test_port_in_use(void **state)
 	assert_non_null(strstr(err, listen));
 }
 
+/* An idle IPv4 connection from source address 127.0.0.src (loopback: any of them is ours). */
+static int
+connect_from(unsigned src, uint16_t port)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + src) };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	return fd;
+}
+
 /*
- * METRICS_HTTP_MAX_CONNECTIONS idle clients take every slot: one more waits in the listen
- * backlog, unanswered, until a slot frees; then it is served.
+ * One address holding METRICS_HTTP_MAX_PER_IP idle connections gets no more (its next one is
+ * closed unanswered), while another address is still served: a stuck or hostile client
+ * cannot keep Prometheus out.
+ */
+static void
+test_per_ip_limit(void **state)
+{
+	struct metrics_http *m = *state;
+	int idle[METRICS_HTTP_MAX_PER_IP];
+	char *r;
+
+	for (int i = 0; i < METRICS_HTTP_MAX_PER_IP; i++) {
+		idle[i] = connect_from(9, metrics_http_port(m));
+		loop_once(m, NULL, 0, 20);
+	}
+	int extra = connect_from(9, metrics_http_port(m));
+	char buf[64];
+	bool closed = false;
+
+	for (int i = 0; i < 50 && !closed; i++) {
+		struct pollfd p = { .fd = extra, .events = POLLIN };
+
+		loop_once(m, NULL, 0, 20);
+		if (poll(&p, 1, 0) > 0) {
+			ssize_t n = read(extra, buf, sizeof(buf));
+
+			/* closed without an answer: end of stream, or a reset */
+			closed = n == 0 || (n < 0 && errno == ECONNRESET);
+			assert_true(n <= 0);
+		}
+	}
+	assert_true(closed);
+	close(extra);
+	r = request_wait(m, request_start(m, AF_INET, "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+							"Connection: close\r\n\r\n"));
+	assert_true(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	free(r);
+	for (int i = 0; i < METRICS_HTTP_MAX_PER_IP; i++)
+		close(idle[i]);
+}
+
+/*
+ * METRICS_HTTP_MAX_CONNECTIONS idle clients (from several addresses: one address may hold
+ * only METRICS_HTTP_MAX_PER_IP) take every slot: one more waits in the listen backlog,
+ * unanswered, until a slot frees; then it is served.
  */
 static void
 test_connection_limit(void **state)
@@ -432,8 +491,8 @@ test_connection_limit(void **state)
 	char *r;
 
 	for (int i = 0; i < METRICS_HTTP_MAX_CONNECTIONS; i++) {
-		idle[i] = connect_to(AF_INET, metrics_http_port(m));
-		assert_true(idle[i] >= 0);
+		idle[i] = connect_from(2 + (unsigned)i / METRICS_HTTP_MAX_PER_IP,
+				       metrics_http_port(m));
 		loop_once(m, NULL, 0, 20);
 	}
 	pd = request_start(m, AF_INET, "GET /metrics HTTP/1.1\r\nHost: x\r\n"
@@ -495,6 +554,7 @@ main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_bad_listen),
 		cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_ip_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connection_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 	};
