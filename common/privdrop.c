@@ -64,41 +64,51 @@ nss_buf_start(int name)
 	return n > 0 && n < (long)PRIVDROP_NSS_BUF_MAX ? (size_t)n : 4096;
 }
 
-/* 0, -ENOENT when there is no such user, another -errno when NSS failed */
+enum nss_db { NSS_PASSWD, NSS_GROUP };
+
+/*
+ * getpwnam_r (ent a struct passwd) or getgrnam_r (a struct group), with a buffer grown
+ * until the entry fits; *buf is the caller's to free. 0, -ENOENT when there is no such
+ * name, another -errno when NSS failed.
+ */
 static int
-resolve_user(const char *user, struct privdrop_target *t)
+nss_lookup(enum nss_db db, const char *name, void *ent, char **buf)
 {
-	size_t size = nss_buf_start(_SC_GETPW_R_SIZE_MAX);
-	struct passwd pw, *res = NULL;
-	char *buf = NULL;
+	size_t size = nss_buf_start(db == NSS_PASSWD ? _SC_GETPW_R_SIZE_MAX : _SC_GETGR_R_SIZE_MAX);
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
 	int rc;
 
 	for (;;) {
-		char *nbuf = realloc(buf, size);
+		char *nbuf = realloc(*buf, size);
 
-		if (nbuf == NULL) {
-			rc = -ENOMEM;
-			goto out_buf;
-		}
-		buf = nbuf;
-		rc = getpwnam_r(user, &pw, buf, size, &res);
+		if (nbuf == NULL)
+			return -ENOMEM;
+		*buf = nbuf;
+		rc = db == NSS_PASSWD ? getpwnam_r(name, ent, *buf, size, &pw)
+				      : getgrnam_r(name, ent, *buf, size, &gr);
 		if (rc != ERANGE || size >= PRIVDROP_NSS_BUF_MAX)
 			break;
 		size *= 2;
 	}
-	if (res == NULL) {
-		rc = nss_not_found(rc) ? -ENOENT : -rc;
-		goto out_buf;
+	if (pw == NULL && gr == NULL)
+		return nss_not_found(rc) ? -ENOENT : -rc;
+	return 0;
+}
+
+static int
+resolve_user(const char *user, struct privdrop_target *t)
+{
+	struct passwd pw;
+	char *buf = NULL;
+	int rc = nss_lookup(NSS_PASSWD, user, &pw, &buf);
+
+	if (rc == 0) {
+		t->name = strdup(pw.pw_name);
+		rc = t->name != NULL ? 0 : -ENOMEM;
+		t->uid = pw.pw_uid;
+		t->gid = pw.pw_gid;
 	}
-	t->name = strdup(pw.pw_name);
-	if (t->name == NULL) {
-		rc = -ENOMEM;
-		goto out_buf;
-	}
-	t->uid = pw.pw_uid;
-	t->gid = pw.pw_gid;
-	rc = 0;
-out_buf:
 	free(buf);
 	return rc;
 }
@@ -106,31 +116,12 @@ out_buf:
 static int
 resolve_group(const char *group, gid_t *gid)
 {
-	size_t size = nss_buf_start(_SC_GETGR_R_SIZE_MAX);
-	struct group gr, *res = NULL;
+	struct group gr;
 	char *buf = NULL;
-	int rc;
+	int rc = nss_lookup(NSS_GROUP, group, &gr, &buf);
 
-	for (;;) {
-		char *nbuf = realloc(buf, size);
-
-		if (nbuf == NULL) {
-			rc = -ENOMEM;
-			goto out_buf;
-		}
-		buf = nbuf;
-		rc = getgrnam_r(group, &gr, buf, size, &res);
-		if (rc != ERANGE || size >= PRIVDROP_NSS_BUF_MAX)
-			break;
-		size *= 2;
-	}
-	if (res == NULL) {
-		rc = nss_not_found(rc) ? -ENOENT : -rc;
-		goto out_buf;
-	}
-	*gid = gr.gr_gid;
-	rc = 0;
-out_buf:
+	if (rc == 0)
+		*gid = gr.gr_gid;
 	free(buf);
 	return rc;
 }

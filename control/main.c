@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -28,6 +27,7 @@
 #include "alert_server.h"
 #include "business_days.h"
 #include "canspam.h"
+#include "clock.h"
 #include "findings.h"
 #include "config.h"
 #include "dp_link.h"
@@ -91,24 +91,6 @@ struct posternd {
 	struct reload_waiters waiting_next; /* for the one after it */
 };
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 emit_line(void *ctx, const char *line, size_t len, const char *event_type)
 {
@@ -118,7 +100,7 @@ emit_line(void *ctx, const char *line, size_t len, const char *event_type)
 	alert_server_broadcast(d->alerts, line, len, event_type);
 	if (d->eve != NULL)
 		eve_file_write(d->eve, line, len);
-	outputs_write(d->outputs, line, len, event_type, now_us());
+	outputs_write(d->outputs, line, len, event_type, clock_wall_us());
 	return 0;
 }
 
@@ -206,7 +188,7 @@ on_bye(void *ctx, int peer)
 	log_info("dataplane stopped after sending %llu transaction(s)",
 		 (unsigned long long)d->n_tx);
 	if (d->have_dp_stats)
-		eve_format_stats(&d->dp_stats, now_us(), emit_line, d);
+		eve_format_stats(&d->dp_stats, clock_wall_us(), emit_line, d);
 }
 
 static const struct dp_link_ops link_ops = {
@@ -567,11 +549,11 @@ run(struct posternd *d)
 		outputs_handle(d->outputs, fds + outputs_first, metrics_first - outputs_first);
 		if (d->metrics != NULL)
 			metrics_http_handle(d->metrics, fds + metrics_first, n - metrics_first);
-		if (now_us() >= d->next_tick_us) {
-			findings_tick(d->findings, d->live_clock ? now_us() : 0, emit_line, d);
+		if (clock_wall_us() >= d->next_tick_us) {
+			findings_tick(d->findings, d->live_clock ? clock_wall_us() : 0, emit_line, d);
 			dp_link_tick(d->link);
-			outputs_tick(d->outputs, mono_ms());
-			d->next_tick_us = now_us() + 1000000;
+			outputs_tick(d->outputs, clock_mono_ms());
+			d->next_tick_us = clock_wall_us() + 1000000;
 		}
 	}
 }

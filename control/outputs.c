@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "outputs.h"
 #include "redis_out.h"
 #include "syslog_out.h"
@@ -138,28 +138,19 @@ outputs_queued(const struct outputs *o)
 	return n;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 uint64_t
 outputs_drain(struct outputs *o, uint64_t timeout_ms)
 {
 	struct pollfd fds[OUTPUTS_MAX_POLLFDS];
-	uint64_t until = mono_ms() + timeout_ms;
+	uint64_t until = clock_mono_ms() + timeout_ms;
 
-	while (outputs_queued(o) > 0 && mono_ms() < until) {
+	while (outputs_queued(o) > 0 && clock_mono_ms() < until) {
 		int n = outputs_pollfds(o, fds, OUTPUTS_MAX_POLLFDS);
 
 		if (poll(fds, (nfds_t)n, 20) < 0 && errno != EINTR)
 			break;
 		outputs_handle(o, fds, n);
-		outputs_tick(o, mono_ms());
+		outputs_tick(o, clock_mono_ms());
 	}
 	return outputs_queued(o);
 }

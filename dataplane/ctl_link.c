@@ -7,9 +7,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl_link.h"
 #include "ipc.h"
 #include "log.h"
@@ -38,15 +38,6 @@ struct ctl_link {
 	struct ipc_rules_ack pending[CTL_LINK_PENDING_ACKS];
 	uint32_t n_pending;
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct ctl_link *
 ctl_link_create(const char *path, uint16_t n_workers, uint16_t hello_flags, ctl_rules_fn on_rules,
@@ -126,7 +117,7 @@ static void
 try_connect(struct ctl_link *l)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	uint64_t now = mono_ms();
+	uint64_t now = clock_mono_ms();
 
 	if (now < l->next_try_ms)
 		return;

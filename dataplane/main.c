@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -28,6 +27,7 @@
 
 #include "bpf/postern_steer.h"
 #include "canspam.h"
+#include "clock.h"
 #include "ctl_link.h"
 #include "dp.h"
 #include "event_spool.h"
@@ -94,15 +94,6 @@ static void
 on_signal(int sig)
 {
 	got_signal = sig;
-}
-
-static uint64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void
@@ -420,7 +411,7 @@ report_outage(struct main_state *ms)
 		if (!ms->outage_due)
 			ms->outage = (struct ipc_spool){ .started_us = o.started_us };
 		ms->outage_due = true;
-		ms->outage.ended_us = wall_us();
+		ms->outage.ended_us = clock_wall_us();
 		ms->outage.n_kept += o.n_kept;
 		ms->outage.n_dropped += o.n_dropped;
 		ms->outage.bytes_dropped += o.bytes_dropped;
@@ -446,7 +437,7 @@ send_spooled(struct main_state *ms)
 
 	if (conn != ms->conn) {
 		if (ms->conn != 0)
-			event_spool_link_down(ms->spool, wall_us());
+			event_spool_link_down(ms->spool, clock_wall_us());
 		if (conn != 0)
 			event_spool_link_up(ms->spool);
 		ms->conn = conn;
@@ -637,10 +628,10 @@ rings_empty(const struct dp *dp)
 static void
 deliver_last_records(struct main_state *ms)
 {
-	uint64_t start = wall_us(), down_since = 0;
+	uint64_t start = clock_wall_us(), down_since = 0;
 
 	for (;;) {
-		uint64_t now = wall_us();
+		uint64_t now = clock_wall_us();
 
 		ctl_link_poll(ms->link);
 		forward_events(ms);
@@ -672,11 +663,11 @@ static void
 main_loop(struct main_state *ms)
 {
 	struct dp *dp = ms->dp;
-	uint64_t start = wall_us();
+	uint64_t start = clock_wall_us();
 	uint64_t next_stats = start + 1000000;
 
 	while (!workers_done(dp)) {
-		uint64_t now = wall_us();
+		uint64_t now = clock_wall_us();
 
 		atomic_store_explicit(&dp->wall_us, now, memory_order_relaxed);
 		ctl_link_poll(ms->link);
@@ -894,7 +885,7 @@ main(int argc, char **argv)
 	if (ms.spool == NULL)
 		rte_exit(EXIT_FAILURE, "event spool: out of memory\n");
 	/* the link starts down: what waits for posternd's first connection is an outage too */
-	event_spool_link_down(ms.spool, wall_us());
+	event_spool_link_down(ms.spool, clock_wall_us());
 	ms.link = ctl_link_create(dp.cfg.control_socket, (uint16_t)dp.n_workers,
 				  dp.offline || dp.ts_offset >= 0 ? 0 : IPC_HELLO_LIVE, install_rules,
 				  on_ack, &ms);
