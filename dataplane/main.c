@@ -114,7 +114,7 @@ usage(FILE *out)
 		"      --duration S    stop after S seconds of receiving (benchmarks)\n"
 		"  -h, --help          this text\n"
 		"\n"
-		"EAL arguments after -- are added to the defaults: --no-pci --no-huge -m 512\n"
+		"EAL arguments after -- are added to the defaults: --no-pci --no-huge -m 512*N\n"
 		"--no-shconf, and -l 0-N for N workers unless -l or --lcores is given.\n");
 }
 
@@ -306,15 +306,18 @@ steer_configured_ports(const struct options *o, const struct postern_config *cfg
 static int
 build_eal_args(const struct options *o, unsigned n_workers, char *prog, char **out)
 {
-	static char lcores[64];
+	static char lcores[64], mem[16];
 	bool has_lcores = false;
 	int n = 0;
 
+	/* each worker's tables and its share of the record pool fit in 512 MB with the default
+	 * sizes; without hugepages the memory is only mapped, it costs what is touched */
+	snprintf(mem, sizeof(mem), "%u", 512 * n_workers);
 	out[n++] = prog;
 	out[n++] = "--no-pci";
 	out[n++] = "--no-huge";
 	out[n++] = "-m";
-	out[n++] = "512";
+	out[n++] = mem;
 	out[n++] = "--no-shconf";
 	out[n++] = "--log-level=lib.eal:warning";
 	for (unsigned i = 0; i < o->n_vdevs; i++) {
