@@ -6,7 +6,8 @@
 # DPDK's own client, dpdk-telemetry.py, asks /postern/info, /postern/stats and
 # /postern/worker,N on the dataplane's telemetry socket, and `posternctl stats --json` is
 # asked the same. Both must give 90 packets, the workers' counters must sum to the totals,
-# and a worker that does not exist must be refused.
+# and a worker that does not exist must be refused. The tables keep their default sizes: two
+# workers of them must fit the EAL memory the dataplane asks for by default.
 #
 #   tests/tools/run_telemetry.sh [--build DIR]
 set -uo pipefail
@@ -40,8 +41,6 @@ rules = $top/rules/demo.rules
 classification = $top/rules/classification.config
 suppress_db = $work/supp
 workers = 2
-flows_per_worker = 4096
-sessions_per_worker = 256
 EOF
 "$build/control/posternd" -c "$work/postern.conf" 2> "$work/posternd.log" &
 pids+=($!)
