@@ -14,7 +14,9 @@
 # the dataplane; (5b) a sender configured commercial (rcpt_reject_suppressed) mailing an
 # opted-out and a clean recipient: the first is refused at RCPT with a 5xx, the second gets
 # the message; (6) exactly the blocking alerts say "blocked" and every alert line fits
-# the EVE schema; (7) the dataplane's inline counters agree; (8) no process died. This is the
+# the EVE schema; (7) the dataplane's inline counters agree; (8) no process died; (9) with
+# posternd stopped, mail still flows and a drop rule still blocks, and the records arrive
+# late once posternd is back (a spool event, nothing dropped). This is the
 # live counterpart of tests/pcap/run_inline.sh. It prints timings as "measure:" lines, sends
 # nothing outside the three namespaces it creates, and stops only the processes it started,
 # by PID.
@@ -388,6 +390,57 @@ fi
 
 still_running -p "(8) " "posternd:$POSTERND_PID" "postern-dataplane:$DP_PID" \
 	"posternctl alerts:$SUB_PID" "Postfix master:$PFX_PID"
+
+# ------------------------------------------------------------------- 9. posternd away
+
+# posternd stopped: the dataplane goes on forwarding and inspecting with the rules it has,
+# and keeps the records. Mail is delivered, a drop rule's message is still blocked; once
+# posternd is back, the spool event says the records were delivered late, none dropped.
+LATE_MSGS=20
+kill -TERM "$POSTERND_PID"
+wait "$POSTERND_PID" 2>/dev/null
+late_before=$(postfix_mailbox_count "$PFX" bob@customer.example)
+ip netns exec "$CLIENT_NS" smtp-source -m "$LATE_MSGS" -s 2 -f load@corp.example \
+	-t bob@customer.example "$SERVER_IP:25" >"$WORK/smtp-source-late.log" 2>&1
+if postfix_wait_delivered "$PFX" bob@customer.example $((late_before + LATE_MSGS)) 20; then
+	pass "(9) posternd stopped: $LATE_MSGS messages still delivered through the dataplane"
+else
+	fail "(9) posternd stopped: $(($(postfix_mailbox_count "$PFX" bob@customer.example) -" \
+		"late_before)) of $LATE_MSGS delivered"
+	show_log "$WORK/smtp-source-late.log"
+fi
+swaks_send freemoney2 bob@corp.example --from barrister@corp.example \
+	--header "Subject: FREE MONEY again" --body $'Still waiting for your bank details.\n'
+rc=$?
+if [ "$rc" -ne 0 ] && [ "$(refused freemoney2)" = yes ]; then
+	pass "(9) posternd stopped: the drop rule's message is still blocked"
+else
+	fail "(9) posternd stopped: swaks exit $rc, reply '$(refused freemoney2)'"
+fi
+postern_start_posternd "$CONF" "$WORK/posternd.2.log"
+spool_seen() { grep -q '"event_type":"spool"' "$WORK/eve.json"; }
+if netns_wait 15 spool_seen; then
+	out=$("$PY" -c '
+import json, sys
+s = [json.loads(l)["spool"] for l in open(sys.argv[1]) if "\"event_type\":\"spool\"" in l][-1]
+print(json.dumps(s, sort_keys=True))
+sys.exit(0 if s["records_dropped"] == 0 and s["records_delivered_late"] >= int(sys.argv[2]) else 1)
+' "$WORK/eve.json" $((LATE_MSGS + 1))) &&
+		pass "(9) posternd back: the spool event says the records came late, none dropped" ||
+		fail "(9) posternd back: spool event $out"
+	echo "    $out"
+else
+	fail "(9) posternd back: no spool event in the EVE file"
+fi
+# the dataplane reports its counters once a second: wait for the new posternd to have them
+has_dp_stats() { stats_json && [ -n "$(counter inline_blocked)" ]; }
+netns_wait 5 has_dp_stats
+if [ "$(counter inline_blocked)" = 3 ] && [ "$(counter events_dropped)" = 0 ]; then
+	pass "(9) the dataplane's counters came through: inline_blocked = 3, events_dropped = 0"
+else
+	fail "(9) inline_blocked = '$(counter inline_blocked)' (3 expected), events_dropped =" \
+		"'$(counter events_dropped)'"
+fi
 
 # ------------------------------------------------------------------- 6b. alert contents
 
