@@ -155,12 +155,13 @@ outputs_drain(struct outputs *o, uint64_t timeout_ms)
 	return outputs_queued(o);
 }
 
+/* What every output counts, by the same names. */
 static json_t *
-counters(uint64_t sent, uint64_t dropped, uint64_t errors, uint64_t connects)
+counters(uint64_t sent, uint64_t dropped, uint64_t errors, uint64_t connects, uint64_t queued)
 {
-	return json_pack("{s:I, s:I, s:I, s:I}", "sent", (json_int_t)sent, "dropped",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "sent", (json_int_t)sent, "dropped",
 			 (json_int_t)dropped, "errors", (json_int_t)errors, "connects",
-			 (json_int_t)connects);
+			 (json_int_t)connects, "queued", (json_int_t)queued);
 }
 
 json_t *
@@ -173,19 +174,16 @@ outputs_stats_json(const struct outputs *o)
 		json_t *c;
 
 		syslog_out_get_stats(o->syslog, &s);
-		c = counters(s.n_sent, s.n_dropped, s.n_errors, s.n_connects);
+		c = counters(s.n_sent, s.n_dropped, s.n_errors, s.n_connects, s.n_queued);
 		json_object_set_new(c, "too_long", json_integer((json_int_t)s.n_too_long));
-		json_object_set_new(c, "queued", json_integer((json_int_t)s.n_queued));
 		json_object_set_new(j, "syslog", c);
 	}
 	if (o->redis != NULL) {
 		struct redis_out_stats s;
-		json_t *c;
 
 		redis_out_get_stats(o->redis, &s);
-		c = counters(s.n_sent, s.n_dropped, s.n_errors, s.n_connects);
-		json_object_set_new(c, "queued", json_integer((json_int_t)s.n_queued));
-		json_object_set_new(j, "redis", c);
+		json_object_set_new(j, "redis", counters(s.n_sent, s.n_dropped, s.n_errors,
+							 s.n_connects, s.n_queued));
 	}
 	return j;
 }
