@@ -488,8 +488,11 @@ received(struct alert_server *srv, int fd, struct rx *rx)
 		pump(srv, 0);
 		rx_read(fd, rx, 10);
 	}
-	rx->buf = realloc(rx->buf, rx->len + 1);
-	assert_non_null(rx->buf);
+	if (rx->cap < rx->len + 1) {
+		rx->cap = rx->len + 1;
+		rx->buf = realloc(rx->buf, rx->cap);
+		assert_non_null(rx->buf);
+	}
 	rx->buf[rx->len] = '\0';
 	return rx->buf;
 }
