@@ -28,10 +28,8 @@ if ! "$py" -c 'import prometheus_client' 2> /dev/null; then
 fi
 
 work=$(mktemp -d /tmp/postern-metrics.XXXXXX)
-pid='' dp_pid=''
 cleanup() {
-	[ -n "$dp_pid" ] && kill "$dp_pid" 2> /dev/null && wait "$dp_pid" 2> /dev/null
-	[ -n "$pid" ] && kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
+	stop_started
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -41,13 +39,9 @@ port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 conf="$work/postern.conf"
-cat > "$conf" << EOF
-control_socket = $work/dp.sock
-alert_socket = $work/alerts.sock
-cli_socket = $work/cli.sock
-rules = $top/rules/demo.rules
-classification = $top/rules/classification.config
-suppress_db = $work/suppress
+{
+	postern_conf "$work"
+	cat << EOF
 rule_cache_dir = $work/rule-cache
 workers = 2
 flows_per_worker = 4096
@@ -55,21 +49,14 @@ sessions_per_worker = 256
 event_ring_size = 1024
 metrics_listen = 127.0.0.1:$port
 EOF
-mkdir -p "$work/suppress"
+} > "$conf"
 
-"$build/control/posternd" -c "$conf" 2> "$work/posternd.log" &
-pid=$!
-for _ in $(seq 1200); do
-	[ -S "$work/cli.sock" ] && [ -S "$work/dp.sock" ] && break
-	kill -0 "$pid" 2> /dev/null || break
-	sleep 0.05
-done
-if ! [ -S "$work/dp.sock" ] || ! kill -0 "$pid" 2> /dev/null; then
+if ! start_posternd "$conf" "$work/posternd.log"; then
 	echo "FAIL: posternd did not start"
-	cat "$work/posternd.log"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
+pid=$posternd_pid
 stats() { "$build/tools/posternctl" -c "$conf" stats --json; }
 scrape() { curl -sS --max-time 5 "$@"; }
 
@@ -78,11 +65,11 @@ check "posternd serves /metrics before any dataplane" \
 
 "$build/dataplane/postern-dataplane" -c "$conf" --pcap "$pcap" 2> "$work/dataplane.log" &
 dp_pid=$!
+started+=("$dp_pid")
 scrape -o "$work/during.txt" -f "$url/metrics"
 check "posternd answers a scrape as the dataplane starts" test $? = 0
 wait "$dp_pid"
 check "the dataplane ran the capture" test $? = 0
-dp_pid=
 # posternd has the last counters once the dataplane said goodbye
 for _ in $(seq 50); do
 	stats > "$work/stats0.json" 2> /dev/null && \

@@ -22,26 +22,16 @@ command -v setpriv > /dev/null || { echo "SKIP: setpriv (util-linux) missing"; e
 source "$top/tests/check.sh"
 
 work=$(mktemp -d /tmp/postern-peer-cred.XXXXXX)
-pid=
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
+	stop_started
 	rm -rf "$work"
 }
 trap cleanup EXIT
 chmod 755 "$work"
-cat > "$work/postern.conf" << EOF
-control_socket = $work/dp.sock
-alert_socket = $work/alerts.sock
-cli_socket = $work/cli.sock
-rules = $top/rules/demo.rules
-classification = $top/rules/classification.config
-suppress_db = $work/supp
-alert_socket_group = nogroup
-EOF
+{ postern_conf "$work"; echo "alert_socket_group = nogroup"; } > "$work/postern.conf"
 chmod 644 "$work/postern.conf"
-"$build/control/posternd" -c "$work/postern.conf" 2> "$work/posternd.log" &
-pid=$!
-for _ in $(seq 200); do [ -S "$work/cli.sock" ] && [ -S "$work/dp.sock" ] && break; sleep 0.05; done
+start_posternd "$work/postern.conf" "$work/posternd.log" || { echo "0 passed, 1 failed"; exit 1; }
+pid=$posternd_pid
 chmod 666 "$work/cli.sock" "$work/dp.sock" # a mistake an operator could make
 
 as_nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }

@@ -24,32 +24,18 @@ source "$top/tests/check.sh"
 
 work=$(mktemp -d /tmp/postern-telemetry.XXXXXX)
 prefix=pst-tel-$$
-pids=()
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2> /dev/null && wait "$p" 2> /dev/null
-	done
+	stop_started
 	rm -rf "$work"
 }
 trap cleanup EXIT
-cat > "$work/postern.conf" << EOF
-control_socket = $work/dp.sock
-alert_socket = $work/alerts.sock
-cli_socket = $work/cli.sock
-rules = $top/rules/demo.rules
-classification = $top/rules/classification.config
-suppress_db = $work/supp
-workers = 2
-EOF
-"$build/control/posternd" -c "$work/postern.conf" 2> "$work/posternd.log" &
-pids+=($!)
-for _ in $(seq 200); do [ -S "$work/dp.sock" ] && break; sleep 0.05; done
+{ postern_conf "$work"; echo "workers = 2"; } > "$work/postern.conf"
+start_posternd "$work/postern.conf" "$work/posternd.log" || { echo "0 passed, 1 failed"; exit 1; }
 # a file prefix of its own: the telemetry socket is /var/run/dpdk/PREFIX/dpdk_telemetry.v2
 "$build/dataplane/postern-dataplane" -c "$work/postern.conf" \
 	--pcap "$top/tests/pcap/demo/input.pcap" --exit-idle 600000 -- --no-pci \
 	"--file-prefix=$prefix" 2> "$work/dataplane.log" &
-pids+=($!)
+started+=($!)
 dp=$!
 
 # wait until the capture is through and the counters published (once a second)
