@@ -235,6 +235,63 @@ verify_threads(uid_t uid, uint64_t keep_mask, char *what, size_t whatlen)
 	return rc;
 }
 
+/* The target of a drop: user (and group, else the user's primary group). 0 or -errno, err. */
+static int
+lookup_target(const char *user, const char *group, struct privdrop_target *t, char *err,
+	      size_t errlen)
+{
+	int rc = resolve_user(user, t);
+
+	if (rc == -ENOENT) {
+		privdrop_msg(err, errlen, user, "no such user");
+		return rc;
+	} else if (rc < 0) {
+		privdrop_msg(err, errlen, user, "cannot look up the user: %s", strerror(-rc));
+		return rc;
+	}
+	if (group != NULL && group[0] != '\0') {
+		rc = resolve_group(group, &t->gid);
+		if (rc == -ENOENT) {
+			privdrop_msg(err, errlen, user, "no such group %.*s", PRIVDROP_NAME_SHOW,
+				     group);
+			return rc;
+		} else if (rc < 0) {
+			privdrop_msg(err, errlen, user, "cannot look up group %.*s: %s",
+				     PRIVDROP_NAME_SHOW, group, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+privdrop_ids(const char *user, const char *group, uid_t *uid, gid_t *gid, char *err,
+	     size_t errlen)
+{
+	struct privdrop_target t = { .name = NULL };
+	int rc = lookup_target(user, group, &t, err, errlen);
+
+	free(t.name);
+	if (rc == 0) {
+		*uid = t.uid;
+		*gid = t.gid;
+	}
+	return rc;
+}
+
+int
+privdrop_group_id(const char *group, gid_t *gid, char *err, size_t errlen)
+{
+	int rc = resolve_group(group, gid);
+
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "group %.*s: no such group", PRIVDROP_NAME_SHOW, group);
+	else if (rc < 0)
+		snprintf(err, errlen, "group %.*s: cannot look it up: %s", PRIVDROP_NAME_SHOW, group,
+			 strerror(-rc));
+	return rc;
+}
+
 int
 privdrop(const char *user, const char *group, const cap_value_t *keep, int n_keep, char *err,
 	 size_t errlen)
@@ -264,26 +321,9 @@ privdrop(const char *user, const char *group, const cap_value_t *keep, int n_kee
 	 * 1. Resolve names first, while nothing has changed yet: NSS may need files or a daemon
 	 *    the new user cannot reach, and an unknown name must fail before any state is touched.
 	 */
-	rc = resolve_user(user, &t);
-	if (rc == -ENOENT) {
-		privdrop_msg(err, errlen, user, "no such user");
+	rc = lookup_target(user, group, &t, err, errlen);
+	if (rc < 0)
 		goto out;
-	} else if (rc < 0) {
-		privdrop_msg(err, errlen, user, "cannot look up the user: %s", strerror(-rc));
-		goto out;
-	}
-	if (group != NULL && group[0] != '\0') {
-		rc = resolve_group(group, &t.gid);
-		if (rc == -ENOENT) {
-			privdrop_msg(err, errlen, user, "no such group %.*s", PRIVDROP_NAME_SHOW,
-				     group);
-			goto out;
-		} else if (rc < 0) {
-			privdrop_msg(err, errlen, user, "cannot look up group %.*s: %s",
-				     PRIVDROP_NAME_SHOW, group, strerror(-rc));
-			goto out;
-		}
-	}
 
 	/* every kept capability must exist here and be permitted now: it can never be gained */
 	for (int i = 0; i < n_keep; i++) {

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <sys/capability.h>
+#include <sys/types.h>
 
 /*
  * Become `user` (and `group`, or the user's primary group when group is NULL or empty; the
@@ -27,6 +28,17 @@
  */
 int privdrop(const char *user, const char *group, const cap_value_t *keep, int n_keep, char *err,
 	     size_t errlen);
+
+/*
+ * The uid and gid privdrop(user, group, ...) would take (group, else the user's primary
+ * group): for giving files and sockets to that user before the drop. 0 or -errno with a
+ * message in err. Start-up only.
+ */
+int privdrop_ids(const char *user, const char *group, uid_t *uid, gid_t *gid, char *err,
+		 size_t errlen);
+
+/* A group's id. 0 or -errno (-ENOENT: no such group) with a message in err. Start-up only. */
+int privdrop_group_id(const char *group, gid_t *gid, char *err, size_t errlen);
 
 /*
  * Capability name as capsh writes it ("cap_net_raw", case-insensitive) -> its value in *out.

@@ -8,9 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -573,34 +571,15 @@ drop_privileges(const struct posternd *d)
 	gid_t gid = (gid_t)-1, alert_gid;
 	char err[512], who[512];
 
-	if (c->user[0] != '\0') {
-		struct passwd *pw = getpwnam(c->user);
-
-		if (pw == NULL) {
-			log_err("user %s: no such user", c->user);
-			return -1;
-		}
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-	}
-	if (c->group[0] != '\0') {
-		struct group *gr = getgrnam(c->group);
-
-		if (gr == NULL) {
-			log_err("group %s: no such group", c->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
+	if (c->user[0] != '\0' && privdrop_ids(c->user, c->group, &uid, &gid, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
 	}
 	alert_gid = gid;
-	if (c->alert_socket_group[0] != '\0') {
-		struct group *gr = getgrnam(c->alert_socket_group);
-
-		if (gr == NULL) {
-			log_err("alert_socket_group %s: no such group", c->alert_socket_group);
-			return -1;
-		}
-		alert_gid = gr->gr_gid;
+	if (c->alert_socket_group[0] != '\0' &&
+	    privdrop_group_id(c->alert_socket_group, &alert_gid, err, sizeof(err)) < 0) {
+		log_err("alert_socket_group: %s", err);
+		return -1;
 	}
 	if (chown(c->control_socket, uid, gid) < 0 || chown(c->cli_socket, uid, gid) < 0 ||
 	    chown(c->alert_socket, uid, alert_gid) < 0) {

@@ -682,6 +682,35 @@ test_other_thread(void **state)
 	assert_int_equal(r.eff, BIT(CAP_NET_RAW));
 }
 
+/* The ids a drop would take, for chowning before it: the lookups the drop itself makes. */
+static void
+test_ids_before_the_drop(void **state)
+{
+	(void)state;
+	uid_t uid, want_uid;
+	gid_t gid, want_gid, g;
+	char err[256];
+	struct group *gr = getgrnam("nogroup");
+
+	lookup_user("nobody", &want_uid, &want_gid);
+	assert_int_equal(privdrop_ids("nobody", NULL, &uid, &gid, err, sizeof(err)), 0);
+	assert_int_equal(uid, want_uid);
+	assert_int_equal(gid, want_gid);
+	assert_non_null(gr);
+	assert_int_equal(privdrop_ids("nobody", "nogroup", &uid, &gid, err, sizeof(err)), 0);
+	assert_int_equal(gid, gr->gr_gid);
+	assert_int_equal(privdrop_group_id("nogroup", &g, err, sizeof(err)), 0);
+	assert_int_equal(g, gr->gr_gid);
+	assert_int_equal(privdrop_ids("no-such-user-xyz", NULL, &uid, &gid, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "no such user"));
+	assert_int_equal(privdrop_ids("nobody", "no-such-group-xyz", &uid, &gid, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "no-such-group-xyz"));
+	assert_int_equal(privdrop_group_id("no-such-group-xyz", &g, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no such group"));
+}
+
 static void
 test_cap_names(void **state)
 {
@@ -758,6 +787,7 @@ main(void)
 		cmocka_unit_test(test_self_unprivileged),
 		cmocka_unit_test(test_socket_bound_before_drop),
 		cmocka_unit_test(test_other_thread),
+		cmocka_unit_test(test_ids_before_the_drop),
 		cmocka_unit_test(test_cap_names),
 		cmocka_unit_test(test_describe),
 	};
