@@ -395,11 +395,12 @@ config_set(struct postern_config *c, const char *key, const char *value, char *e
 			struct net_hostport hp;
 			char why[NET_HOST_MAX + 96];
 
-			rc = o->type == OPT_TARGET
-				     ? net_target_parse(value, (unsigned)o->min, &t, why, sizeof(why))
-				     : net_hostport_parse(value, NET_HP_EMPTY_HOST | NET_HP_PORT_ZERO |
-								  NET_HP_NUMERIC,
-							  &hp, why, sizeof(why));
+			unsigned hp_flags = NET_HP_EMPTY_HOST | NET_HP_PORT_ZERO | NET_HP_NUMERIC;
+
+			if (o->type == OPT_TARGET)
+				rc = net_target_parse(value, (unsigned)o->min, &t, why, sizeof(why));
+			else
+				rc = net_hostport_parse(value, hp_flags, &hp, why, sizeof(why));
 			if (rc < 0) {
 				snprintf(err, errlen, "%s: %s", key, why);
 				return -1;

@@ -287,8 +287,8 @@ privdrop_group_id(const char *group, gid_t *gid, char *err, size_t errlen)
 	if (rc == -ENOENT)
 		snprintf(err, errlen, "group %.*s: no such group", PRIVDROP_NAME_SHOW, group);
 	else if (rc < 0)
-		snprintf(err, errlen, "group %.*s: cannot look it up: %s", PRIVDROP_NAME_SHOW, group,
-			 strerror(-rc));
+		snprintf(err, errlen, "group %.*s: cannot look it up: %s", PRIVDROP_NAME_SHOW,
+			 group, strerror(-rc));
 	return rc;
 }
 

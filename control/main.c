@@ -548,7 +548,8 @@ run(struct posternd *d)
 		if (d->metrics != NULL)
 			metrics_http_handle(d->metrics, fds + metrics_first, n - metrics_first);
 		if (clock_wall_us() >= d->next_tick_us) {
-			findings_tick(d->findings, d->live_clock ? clock_wall_us() : 0, emit_line, d);
+			findings_tick(d->findings, d->live_clock ? clock_wall_us() : 0, emit_line,
+				      d);
 			dp_link_tick(d->link);
 			outputs_tick(d->outputs, clock_mono_ms());
 			d->next_tick_us = clock_wall_us() + 1000000;
@@ -571,7 +572,8 @@ drop_privileges(const struct posternd *d)
 	gid_t gid = (gid_t)-1, alert_gid;
 	char err[512], who[512];
 
-	if (c->user[0] != '\0' && privdrop_ids(c->user, c->group, &uid, &gid, err, sizeof(err)) < 0) {
+	if (c->user[0] != '\0' &&
+	    privdrop_ids(c->user, c->group, &uid, &gid, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
 	}

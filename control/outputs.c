@@ -32,7 +32,8 @@ static struct redis_out *
 redis_from_config(const struct postern_config *cfg, char *err, size_t errlen)
 {
 	struct redis_out_config rc = {
-		.mode = cfg->redis_mode == CONFIG_REDIS_PUBLISH ? REDIS_OUT_PUBLISH : REDIS_OUT_LIST,
+		.mode = cfg->redis_mode == CONFIG_REDIS_PUBLISH ? REDIS_OUT_PUBLISH
+								 : REDIS_OUT_LIST,
 		.queue_bytes = cfg->output_queue_size,
 	};
 
@@ -51,11 +52,13 @@ outputs_create(const struct postern_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "outputs: out of memory");
 		return NULL;
 	}
-	if (cfg->syslog[0] != '\0' && (o->syslog = syslog_from_config(cfg, why, sizeof(why))) == NULL) {
+	if (cfg->syslog[0] != '\0' &&
+	    (o->syslog = syslog_from_config(cfg, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "syslog = %s: %s", cfg->syslog, why);
 		goto fail;
 	}
-	if (cfg->redis[0] != '\0' && (o->redis = redis_from_config(cfg, why, sizeof(why))) == NULL) {
+	if (cfg->redis[0] != '\0' &&
+	    (o->redis = redis_from_config(cfg, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "redis = %s: %s", cfg->redis, why);
 		goto fail;
 	}

@@ -429,7 +429,8 @@ parse_target(struct syslog_out *s, const char *target, char *err, size_t errlen)
 
 		sun->sun_family = AF_UNIX;
 		memcpy(sun->sun_path, t.path, strlen(t.path) + 1);
-		s->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(t.path) + 1);
+		s->addr_len =
+			(socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(t.path) + 1);
 		s->transport = TRANSPORT_UNIX;
 		return 0;
 	}

@@ -51,7 +51,8 @@ struct syslog_out_config {
 	int facility;       /* 0..23 (local0 = 16) */
 	char hostname[256]; /* empty: gethostname() */
 	char app_name[49];  /* e.g. "posternd"; empty: "-" */
-	size_t queue_bytes; /* what may wait (messages, or TCP frames); 0: SYSLOG_OUT_QUEUE_DEFAULT */
+	size_t queue_bytes; /* what may wait (messages, or TCP frames); 0: the default,
+			     * SYSLOG_OUT_QUEUE_DEFAULT */
 };
 
 struct syslog_out;

@@ -474,14 +474,14 @@ spool_pending(struct main_state *ms)
 	ms->pending = NULL;
 }
 
-/* Move records from the workers' rings to posternd, one waiting at most. Returns how many. */
+/* Move records from the workers' rings into the spool, then send what it holds. Returns how many
+ * were moved. */
 static unsigned
 forward_events(struct main_state *ms)
 {
 	struct dp *dp = ms->dp;
 	unsigned moved = 0;
 
-	send_spooled(ms);
 	spool_pending(ms);
 	for (unsigned w = 0; w < dp->n_workers; w++) {
 		for (unsigned i = 0; i < 4 * DP_BURST && ms->pending == NULL; i++) {

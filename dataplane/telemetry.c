@@ -24,7 +24,8 @@ add_counters(struct rte_tel_data *d, const struct ipc_stats *st)
 {
 	rte_tel_data_add_dict_u64(d, "rule_generation", st->gen_id);
 	for (unsigned c = 0; c < IPC_C__COUNT; c++)
-		rte_tel_data_add_dict_u64(d, ipc_counter_name((enum ipc_counter)c), st->counters[c]);
+		rte_tel_data_add_dict_u64(d, ipc_counter_name((enum ipc_counter)c),
+					  st->counters[c]);
 }
 
 static int

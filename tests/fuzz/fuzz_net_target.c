@@ -33,7 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   (!t.hp.ipv6 && strchr(t.hp.host, ':') != NULL)) {
 			abort();
 		}
-		if (net_target_parse(s, NET_UDP | NET_TCP | NET_UNIX, &again, err, sizeof(err)) != 0 ||
+		unsigned all = NET_UDP | NET_TCP | NET_UNIX;
+
+		if (net_target_parse(s, all, &again, err, sizeof(err)) != 0 ||
 		    memcmp(&t, &again, sizeof(t)) != 0)
 			abort();
 	} else if (err[0] == '\0') {
